@@ -1,0 +1,56 @@
+"""`kfollow accounts`: every account with the row it maps to and why, to write kfollow.toml by."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from .ledger import BUDGET, FORECAST, OUTCOME
+from .mapping import EXCLUDED, Rule
+from .money import round_to_unit
+from .render import listing_text
+
+NOT_MAPPED = "EJ MAPPAT"
+EXCLUDED_LABEL = "(exkluderas)"
+
+
+def account_frame(ledger: pd.DataFrame, matched: list[Rule | None], year: int | None) -> pd.DataFrame:
+    """One row per account: row label, rule, row count and öre (ledger sign) per version."""
+    rules = dict(zip(ledger["account"].cat.categories.astype(str), matched, strict=True))
+    frame = ledger if year is None else ledger[ledger["year"] == year]
+    grouped = frame.groupby(["account", "version"], observed=True)["amount"]
+    amounts = grouped.sum().unstack(fill_value=0)
+    known = [v for v in (BUDGET, FORECAST, OUTCOME) if v in amounts.columns]
+    amounts = amounts[known + sorted(set(amounts.columns.astype(str)) - set(known))]
+    counts = frame.groupby("account", observed=True).size()
+    out = pd.DataFrame(index=amounts.index.astype(str))
+    rule = [rules.get(account) for account in out.index]
+    out["row"] = [NOT_MAPPED if r is None else EXCLUDED_LABEL if r.row == EXCLUDED else r.row for r in rule]
+    out["rule"] = ["" if r is None else f"{r.prefix} ({r.origin})" for r in rule]
+    out["rows"] = counts.reindex(amounts.index).to_numpy()
+    for version in amounts.columns:
+        out[str(version)] = amounts[version].to_numpy()
+    return out
+
+
+def account_listing(ledger: pd.DataFrame, matched: list[Rule | None], year: int | None, fmt: str) -> str:
+    frame = account_frame(ledger, matched, year)
+    versions = [c for c in frame.columns if c not in ("row", "rule", "rows")]
+    # One line per distinct account (not per ledger row), rounded once to whole kronor.
+    records = [
+        [account, row, rule, int(count), *(int(round_to_unit(int(a), "kr")) for a in amounts)]
+        for account, row, rule, count, *amounts in frame.itertuples(name=None)
+    ]
+    if fmt == "json":
+        keys = ["account", "row", "rule", "rows"]
+        return json.dumps(
+            [
+                {**dict(zip(keys, r[:4], strict=True)), "amounts_kr": dict(zip(versions, r[4:], strict=True))}
+                for r in records
+            ],
+            ensure_ascii=False,
+            indent=2,
+        ) + "\n"
+    headers = ["Konto", "Rad", "Regel", "Rader", *(f"{v} (kr)" for v in versions)]
+    return listing_text(headers, records, fmt)

@@ -1,0 +1,261 @@
+"""The command line: options in, one library call per stage, output and exit codes out.
+
+Only click is imported at start-up; pandas and the rest load when a command runs, so that
+`kfollow --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import KfollowError, MappingError, OptionError
+
+FORMATS = ("table", "markdown", "csv", "json", "xlsx")
+SUFFIX_FORMATS = {".xlsx": "xlsx", ".json": "json", ".csv": "csv", ".md": "markdown", ".txt": "table"}
+DEBUG = "KFOLLOW_DEBUG"
+
+
+class KfollowGroup(click.Group):
+    """Turns library errors into `Error:` lines and exit codes (SPEC §7), never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KfollowError as error:
+            for line in error.problems:
+                click.echo(f"Error: {line}", err=True)
+            ctx.exit(error.exit_code)
+        except BrokenPipeError:  # `kfollow variance … | head`
+            sys.stderr.close()
+            ctx.exit(0)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:
+            if os.environ.get(DEBUG):
+                raise
+            click.echo(
+                f"Error: internal error: {type(error).__name__}: {error}. "
+                f"This is a bug in kfollow; set {DEBUG}=1 to see where it happened.",
+                err=True,
+            )
+            ctx.exit(3)
+
+
+class FilterType(click.ParamType):
+    """DIM=P1[,P2…] -> (DIM, (P1, P2, …))."""
+
+    name = "DIM=PREFIX[,PREFIX…]"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str, tuple[str, ...]]:
+        if isinstance(value, tuple):
+            return value
+        name, sep, prefixes = str(value).partition("=")
+        parts = tuple(p.strip() for p in prefixes.split(",") if p.strip())
+        if not sep or not name.strip() or not parts:
+            self.fail(f"{value!r}: write DIM=PREFIX[,PREFIX…], e.g. verksamhet=289", param, ctx)
+        return name.strip(), parts
+
+
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def ledger_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by every command that reads a ledger."""
+    options = [
+        click.argument("ledger", nargs=-1, type=FILE),
+        click.option("--budget", "budget_files", multiple=True, type=FILE, metavar="FILE",
+                     help="A file that holds only budget rows (no version column)."),
+        click.option("--forecast", "forecast_files", multiple=True, type=FILE, metavar="FILE",
+                     help="A file that holds only forecast (prognos) rows."),
+        click.option("--outcome", "outcome_files", multiple=True, type=FILE, metavar="FILE",
+                     help="A file that holds only outcome (utfall) rows."),
+        click.option("--config", type=FILE,
+                     help="kfollow.toml with the kommun's account rules [default: ./kfollow.toml if present]."),
+        click.option("--sheet", metavar="NAME", help="Worksheet of .xlsx files [default: the first]."),
+        click.option("--encoding", metavar="ENC", help="Encoding of CSV files [default: UTF-8, else cp1252]."),
+        click.option("--delimiter", type=click.Choice([";", ",", "tab"]),
+                     help="CSV delimiter [default: sniffed]."),
+        click.option("--sign", type=click.Choice(["auto", "ledger", "report"]), default="auto",
+                     show_default=True,
+                     help="ledger: debit + (costs +, revenue −); report: as printed; auto: judged per file from personnel costs."),
+        click.option("--where", multiple=True, type=FilterType(),
+                     help="Keep rows whose DIM starts with one of the prefixes, e.g. verksamhet=289. Repeatable."),
+        click.option("--exclude", multiple=True, type=FilterType(),
+                     help="Drop rows whose DIM starts with one of the prefixes. Repeatable."),
+        click.option("--year", type=click.IntRange(1900, 2200),
+                     help="Fiscal year [default: the latest with outcome]."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def output_options(formats: tuple[str, ...]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                               help="Write to FILE (whole or not at all) instead of stdout.")(command)
+        command = click.option("--format", "fmt", type=click.Choice(formats),
+                               help="Output format [default: from -o's ending, else table].")(command)
+        return command
+
+    return decorate
+
+
+def _sources(kwargs: dict[str, Any]) -> list[Any]:
+    from .ledger import BUDGET, FORECAST, OUTCOME, Source
+
+    sources = [Source(path) for path in kwargs["ledger"]]
+    for key, version in (("budget_files", BUDGET), ("forecast_files", FORECAST), ("outcome_files", OUTCOME)):
+        sources += [Source(path, version) for path in kwargs[key]]
+    if not sources:
+        raise click.UsageError("give at least one ledger file (or --budget/--forecast/--outcome FILE)")
+    return sources
+
+
+def _config(kwargs: dict[str, Any]) -> Path | None:
+    if kwargs["config"]:
+        return kwargs["config"]
+    default = Path("kfollow.toml")
+    return default if default.is_file() else None
+
+
+def _warn(lines: list[str] | tuple[str, ...]) -> None:
+    for line in lines:
+        click.echo(f"Warning: {line}", err=True)
+
+
+def load_mapped(kwargs: dict[str, Any]) -> tuple[Any, Any, list[Any], Any]:
+    """load → normalise → filter → map: (ledger, rows per ledger row, rule per account, rules)."""
+    from .ledger import ReadOptions, apply_filters, load_ledger
+    from .mapping import assign_rows, load_rules
+
+    sources = _sources(kwargs)
+    rules = load_rules(_config(kwargs))
+    delimiter = {"tab": "\t"}.get(kwargs["delimiter"], kwargs["delimiter"])
+    options = ReadOptions(kwargs["encoding"], delimiter, kwargs["sheet"], kwargs["sign"])
+    ledger, notes = load_ledger(sources, options)
+    _warn(notes)
+    ledger = apply_filters(ledger, list(kwargs["where"]), list(kwargs["exclude"]))
+    rows, matched = assign_rows(ledger, rules)
+    return ledger, rows, matched, rules
+
+
+def _format(fmt: str | None, output: Path | None) -> str:
+    if fmt:
+        chosen = fmt
+    elif output is not None:
+        chosen = SUFFIX_FORMATS.get(output.suffix.lower(), "table")
+    else:
+        chosen = "table"
+    if chosen == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx writes a workbook: give -o FILE.xlsx")
+    return chosen
+
+
+def emit(data: bytes, output: Path | None) -> None:
+    """Write to -o atomically, or to stdout."""
+    from .render import write_atomic
+
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    if not output.parent.exists():
+        raise OptionError(f"-o {output}: the folder {output.parent} does not exist")
+    try:
+        write_atomic(output, data)
+    except OSError as error:
+        raise OptionError(f"-o {output}: cannot write ({error.strerror})") from None
+
+
+@click.group(cls=KfollowGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kfollow")
+def cli() -> None:
+    """Budget follow-up tables for Swedish municipal interim reports.
+
+    Reads ledger exports (CSV, XLSX) with budget, forecast and outcome, maps every account to
+    its report row, and prints the tables of a delårsbokslut, exact to the öre.
+    """
+
+
+@cli.command()
+@ledger_options
+@click.option("--through", type=click.IntRange(1, 12), metavar="MONTH",
+              help="Last month of the period [default: the latest month with outcome in --year].")
+@click.option("--period-budget", is_flag=True,
+              help="Add the columns Periodbudget and Avv. utfall/periodbudget (budget months 1..MONTH).")
+@click.option("--forecast-version", default="prognos", show_default=True, metavar="NAME",
+              help="The version shown as the forecast, e.g. prognos-april.")
+@click.option("--allow-unmapped", is_flag=True,
+              help="Show unmapped accounts as a row 'Ej mappat' instead of stopping.")
+@click.option("--unit", type=click.Choice(["kr", "tkr", "mkr"]), default="tkr", show_default=True)
+@output_options(FORMATS)
+def variance(**kwargs: Any) -> None:
+    """The Drift table: budget, forecast and outcome per report row, with deviations.
+
+    LEDGER is one or more .csv/.xlsx files; see the README for the columns.
+    """
+    from .ledger import canonical_version
+    from .mapping import unmapped_summary
+    from .money import format_amount, round_to_unit
+    from .render import render_bytes
+    from .report import ReportSpec, build_drift
+
+    fmt = _format(kwargs["fmt"], kwargs["output"])
+    ledger, rows, _, rules = load_mapped(kwargs)
+    unmapped = unmapped_summary(ledger, rows)
+    if len(unmapped) and not kwargs["allow_unmapped"]:
+        lines = [
+            f"{len(unmapped)} account(s) map to no row of the Drift table"
+            + (f" (rules: built-in Kommun-Bas + {rules.config})" if rules.config else " (rules: built-in Kommun-Bas; no kfollow.toml)")
+            + ":"
+        ]
+        lines += [
+            f"  konto {row.account}: {row.rows} rows, {format_amount(int(round_to_unit(int(row.amount), 'kr')))} kr"
+            for row in unmapped.itertuples()
+        ]
+        lines.append(
+            'map them in kfollow.toml [accounts] (e.g. "91" = "Kommunbidrag", or "-" to exclude), '
+            "or give --allow-unmapped to show them as 'Ej mappat'"
+        )
+        raise MappingError(lines)
+    spec = ReportSpec(
+        year=kwargs["year"],
+        through=kwargs["through"],
+        unit=kwargs["unit"],
+        forecast_version=canonical_version(kwargs["forecast_version"]),
+        period_budget=kwargs["period_budget"],
+    )
+    report = build_drift(ledger, rows, spec)
+    _warn(report.warnings)
+    emit(render_bytes(report, fmt), kwargs["output"])
+
+
+@cli.command()
+@ledger_options
+@output_options(("table", "markdown", "csv", "json"))
+def accounts(**kwargs: Any) -> None:
+    """Every account in the ledger, the row it maps to and the rule that mapped it.
+
+    Amounts are per version in kr, ledger sign (debit +), for --year (default: all years).
+    Use it to write the [accounts] of kfollow.toml.
+    """
+    from .accounts import account_listing
+
+    fmt = _format(kwargs["fmt"], kwargs["output"])
+    ledger, rows, matched, _ = load_mapped(kwargs)
+    emit(account_listing(ledger, matched, kwargs["year"], fmt).encode("utf-8"), kwargs["output"])
+
+
+def main() -> None:
+    cli(prog_name="kfollow")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

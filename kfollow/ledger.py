@@ -1,0 +1,409 @@
+"""The ledger model: canonical columns, versions, and normalise(raw file) -> ledger frame.
+
+Swedish export headers are translated here and nowhere else. The ledger frame has:
+
+| column | dtype | meaning |
+| --- | --- | --- |
+| year | int16 | fiscal year |
+| period | int8 | month 1–12 |
+| version | category | `utfall`, `budget`, `prognos` or any other name (`prognos-april`) |
+| account | category | account code as text (`"04711"` stays) |
+| amount | int64 | öre, ledger sign (debit +: costs +, revenue −) |
+| ansvar, verksamhet, aktivitet, projekt, motpart, text | category | optional codes |
+| source | category | file name |
+| line | int32 | line (CSV) or row (XLSX) in that file |
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import union_categoricals
+
+from .errors import LoadError, OptionError, capped
+from .loaders import ColumnPlan, NoHeader, Table, read_table
+
+OUTCOME, BUDGET, FORECAST = "utfall", "budget", "prognos"
+
+# canonical key -> accepted header names (Swedish first); matched case-insensitively
+COLUMN_NAMES: dict[str, tuple[str, ...]] = {
+    "year": ("år", "ar", "year"),
+    "period": ("period", "månad", "manad", "month"),
+    "version": ("version", "typ", "type"),
+    "account": ("konto", "account"),
+    "amount": ("belopp", "amount", "kr"),
+    "ansvar": ("ansvar",),
+    "verksamhet": ("verksamhet",),
+    "aktivitet": ("aktivitet",),
+    "projekt": ("projekt",),
+    "motpart": ("motpart",),
+    "text": ("text", "beskrivning"),
+}
+DIMENSIONS = ("ansvar", "verksamhet", "aktivitet", "projekt", "motpart")
+HEADER_KEYS = {name: key for key, names in COLUMN_NAMES.items() for name in names}
+
+VERSION_ALIASES = {
+    "utfall": OUTCOME,
+    "outcome": OUTCOME,
+    "actual": OUTCOME,
+    "bokfört": OUTCOME,
+    "bokfort": OUTCOME,
+    "budget": BUDGET,
+    "prognos": FORECAST,
+    "forecast": FORECAST,
+}
+# A wide file's version columns: a known name, or one followed by a qualifier (prognos-april).
+_WIDE_VERSION = re.compile(r"^(utfall|budget|prognos|forecast|outcome)([-_ ].+)?$")
+_PERIOD = re.compile(r"^(?:(\d{4})-?)?(\d{1,2})$")
+
+
+def canonical_version(name: str) -> str:
+    key = name.strip().lower()
+    return VERSION_ALIASES.get(key, key)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A ledger file and, for --budget/--forecast/--outcome files, the version it holds."""
+
+    path: Path
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    sign: str = "auto"  # auto | ledger | report
+
+
+def planner(fixed_version: str | None) -> Callable[[list[str]], ColumnPlan | None]:
+    """The header test for one file: konto plus belopp, or konto plus version columns (wide)."""
+
+    def plan(cells: list[str]) -> ColumnPlan | None:
+        keys: dict[str, int] = {}
+        wide: dict[int, str] = {}
+        for position, cell in enumerate(cells):
+            name = cell.strip().lower()
+            if name in HEADER_KEYS:
+                keys.setdefault(HEADER_KEYS[name], position)
+            elif _WIDE_VERSION.match(name) or name in VERSION_ALIASES:
+                wide[position] = "wide:" + canonical_version(name)
+        if "account" not in keys:
+            return None
+        if "amount" in keys:
+            amounts = {keys.pop("amount"): "amount"}
+        elif wide and fixed_version is None and "version" not in keys:
+            amounts = wide
+        else:
+            return None
+        text = {position: key for key, position in keys.items()}
+        return ColumnPlan(text, amounts, tuple(cells))
+
+    return plan
+
+
+def _names(key: str) -> str:
+    return " / ".join(COLUMN_NAMES[key])
+
+
+def _found(table_or_cells: Iterable[str]) -> str:
+    cells = [c for c in table_or_cells if c.strip()]
+    return ", ".join(cells) if cells else "(nothing)"
+
+
+def read_source(source: Source, options: ReadOptions) -> Table:
+    try:
+        return read_table(
+            source.path,
+            planner(source.version),
+            encoding=options.encoding,
+            delimiter=options.delimiter,
+            sheet=options.sheet,
+        )
+    except NoHeader as missing:
+        need = "konto and belopp" if source.version else "konto and belopp (or version columns)"
+        where = "in the first rows" if source.path.suffix.lower() in (".xlsx", ".xlsm") else ""
+        raise LoadError(
+            f"{source.path.name}: no header row {where} with the columns {need}; found: "
+            f"{_found(missing.first_row)}. Expected names: konto = {_names('account')}, "
+            f"belopp = {_names('amount')}, period = {_names('period')}, "
+            f"år = {_names('year')}, version = {_names('version')}"
+            + ("; for an .xlsx workbook pick the sheet with --sheet NAME" if where else "")
+        ) from None
+
+
+# --- per-category parsing: each distinct code is parsed once, rows follow by their codes -----
+
+
+def _per_code(series: pd.Series, parse: Callable[[str], object]) -> tuple[list[object], np.ndarray]:
+    """Apply `parse` to each category; return the parsed categories and the row codes."""
+    categorical = series.astype("category") if series.dtype != "category" else series
+    parsed = [parse(str(value)) for value in categorical.cat.categories]
+    return parsed, categorical.cat.codes.to_numpy()
+
+
+def _recode(series: pd.Series, parse: Callable[[str], str | None]) -> tuple[pd.Categorical, np.ndarray]:
+    """New categorical from parsed categories; mask of rows whose value did not parse."""
+    parsed, codes = _per_code(series, parse)
+    uniques = sorted({p for p in parsed if isinstance(p, str)})
+    index = {value: i for i, value in enumerate(uniques)}
+    # One extra slot at the end so that code -1 (an empty cell) maps to -1.
+    lookup = np.array([index.get(p, -1) if isinstance(p, str) else -1 for p in parsed] + [-1])
+    bad = np.array([p is None for p in parsed] + [False])
+    return pd.Categorical.from_codes(lookup[codes], categories=uniques), bad[codes]
+
+
+def _ints(series: pd.Series, parse: Callable[[str], int | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Integers from parsed categories (-1 where empty or unparsable); mask of bad rows."""
+    parsed, codes = _per_code(series, parse)
+    lookup = np.array([-1 if p is None else p for p in parsed] + [-1], dtype="int64")
+    bad = np.array([p is None for p in parsed] + [False])
+    return lookup[codes], bad[codes]
+
+
+def _parse_year(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text.isdigit() and 1900 <= int(text) <= 2200 else None
+
+
+def _parse_period(text: str) -> tuple[int | None, int] | None:
+    match = _PERIOD.match(text.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return None
+    return (int(match.group(1)) if match.group(1) else None, int(match.group(2)))
+
+
+def _account_code(text: str) -> str | None:
+    """'46362 Köp medicinskt' -> '46362'."""
+    parts = text.split()
+    return parts[0] if parts else None
+
+
+class _Problems:
+    """Collects 'file:line: column: value: why' lines for one file, capped per kind."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.lines: list[str] = []
+
+    def cells(self, mask: np.ndarray, key: str, values: pd.Series, why: str) -> None:
+        rows = np.flatnonzero(mask)
+        if not len(rows):
+            return
+        lines = self.table.frame["line"].to_numpy()
+        header = self._header(key)
+        raw = values.to_numpy()
+        found = [
+            f"{self.table.path.name}:{lines[i]}: column {header!r}: "
+            f"{'(empty)' if pd.isna(raw[i]) else repr(str(raw[i]))}: {why}"
+            for i in rows[:20]
+        ]
+        self.lines += capped(found, len(rows), f"more in column {header!r}")
+
+    def _header(self, key: str) -> str:
+        columns = self.table.columns
+        for position, name in {**columns.text, **columns.amounts}.items():
+            if name == key and position < len(columns.header):
+                return columns.header[position].strip()
+        return key
+
+
+def normalise(table: Table, fixed_version: str | None) -> tuple[pd.DataFrame, list[str]]:
+    """A file as read -> ledger frame (still in the file's own sign), and its problems."""
+    raw = table.frame
+    name = table.path.name
+    problems = _Problems(table)
+    present = set(table.columns.text.values())
+    wide = [key for key in table.columns.amounts.values() if key.startswith("wide:")]
+
+    missing = []
+    if "period" not in present:
+        missing.append(f"period ({_names('period')})")
+    if not wide and not fixed_version and "version" not in present:
+        missing.append(f"version ({_names('version')}) — or give the file with --budget/--forecast/--outcome")
+    if missing:
+        raise LoadError(
+            f"{name}:{table.header_line}: missing column {'; '.join(missing)}. "
+            f"The header has: {_found(table.columns.header)}"
+        )
+
+    out = pd.DataFrame(index=raw.index)
+    month, bad = _ints(raw["period"], lambda t: None if (p := _parse_period(t)) is None else p[1])
+    period_year, _ = _ints(raw["period"], lambda t: None if (p := _parse_period(t)) is None else p[0])
+    problems.cells(bad, "period", raw["period"], "not a month 1–12, YYYYMM or YYYY-MM")
+    problems.cells(raw["period"].isna().to_numpy(), "period", raw["period"], "no period")
+    if "year" in present:
+        year, bad = _ints(raw["year"], _parse_year)
+        problems.cells(bad | raw["year"].isna().to_numpy(), "year", raw["year"], "not a year")
+    else:
+        year = period_year
+        no_year = (period_year < 0) & ~bad & ~raw["period"].isna().to_numpy()
+        if no_year.all() and len(no_year):
+            raise LoadError(
+                f"{name}:{table.header_line}: missing column år ({_names('year')}), and the "
+                f"periods hold no year (YYYYMM). The header has: {_found(table.columns.header)}"
+            )
+        problems.cells(no_year, "period", raw["period"], "no year: write YYYYMM or add a column år")
+    out["year"] = year.astype("int16")
+    out["period"] = month.astype("int8")
+
+    account, bad = _recode(raw["account"], _account_code)
+    problems.cells(bad | raw["account"].isna().to_numpy(), "account", raw["account"], "no account")
+    out["account"] = account
+    for key in (*DIMENSIONS, "text"):
+        if key in present:
+            out[key] = raw[key]
+    out["line"] = raw["line"]
+
+    if wide:
+        pieces = []
+        for key in wide:
+            keep = ~raw[f"{key}__empty"].to_numpy()
+            piece = out[keep].copy()
+            piece["version"] = pd.Categorical([key.removeprefix("wide:")] * int(keep.sum()))
+            piece["amount"] = raw[key].to_numpy()[keep]
+            pieces.append(piece)
+        out = concat(pieces)
+    else:
+        problems.cells(raw["amount__empty"].to_numpy(), "amount", raw["amount"], "no amount")
+        if fixed_version:
+            out["version"] = pd.Categorical.from_codes(np.zeros(len(out), dtype="int8"), [fixed_version])
+        else:
+            version, _ = _recode(raw["version"], lambda t: canonical_version(t) or None)
+            problems.cells(raw["version"].isna().to_numpy(), "version", raw["version"], "no version")
+            out["version"] = version
+        out["amount"] = raw["amount"].to_numpy()
+    out["source"] = pd.Categorical.from_codes(np.zeros(len(out), dtype="int8"), [name])
+    return out.reset_index(drop=True), table.problems + problems.lines
+
+
+def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate ledger frames, keeping text columns categorical (plain concat would not)."""
+    frames = [f for f in frames if len(f.columns)]
+    if len(frames) == 1:
+        return frames[0]
+    columns = list(dict.fromkeys(c for f in frames for c in f.columns))
+    out = {}
+    for column in columns:
+        parts = [
+            f[column] if column in f else pd.Series(pd.Categorical([None] * len(f)), index=f.index)
+            for f in frames
+        ]
+        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            out[column] = union_categoricals(
+                [p.cat.set_categories(p.cat.categories.astype(object)) for p in parts]
+            )
+        else:
+            out[column] = np.concatenate([p.to_numpy() for p in parts])
+    return pd.DataFrame(out)
+
+
+def _personnel_sum(frame: pd.DataFrame) -> int:
+    is_personnel = np.append(frame["account"].cat.categories.str.startswith("5"), False)
+    return int(frame["amount"].to_numpy()[is_personnel[frame["account"].cat.codes.to_numpy()]].sum())
+
+
+def _decide_signs(frames: list[pd.DataFrame], names: list[str], sign: str, notes: list[str]) -> None:
+    """Turn every frame into ledger sign, in place. See SPEC §1 on --sign auto."""
+    if sign == "ledger":
+        return
+    if sign == "report":
+        for frame in frames:
+            frame["amount"] = -frame["amount"]
+        return
+    sums = [_personnel_sum(frame) for frame in frames]
+    # True = ledger sign, per file that has personnel rows to judge by.
+    decided = {total > 0 for total in sums if total != 0}
+    for frame, name, total in zip(frames, names, sums, strict=True):
+        if total > 0:
+            continue
+        if total < 0:
+            is_report = True
+        elif len(decided) == 1:  # no personnel rows: follow the other files
+            is_report = decided == {False}
+        else:
+            raise LoadError(
+                f"{name}: cannot tell the sign convention (no personnel costs, class 5, to judge "
+                "by): give --sign ledger (debit +, costs +, revenue −, as bookkeeping exports) "
+                "or --sign report (revenue +, costs −, as the printed report)"
+            )
+        if is_report:
+            frame["amount"] = -frame["amount"]
+            notes.append(
+                f"{name}: personnel costs are negative, so amounts are read as report sign "
+                "(revenue +, costs −); --sign ledger overrides"
+                if total < 0
+                else f"{name}: read as report sign, like the other files; --sign overrides"
+            )
+
+
+def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFrame, list[str]]:
+    """Read, check and concatenate ledger files. Raises LoadError with every problem found."""
+    frames, names, problems, notes = [], [], [], []
+    for source in sources:
+        try:
+            table = read_source(source, options)
+            frame, found = normalise(table, source.version)
+        except LoadError as error:
+            problems += error.problems
+            continue
+        problems += found
+        frames.append(frame)
+        names.append(source.path.name)
+    if problems:
+        raise LoadError(problems)
+    if not any(len(f) for f in frames):
+        raise LoadError(f"{', '.join(names)}: no ledger rows below the header")
+    _decide_signs(frames, names, options.sign, notes)
+    ledger = concat(frames)
+    for key in ("account", "version", "source", *DIMENSIONS, "text"):
+        if key in ledger and not isinstance(ledger[key].dtype, pd.CategoricalDtype):
+            ledger[key] = ledger[key].astype("category")
+    return ledger, notes
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+
+def column_key(name: str) -> str:
+    """A --where/--exclude column name -> ledger column (Swedish or English header names)."""
+    key = name.strip().lower()
+    return HEADER_KEYS.get(key, key)
+
+
+def prefix_mask(frame: pd.DataFrame, column: str, prefixes: tuple[str, ...]) -> np.ndarray:
+    """Rows whose text in `column` starts with one of the prefixes (empty cells never do)."""
+    values = frame[column]
+    hits = np.append(values.cat.categories.astype(str).str.startswith(prefixes), False)
+    return hits[values.cat.codes.to_numpy()]
+
+
+def apply_filters(
+    frame: pd.DataFrame,
+    where: list[tuple[str, tuple[str, ...]]],
+    exclude: list[tuple[str, tuple[str, ...]]],
+) -> pd.DataFrame:
+    """--where keeps rows matching a prefix (all --where must hold); --exclude drops them."""
+    if not where and not exclude:
+        return frame
+    keep = np.ones(len(frame), dtype=bool)
+    for option, rules in (("--where", where), ("--exclude", exclude)):
+        for name, prefixes in rules:
+            column = column_key(name)
+            if column not in frame or column in ("amount", "line", "year", "period"):
+                usable = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+                raise OptionError(
+                    f"{option} {name}=…: the ledger has no text column {name!r}; "
+                    f"it has: {', '.join(usable)}"
+                )
+            hit = prefix_mask(frame, column, prefixes)
+            keep &= hit if option == "--where" else ~hit
+    return frame[keep]
+

@@ -1,0 +1,344 @@
+"""File -> frame. Knows files (encodings, delimiters, number formats, sheets), not accounting.
+
+Each reader is told by the caller which header names it wants (a ColumnPlan): it reads those
+columns only, text as pandas categories (a ledger has few distinct codes, so parsing them once
+each is what makes ten-million-row files fast) and amounts as integer öre. Every row keeps its
+source line, so any later problem can point back into the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import LoadError, capped
+from .money import THOUSANDS, clean_amount_text, floats_to_ore
+
+SAMPLE_BYTES = 256 * 1024  # enough to sniff the dialect of any export's first lines
+HEADER_SEARCH_ROWS = 30  # title rows above the header are skipped, within this many rows
+DELIMITERS = (";", "\t", ",")
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """Which columns of a header to read: position -> canonical key."""
+
+    text: dict[int, str]
+    amounts: dict[int, str]
+    header: tuple[str, ...] = ()  # the header row's cells as found
+
+
+# Given the cells of a candidate header row, return the plan, or None if it is no header.
+Planner = Callable[[list[str]], "ColumnPlan | None"]
+
+
+@dataclass
+class Table:
+    """One file as read: canonical columns, `line` (1-based line or sheet row) per row."""
+
+    frame: pd.DataFrame
+    path: Path
+    columns: ColumnPlan
+    header_line: int  # 1-based line (CSV) or row (XLSX) of the header
+    problems: list[str] = field(default_factory=list)
+
+
+class NoHeader(Exception):
+    """No header row was found; carries the cells of the first non-empty row seen."""
+
+    def __init__(self, first_row: list[str]) -> None:
+        self.first_row = first_row
+
+
+def describe(path: Path) -> str:
+    return path.name
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def sniff_encoding(sample: bytes) -> str:
+    """UTF-8 (a BOM is dropped) if the sample decodes as UTF-8, else cp1252."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8-sig"
+
+
+def _sample_lines(sample: bytes, encoding: str) -> list[str]:
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, final=False)
+    lines = text.splitlines()
+    if len(sample) == SAMPLE_BYTES and lines:
+        lines = lines[:-1]  # the last line may be cut off
+    return lines
+
+
+def _find_csv_header(
+    lines: list[str], plan: Planner, delimiter: str | None
+) -> tuple[int, str, ColumnPlan]:
+    """(line index, delimiter, plan) of the first line that is a header."""
+    candidates = (delimiter,) if delimiter else DELIMITERS
+    for index, line in enumerate(lines[:HEADER_SEARCH_ROWS]):
+        best: tuple[int, str, ColumnPlan] | None = None
+        for delim in candidates:
+            cells = next(csv.reader([line], delimiter=delim), [])
+            found = plan(cells)
+            if found and (best is None or len(found.text) + len(found.amounts) > best[0]):
+                best = (len(found.text) + len(found.amounts), delim, found)
+        if best:
+            return index, best[1], best[2]
+    first = next((line for line in lines if line.strip()), "")
+    delim = delimiter or max(DELIMITERS, key=first.count)
+    raise NoHeader(next(csv.reader([first], delimiter=delim), []))
+
+
+def _sniff_numbers(lines: list[str], delimiter: str, positions: list[int]) -> tuple[str, str | None]:
+    """(decimal mark, thousands separator) seen in the amount columns of the sample."""
+    values = [
+        row[p]
+        for row in csv.reader(lines, delimiter=delimiter)
+        for p in positions
+        if p < len(row)
+    ]
+    decimal = "," if any("," in v for v in values) else "."
+    thousands = next((t for t in THOUSANDS if any(t in v.strip() for v in values)), None)
+    return decimal, thousands
+
+
+def read_csv(path: Path, plan: Planner, encoding: str | None, delimiter: str | None) -> Table:
+    with path.open("rb") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+    if not sample.strip():
+        raise LoadError(f"{describe(path)}: the file is empty")
+    chosen = encoding or sniff_encoding(sample)
+    try:
+        codecs.lookup(chosen)
+    except LookupError:
+        raise LoadError(f"--encoding {chosen}: no such encoding (try utf-8 or cp1252)") from None
+    lines = _sample_lines(sample, chosen)
+    header_index, delim, columns = _find_csv_header(lines, plan, delimiter)
+    decimal, thousands = _sniff_numbers(lines[header_index + 1 :], delim, list(columns.amounts))
+
+    def attempt(enc: str) -> pd.DataFrame:
+        return _read_csv_frame(path, enc, header_index, delim, columns, decimal, thousands)
+
+    try:
+        frame = attempt(chosen)
+    except UnicodeDecodeError:
+        if encoding is None and chosen != "cp1252":
+            chosen = "cp1252"
+            try:
+                frame = attempt(chosen)
+            except UnicodeDecodeError:
+                raise LoadError(_undecodable(path, chosen)) from None
+        else:
+            raise LoadError(_undecodable(path, chosen)) from None
+    first_line = header_index + 2
+    frame, problems = _finish(frame, columns, first_line, path, amounts_as_text=frame.attrs["text"])
+    return Table(frame, path, columns, header_index + 1, problems)
+
+
+def _read_csv_frame(
+    path: Path,
+    encoding: str,
+    header_index: int,
+    delim: str,
+    columns: ColumnPlan,
+    decimal: str,
+    thousands: str | None,
+) -> pd.DataFrame:
+    """Read the planned columns; amounts as doubles if the C parser can, else as text."""
+    options = dict(
+        sep=delim,
+        encoding=encoding,
+        header=None,
+        skiprows=header_index + 1,
+        usecols=sorted([*columns.text, *columns.amounts]),
+        # Blank lines are kept (and dropped later) so that row i stays at a known line.
+        skip_blank_lines=False,
+        keep_default_na=False,
+        na_values=[""],
+        engine="c",
+    )
+    text_types = {p: "category" for p in columns.text}
+    try:
+        frame = pd.read_csv(
+            path,
+            dtype={**text_types, **{p: "float64" for p in columns.amounts}},
+            decimal=decimal,
+            thousands=thousands,
+            **options,
+        )
+        frame.attrs["text"] = False
+    except ValueError as error:
+        if isinstance(error, UnicodeDecodeError):
+            raise
+        # Unusual minus signs, mixed separators or plain bad cells: read the amounts as text
+        # and parse them vectorised, so every bad cell can be named with its line.
+        frame = pd.read_csv(
+            path, dtype={**text_types, **{p: "str" for p in columns.amounts}}, **options
+        )
+        frame.attrs["text"] = True
+        frame.attrs["decimal"] = decimal
+    return frame
+
+
+def _undecodable(path: Path, encoding: str) -> str:
+    data = path.read_bytes()
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        byte = data[error.start : error.start + 1].hex()
+        return (
+            f"{describe(path)}:{line}: byte 0x{byte} cannot be read as {encoding}; "
+            "name the file's encoding with --encoding (e.g. --encoding cp1252 or "
+            "--encoding utf-8)"
+        )
+    return f"{describe(path)}: cannot be read as {encoding}; name its encoding with --encoding"
+
+
+# --- XLSX ------------------------------------------------------------------------------------
+
+
+def _cell_text(value: object) -> object:
+    """An Excel cell as text, as it would appear in a CSV: 3111.0 -> '3111'."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
+
+
+def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
+    import openpyxl  # only XLSX users pay for the import
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a file that is no workbook
+        raise LoadError(f"{describe(path)}: not a readable .xlsx workbook ({error})") from None
+    try:
+        if sheet is None:
+            worksheet = workbook.worksheets[0]
+        elif sheet in workbook.sheetnames:
+            worksheet = workbook[sheet]
+        else:
+            names = ", ".join(workbook.sheetnames)
+            raise LoadError(
+                f"{describe(path)}: no sheet named {sheet!r}; the sheets are: {names} (--sheet NAME)"
+            )
+        rows = list(worksheet.iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    if not any(any(v is not None for v in row) for row in rows[:HEADER_SEARCH_ROWS]):
+        raise LoadError(f"{describe(path)}: sheet {worksheet.title!r} is empty")
+    header_index, columns = None, None
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        columns = plan([str(_cell_text(v) or "") for v in row])
+        if columns:
+            header_index = index
+            break
+    if header_index is None or columns is None:
+        first = next(row for row in rows if any(v is not None for v in row))
+        raise NoHeader([str(_cell_text(v) or "") for v in first])
+    width = max(max(columns.text, default=0), max(columns.amounts, default=0)) + 1
+    body = [tuple(row[:width]) + (None,) * (width - len(row)) for row in rows[header_index + 1 :]]
+    frame = pd.DataFrame.from_records(body, columns=range(width)) if body else pd.DataFrame(
+        {p: pd.Series(dtype=object) for p in range(width)}
+    )
+    for position in columns.text:
+        frame[position] = frame[position].map(_cell_text).astype("category")
+    frame = frame[sorted([*columns.text, *columns.amounts])]
+    # Amounts in a sheet are mixed: number cells and text cells (amounts_as_text=None).
+    frame, problems = _finish(frame, columns, header_index + 2, path, amounts_as_text=None)
+    return Table(frame, path, columns, header_index + 1, problems)
+
+
+# --- shared ----------------------------------------------------------------------------------
+
+
+def _finish(
+    frame: pd.DataFrame,
+    columns: ColumnPlan,
+    first_line: int,
+    path: Path,
+    amounts_as_text: bool | None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Name the columns, drop blank rows, turn amounts into öre and list the bad cells."""
+    line = np.arange(first_line, first_line + len(frame), dtype="int32")
+    blank = frame.isna().all(axis=1).to_numpy()
+    if blank.any():
+        frame, line = frame[~blank], line[~blank]
+    problems: list[str] = []
+    out: dict[str, object] = {}
+    for position, key in columns.text.items():
+        out[key] = frame[position].reset_index(drop=True)
+    for position, key in columns.amounts.items():
+        values = frame[position]
+        ore, bad, empty = _amounts_to_ore(values, amounts_as_text, frame.attrs.get("decimal", "."))
+        out[key] = ore
+        out[f"{key}__empty"] = empty
+        if bad.any():
+            shown = np.flatnonzero(bad)
+            raw = values.to_numpy()[shown[:20]]
+            found = [
+                f"{describe(path)}:{line[i]}: column {key_header(columns, position)!r}: "
+                f"{str(v)!r} is not an amount in kronor with at most 2 decimals"
+                for i, v in zip(shown[:20], raw, strict=False)
+            ]
+            problems += capped(found, len(shown), "more bad amounts in this column")
+    result = pd.DataFrame(out)
+    result["line"] = line
+    return result, problems
+
+
+def key_header(columns: ColumnPlan, position: int) -> str:
+    return columns.amounts.get(position) or columns.text.get(position, str(position))
+
+
+def _amounts_to_ore(
+    values: pd.Series, as_text: bool | None, decimal: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(öre, bad cell mask, empty cell mask) for one amount column."""
+    empty = values.isna().to_numpy()
+    if as_text is False:  # the C parser already gave doubles
+        ore, bad = floats_to_ore(values.to_numpy(dtype="float64", na_value=np.nan))
+        return ore, bad & ~empty, empty
+    if as_text is None:  # Excel: numbers stay numbers, text cells are parsed like CSV text
+        is_number = values.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool))
+        numbers = pd.to_numeric(values.where(is_number), errors="coerce")
+        text = values.where(~is_number & ~values.isna()).astype("str")
+        decimal = "," if text.str.contains(",", regex=False).any() else "."
+        parsed = pd.to_numeric(clean_amount_text(text, decimal), errors="coerce")
+        floats = numbers.where(is_number, parsed).to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        parsed = pd.to_numeric(clean_amount_text(values.astype("str"), decimal), errors="coerce")
+        floats = parsed.to_numpy(dtype="float64", na_value=np.nan)
+    ore, bad = floats_to_ore(floats)
+    return ore, bad & ~empty, empty
+
+
+READERS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
+
+
+def read_table(
+    path: Path,
+    plan: Planner,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+) -> Table:
+    """Read one ledger file by its ending (CSV unless it is .xlsx)."""
+    if READERS.get(path.suffix.lower()) == "xlsx":
+        return read_xlsx(path, plan, sheet)
+    return read_csv(path, plan, encoding, delimiter)

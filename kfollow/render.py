@@ -1,0 +1,184 @@
+"""Report -> text (table, markdown, csv, json) or an .xlsx workbook; atomic file output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .money import format_amount
+from .report import Report, round_cells
+
+FORMATS = ("table", "markdown", "csv", "json", "xlsx")
+UNIT_HEADERS = {"kr": "Belopp i kr", "tkr": "Belopp i tkr", "mkr": "Belopp i mkr"}
+
+
+def _two_lines(header: str) -> str:
+    """'Prognos helår 2024' -> 'Prognos helår\\n2024', as the report sets its headers."""
+    head, _, tail = header.rpartition(" ")
+    return f"{head}\n{tail}" if head else header
+
+
+def render_table(report: Report) -> str:
+    """Aligned text with Swedish digit grouping and a rule before each subtotal, as printed."""
+    from tabulate import tabulate
+
+    cells = round_cells(report)
+    body = [
+        [row.label, *(format_amount(v[c.key]) for c in report.columns)]
+        for row, v in zip(report.rows, cells, strict=True)
+    ]
+    headers = [UNIT_HEADERS[report.unit], *(_two_lines(c.header) for c in report.columns)]
+    text = tabulate(
+        body,
+        headers=headers,
+        tablefmt="simple",
+        colalign=("left", *("right",) * len(report.columns)),
+        disable_numparse=True,
+    )
+    lines = text.splitlines()
+    rule_at = next(i for i, line in enumerate(lines) if set(line) <= {"-", " "} and "-" in line)
+    rule = lines[rule_at]
+    out = lines[: rule_at + 1]
+    for row, line in zip(report.rows, lines[rule_at + 1 :], strict=True):
+        if row.kind != "row":
+            out.append(rule)
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def render_markdown(report: Report) -> str:
+    from tabulate import tabulate
+
+    cells = round_cells(report)
+    body = [
+        [
+            row.label if row.kind == "row" else f"**{row.label}**",
+            *(format_amount(v[c.key]) for c in report.columns),
+        ]
+        for row, v in zip(report.rows, cells, strict=True)
+    ]
+    headers = [UNIT_HEADERS[report.unit], *(c.header for c in report.columns)]
+    return tabulate(
+        body,
+        headers=headers,
+        tablefmt="pipe",
+        colalign=("left", *("right",) * len(report.columns)),
+        disable_numparse=True,
+    ) + "\n"
+
+
+def render_csv(report: Report) -> str:
+    """For machines: comma separated, plain integers, keys as in the JSON."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["label", "kind", "level", *(c.key for c in report.columns)])
+    for row, values in zip(report.rows, round_cells(report), strict=True):
+        writer.writerow([row.label, row.kind, row.level, *(values[c.key] for c in report.columns)])
+    return buffer.getvalue()
+
+
+def report_dict(report: Report) -> dict[str, object]:
+    return {
+        "table": report.table,
+        "unit": report.unit,
+        "year": report.year,
+        "through": report.through,
+        "columns": [{"key": c.key, "header": c.header} for c in report.columns],
+        "rows": [
+            {"label": row.label, "level": row.level, "kind": row.kind, "values": values}
+            for row, values in zip(report.rows, round_cells(report), strict=True)
+        ],
+        "warnings": list(report.warnings),
+    }
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n"
+
+
+RENDERERS: dict[str, Callable[[Report], str]] = {
+    "table": render_table,
+    "markdown": render_markdown,
+    "csv": render_csv,
+    "json": render_json,
+}
+
+SHEET_TITLES = {"drift": "Drift"}
+
+
+def xlsx_bytes(report: Report) -> bytes:
+    """A workbook: real numbers in a thousands format, bold subtotals, frozen header."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = SHEET_TITLES.get(report.table, report.table)
+    bold = Font(bold=True)
+    headers = [UNIT_HEADERS[report.unit], *(c.header for c in report.columns)]
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = bold
+        cell.alignment = Alignment(horizontal="left" if cell.column == 1 else "right", wrap_text=True)
+    for row, values in zip(report.rows, round_cells(report), strict=True):
+        sheet.append([("  " * row.level) + row.label, *(values[c.key] for c in report.columns)])
+        excel_row = sheet[sheet.max_row]
+        for cell in excel_row[1:]:
+            cell.number_format = "#,##0"
+        if row.kind != "row":
+            for cell in excel_row:
+                cell.font = bold
+    sheet.freeze_panes = "B2"
+    for column in sheet.columns:
+        texts = [format_amount(c.value) if isinstance(c.value, int) else str(c.value or "") for c in column]
+        width = max(len(t) for t in texts)
+        sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 60)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: the file appears whole or not at all."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def render_bytes(report: Report, fmt: str) -> bytes:
+    if fmt == "xlsx":
+        return xlsx_bytes(report)
+    return RENDERERS[fmt](report).encode("utf-8")
+
+
+def listing_text(headers: Sequence[str], rows: Sequence[Sequence[object]], fmt: str) -> str:
+    """A plain listing (e.g. `kfollow accounts`) in a text format."""
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(headers)
+        writer.writerows(rows)
+        return buffer.getvalue()
+    from tabulate import tabulate
+
+    shown = [[format_amount(c) if isinstance(c, int) else c for c in row] for row in rows]
+    numeric = [bool(rows) and all(isinstance(r[i], int) for r in rows) for i in range(len(headers))]
+    return tabulate(
+        shown,
+        headers=list(headers),
+        tablefmt="pipe" if fmt == "markdown" else "simple",
+        colalign=tuple("right" if n else "left" for n in numeric),
+        disable_numparse=True,
+    ) + "\n"

@@ -1,0 +1,222 @@
+"""Aggregate and compare: the mapped ledger -> the Drift table, every cell in exact öre.
+
+One group-by over the ledger (row × version × year × month) gives a frame of at most a few
+thousand sums; every column of the table is read from that, so a ten-million-row ledger is
+scanned once. Values are kept in öre, report sign (revenue +, costs −); rounding to the unit
+happens once per printed cell, in render.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .errors import OptionError
+from .ledger import BUDGET, FORECAST, OUTCOME
+from .mapping import (
+    ALLOCATION,
+    EXCLUDED,
+    FINANCIAL,
+    INCOME,
+    OTHER,
+    PERSONNEL,
+    PREMISES,
+    SERVICES,
+    UNMAPPED,
+)
+from .money import round_to_unit
+
+COSTS = "Verksamhetens kostnader"
+NET_COSTS = "Verksamhetens nettokostnader"
+RESULT = "Årets resultat"
+
+# (label, kind, parts): a subtotal is the sum of its parts, computed on exact öre.
+DRIFT_LAYOUT: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (INCOME, "row", ()),
+    (PERSONNEL, "row", ()),
+    (PREMISES, "row", ()),
+    (SERVICES, "row", ()),
+    (OTHER, "row", ()),
+    (COSTS, "subtotal", (PERSONNEL, PREMISES, SERVICES, OTHER)),
+    (NET_COSTS, "subtotal", (INCOME, COSTS)),
+    (ALLOCATION, "row", ()),
+    (FINANCIAL, "row", ()),
+    (RESULT, "total", (NET_COSTS, ALLOCATION, FINANCIAL)),
+)
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """What to build. year/through None: the latest year and month with outcome."""
+
+    year: int | None = None
+    through: int | None = None
+    unit: str = "tkr"
+    forecast_version: str = FORECAST
+    period_budget: bool = False
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    kind: str  # row | subtotal | total
+    level: int
+    values: dict[str, int]  # öre, report sign
+
+
+@dataclass(frozen=True)
+class Report:
+    table: str
+    year: int
+    through: int
+    unit: str
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+
+def drift_columns(year: int, period_budget: bool) -> tuple[Column, ...]:
+    columns = [
+        Column("budget", f"Budget {year}"),
+        Column("forecast", f"Prognos helår {year}"),
+        Column("forecast_deviation", f"Avv. prognos/budget {year}"),
+        Column("outcome", f"Delårsbokslut {year}"),
+        Column("outcome_previous", f"Delårsbokslut {year - 1}"),
+        Column("outcome_change", f"Diff. utfall {year - 1}/{year}"),
+    ]
+    if period_budget:
+        columns += [
+            Column("period_budget", f"Periodbudget {year}"),
+            Column("period_deviation", f"Avv. utfall/periodbudget {year}"),
+        ]
+    return tuple(columns)
+
+
+def aggregate(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame:
+    """Sum of öre (ledger sign) per table row × version × year × month; excluded rows dropped.
+
+    Unmapped accounts (no rule) come out under UNMAPPED.
+    """
+    labels = rows.add_categories([UNMAPPED]).fillna(UNMAPPED)
+    frame = pd.DataFrame(
+        {
+            "row": labels,
+            "version": ledger["version"].to_numpy(),
+            "year": ledger["year"].to_numpy(),
+            "period": ledger["period"].to_numpy(),
+            "amount": ledger["amount"].to_numpy(),
+        }
+    )
+    sums = frame.groupby(["row", "version", "year", "period"], observed=True, sort=False)["amount"].sum()
+    sums = sums.reset_index()
+    return sums[sums["row"] != EXCLUDED].reset_index(drop=True)
+
+
+def resolve_period(sums: pd.DataFrame, spec: ReportSpec) -> tuple[int, int]:
+    """--year/--through, or the latest year and month with outcome."""
+    years = sorted(int(y) for y in sums["year"].unique())
+    if not years:
+        raise OptionError("the (filtered) ledger has no rows on any table row")
+    outcome = sums[sums["version"] == OUTCOME]
+    if spec.year is None:
+        year = int(outcome["year"].max()) if len(outcome) else years[-1]
+    else:
+        year = spec.year
+        if year not in years:
+            raise OptionError(
+                f"--year {year}: the (filtered) ledger has no rows for {year}; "
+                f"years found: {', '.join(map(str, years))}"
+            )
+    if spec.through is not None:
+        return year, spec.through
+    months = outcome.loc[outcome["year"] == year, "period"]
+    if not len(months):
+        raise OptionError(
+            f"the ledger has no outcome (utfall) rows for {year}, so the period is unknown: "
+            "give --through MONTH"
+        )
+    return year, int(months.max())
+
+
+def _column_sums(sums: pd.DataFrame, version: str, year: int, through: int) -> pd.Series:
+    """Report-sign öre per table row for one version, year and months 1..through."""
+    pick = (sums["version"] == version) & (sums["year"] == year) & (sums["period"] <= through)
+    return -sums[pick].groupby("row", observed=True)["amount"].sum()
+
+
+def build_drift(ledger: pd.DataFrame, rows: pd.Categorical, spec: ReportSpec) -> Report:
+    """The Drift table of SPEC §3 from a mapped (and filtered) ledger."""
+    sums = aggregate(ledger, rows)
+    year, through = resolve_period(sums, spec)
+    versions = set(sums["version"].astype(str).unique())
+    warnings = []
+    if spec.forecast_version not in versions:
+        raise OptionError(
+            f"--forecast-version {spec.forecast_version}: no such version in the ledger; "
+            f"versions found: {', '.join(sorted(versions))}"
+        )
+    base = {
+        "budget": _column_sums(sums, BUDGET, year, 12),
+        "forecast": _column_sums(sums, spec.forecast_version, year, 12),
+        "outcome": _column_sums(sums, OUTCOME, year, through),
+        "outcome_previous": _column_sums(sums, OUTCOME, year - 1, through),
+        "period_budget": _column_sums(sums, BUDGET, year, through),
+    }
+    values: dict[str, dict[str, int]] = {}
+    layout = list(DRIFT_LAYOUT)
+    if (sums["row"] == UNMAPPED).any():
+        # --allow-unmapped: the unmapped accounts stay in the result, on a row of their own.
+        layout.insert(-1, (UNMAPPED, "row", ()))
+        layout[-1] = (RESULT, "total", (*layout[-1][2], UNMAPPED))
+        warnings.append("accounts that map to no row are shown as 'Ej mappat' (--allow-unmapped)")
+    for label, _kind, parts in layout:
+        if parts:
+            cell = {key: sum(values[part][key] for part in parts) for key in base}
+        else:
+            cell = {key: int(series.get(label, 0)) for key, series in base.items()}
+        cell["forecast_deviation"] = cell["forecast"] - cell["budget"]
+        cell["outcome_change"] = cell["outcome"] - cell["outcome_previous"]
+        cell["period_deviation"] = cell["outcome"] - cell["period_budget"]
+        values[label] = cell
+
+    columns = drift_columns(year, spec.period_budget)
+    table_rows = tuple(
+        Row(label, kind, 0, {c.key: values[label][c.key] for c in columns})
+        for label, kind, _ in layout
+    )
+    warnings += _version_warnings(sums, year, through, spec.forecast_version)
+    return Report("drift", year, through, spec.unit, columns, table_rows, tuple(warnings))
+
+
+def _version_warnings(sums: pd.DataFrame, year: int, through: int, forecast: str) -> list[str]:
+    """What an economist should know before trusting the table: versions missing or unused."""
+    found = set(sums.loc[sums["year"] == year, "version"].astype(str))
+    warnings = [
+        f"no {name} rows for {year}: the {what} column is 0"
+        for name, what in ((BUDGET, "budget"), (forecast, "forecast"), (OUTCOME, "outcome"))
+        if name not in found
+    ]
+    previous = sums[(sums["version"] == OUTCOME) & (sums["year"] == year - 1)]
+    if not len(previous):
+        warnings.append(f"no outcome (utfall) rows for {year - 1}: the previous-year column is 0")
+    for name in sorted(found - {BUDGET, forecast, OUTCOME}):
+        warnings.append(
+            f"version {name!r} is in no column (use --forecast-version {name} to show it as the forecast)"
+        )
+    return warnings
+
+
+def round_cells(report: Report) -> list[dict[str, int]]:
+    """Each row's values in the report's unit, each cell rounded once from exact öre."""
+    return [
+        {key: int(round_to_unit(value, report.unit)) for key, value in row.values.items()}
+        for row in report.rows
+    ]
+
