@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,29 +119,26 @@ def read_csv(path: Path, plan: Planner, encoding: str | None, delimiter: str | N
         raise LoadError(f"{describe(path)}: the file is empty")
     chosen = encoding or sniff_encoding(sample)
     try:
-        codecs.lookup(chosen)
+        chosen = codecs.lookup(chosen).name
     except LookupError:
         raise LoadError(f"--encoding {chosen}: no such encoding (try utf-8 or cp1252)") from None
     lines = _sample_lines(sample, chosen)
     header_index, delim, columns = _find_csv_header(lines, plan, delimiter)
     decimal, thousands = _sniff_numbers(lines[header_index + 1 :], delim, list(columns.amounts))
 
-    def attempt(enc: str) -> pd.DataFrame:
+    def attempt(enc: str) -> tuple[pd.DataFrame, list[str]]:
         return _read_csv_frame(path, enc, header_index, delim, columns, decimal, thousands)
 
     try:
-        frame = attempt(chosen)
+        frame, problems = attempt(chosen)
     except UnicodeDecodeError:
-        if encoding is None and chosen != "cp1252":
-            chosen = "cp1252"
-            try:
-                frame = attempt(chosen)
-            except UnicodeDecodeError:
-                raise LoadError(_undecodable(path, chosen)) from None
-        else:
+        if encoding is not None or chosen == "cp1252":
             raise LoadError(_undecodable(path, chosen)) from None
-    first_line = header_index + 2
-    frame, problems = _finish(frame, columns, first_line, path, amounts_as_text=frame.attrs["text"])
+        chosen = "cp1252"
+        try:
+            frame, problems = attempt(chosen)
+        except UnicodeDecodeError:
+            raise LoadError(_undecodable(path, chosen)) from None
     return Table(frame, path, columns, header_index + 1, problems)
 
 
@@ -154,41 +150,174 @@ def _read_csv_frame(
     columns: ColumnPlan,
     decimal: str,
     thousands: str | None,
-) -> pd.DataFrame:
-    """Read the planned columns; amounts as doubles if the C parser can, else as text."""
-    options = dict(
-        sep=delim,
-        encoding=encoding,
-        header=None,
-        skiprows=header_index + 1,
-        usecols=sorted([*columns.text, *columns.amounts]),
-        # Blank lines are kept (and dropped later) so that row i stays at a known line.
-        skip_blank_lines=False,
-        keep_default_na=False,
-        na_values=[""],
-        engine="c",
-    )
-    text_types = {p: "category" for p in columns.text}
-    try:
-        frame = pd.read_csv(
+) -> tuple[pd.DataFrame, list[str]]:
+    """Read the planned columns with Arrow's multi-threaded CSV reader.
+
+    Text columns come as dictionaries (categories, codes kept as text: "04711" stays) and
+    amounts, where the file is plain enough, as exact decimals; otherwise amounts are read as
+    text and parsed vectorised, so that every bad cell can be named with its line.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    width = len(columns.header)
+    names = [f"c{i}" for i in range(width)]
+    ragged: list[int] = []
+
+    def on_ragged(row: object) -> str:
+        ragged.append(1)
+        return "skip"
+
+    def read(amount_type: object) -> object:
+        types = {names[p]: pa.dictionary(pa.int32(), pa.string()) for p in columns.text}
+        types.update({names[p]: amount_type for p in columns.amounts})
+        return pacsv.read_csv(
             path,
-            dtype={**text_types, **{p: "float64" for p in columns.amounts}},
-            decimal=decimal,
-            thousands=thousands,
-            **options,
+            read_options=pacsv.ReadOptions(
+                skip_rows=header_index + 1,
+                column_names=names,
+                encoding="utf8" if encoding == "utf-8-sig" else encoding,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delim,
+                # Blank lines stay as (empty) rows, so that row i is at line first_line + i.
+                ignore_empty_lines=False,
+                invalid_row_handler=on_ragged,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=[names[p] for p in sorted([*columns.text, *columns.amounts])],
+                column_types=types,
+                decimal_point=decimal,
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
         )
-        frame.attrs["text"] = False
-    except ValueError as error:
-        if isinstance(error, UnicodeDecodeError):
-            raise
-        # Unusual minus signs, mixed separators or plain bad cells: read the amounts as text
-        # and parse them vectorised, so every bad cell can be named with its line.
-        frame = pd.read_csv(
-            path, dtype={**text_types, **{p: "str" for p in columns.amounts}}, **options
-        )
-        frame.attrs["text"] = True
-        frame.attrs["decimal"] = decimal
-    return frame
+
+    table, as_text = None, True
+    if not thousands:  # plain amounts: Arrow parses them as exact decimals, in parallel
+        try:
+            table, as_text = read(pa.decimal128(18, 2)), False
+        except pa.ArrowInvalid as error:
+            _raise_if_undecodable(error, encoding)
+            ragged.clear()
+    if table is None:
+        try:
+            table = read(pa.string())
+        except pa.ArrowInvalid as error:
+            _raise_if_undecodable(error, encoding)
+            raise LoadError(f"{describe(path)}: not a readable CSV file ({error})") from None
+    if ragged:
+        raise LoadError(_ragged_lines(path, encoding, header_index, delim, width))
+    first_line = header_index + 2
+    frame, problems = _finish_arrow(table, names, columns, first_line, path, as_text, decimal)
+    return frame, problems
+
+
+def _raise_if_undecodable(error: Exception, encoding: str) -> None:
+    """Arrow reports bytes that are not UTF-8 as ArrowInvalid; make it a decode error."""
+    if "utf8" in str(error).lower() or "utf-8" in str(error).lower():
+        raise UnicodeDecodeError(encoding, b"", 0, 1, str(error)) from None
+
+
+def _ragged_lines(path: Path, encoding: str, header_index: int, delim: str, width: int) -> list[str]:
+    """Name the lines whose field count differs from the header's (error path only)."""
+    found = []
+    with path.open(encoding=encoding, newline="") as handle:
+        for number, row in enumerate(csv.reader(handle, delimiter=delim), start=1):
+            if number > header_index + 1 and row and len(row) != width:
+                found.append(
+                    f"{describe(path)}:{number}: {len(row)} fields where the header has {width}"
+                    + ("; is --delimiter right?" if len(row) == 1 else "")
+                )
+    return capped(found) or [f"{describe(path)}: rows with a field count unlike the header's"]
+
+
+def _finish_arrow(
+    table: object,
+    names: list[str],
+    columns: ColumnPlan,
+    first_line: int,
+    path: Path,
+    as_text: bool,
+    decimal: str,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Arrow table -> frame with canonical names, öre amounts and a line per row."""
+    import pyarrow as pa
+
+    out: dict[str, object] = {}
+    for position, key in columns.text.items():
+        column = table.column(names[position])  # type: ignore[attr-defined]
+        out[key] = column.unify_dictionaries().to_pandas() if column.num_chunks > 1 else column.to_pandas()
+    frame = pd.DataFrame(out)
+    line = np.arange(first_line, first_line + len(frame), dtype="int32")
+    problems: list[str] = []
+    for position, key in columns.amounts.items():
+        column = table.column(names[position]).combine_chunks()  # type: ignore[attr-defined]
+        empty = column.is_null().to_numpy(zero_copy_only=False)
+        if as_text:
+            text = pd.Series(column.to_pandas(), dtype="str")
+            ore, bad = _text_to_ore(text, decimal)
+            bad &= ~empty
+        else:
+            # The unscaled value of a decimal with scale 2 is the amount in öre: read the low
+            # 64 bits of each 128-bit value (exact while |öre| < 2**63; 18 digits fit).
+            column = column.cast(pa.decimal128(18, 2))
+            words = np.frombuffer(column.buffers()[1], dtype="<i8")
+            ore = words[2 * column.offset :: 2][: len(column)].copy()
+            ore[empty] = 0
+            bad = np.zeros(len(ore), dtype=bool)
+            text = None
+        frame[key] = ore
+        frame[f"{key}__empty"] = empty
+        if bad.any():
+            problems += _bad_amounts(bad, text, line, path, columns, position)
+    frame["line"] = line
+    blank = _blank_rows(frame, columns)
+    if blank.any():
+        frame = frame[~blank].reset_index(drop=True)
+    return frame, problems
+
+
+def _blank_rows(frame: pd.DataFrame, columns: ColumnPlan) -> np.ndarray:
+    """Rows with nothing in any planned column (blank lines, trailing separators)."""
+    blank = np.ones(len(frame), dtype=bool)
+    for key in columns.text.values():
+        blank &= frame[key].isna().to_numpy()
+    for key in columns.amounts.values():
+        blank &= frame[f"{key}__empty"].to_numpy()
+    return blank
+
+
+def _bad_amounts(
+    bad: np.ndarray, raw: pd.Series | None, line: np.ndarray, path: Path, columns: ColumnPlan, position: int
+) -> list[str]:
+    rows = np.flatnonzero(bad)
+    header = columns.header[position].strip() if position < len(columns.header) else str(position)
+    values = raw.to_numpy() if raw is not None else None
+    found = [
+        f"{describe(path)}:{line[i]}: column {header!r}: "
+        f"{str(values[i]) if values is not None else '?'!r} is not an amount in kronor "
+        "with at most 2 decimals"
+        for i in rows[:20]
+    ]
+    return capped(found, len(rows), f"more bad amounts in column {header!r}")
+
+
+_AMOUNT = r"^[-+]?(\d{1,16})(\.(\d{0,2}))?$"
+
+
+def _text_to_ore(text: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray]:
+    """Amount text (any Swedish dialect) -> exact öre, vectorised; mask of cells that are no amount."""
+    clean = clean_amount_text(text, decimal)
+    parts = clean.str.extract(_AMOUNT)
+    ok = parts[0].notna().to_numpy()
+    whole = pd.to_numeric(parts[0], errors="coerce").fillna(0).to_numpy(dtype="int64")
+    cents = parts[2].fillna("").str.ljust(2, "0")
+    fraction = pd.to_numeric(cents.where(ok, "0"), errors="coerce").fillna(0).to_numpy(dtype="int64")
+    negative = clean.str.startswith("-").fillna(False).to_numpy(dtype=bool)
+    ore = (whole * 100 + fraction) * np.where(negative, -1, 1)
+    return np.where(ok, ore, 0), ~ok
 
 
 def _undecodable(path: Path, encoding: str) -> str:

@@ -1,0 +1,45 @@
+"""Shared helpers: inline ledgers, the CLI runner, paths to examples/ and tests/data/."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from kfollow.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+DATA = Path(__file__).resolve().parent / "data"
+
+KOMMUNBIDRAG = '[accounts]\n"91" = "Kommunbidrag"\n'
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(textwrap.dedent(text).lstrip("\n").encode(encoding))
+    return path
+
+
+@pytest.fixture
+def ledger_from_text(tmp_path: Path):
+    """Write an inline CSV ledger (dedented) and return its path."""
+
+    def make(text: str, name: str = "ledger.csv", encoding: str = "utf-8") -> Path:
+        return write(tmp_path / name, text, encoding)
+
+    return make
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    return write(tmp_path / "kfollow.toml", KOMMUNBIDRAG)
+
+
+def run(*args: object, ok: bool = True) -> Result:
+    """Run the CLI; on the success path let exceptions through, on error paths catch them."""
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=not ok)
+    if ok:
+        assert result.exit_code == 0, result.stderr
+    return result
