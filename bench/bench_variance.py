@@ -131,6 +131,15 @@ def main(argv=None) -> int:
         floor = run_child(["true"], devnull)[1]
     print(f"kfollow: {shlex.join(kf)}; RSS floor (a child running `true`): "
           f"{floor:.0f} MiB", file=sys.stderr)
+    versions = subprocess.run(
+        [sys.executable, "-c", "import sys, importlib.metadata as m\n"
+         "v = [f'python {sys.version.split()[0]}']\n"
+         "for d in ('kfollow', 'pandas', 'numpy', 'pyarrow'):\n"
+         "    try: v.append(f'{d} {m.version(d)}')\n"
+         "    except m.PackageNotFoundError: v.append(f'{d} -')\n"
+         "print(', '.join(v))"],
+        capture_output=True, text=True).stdout.strip()
+    print(versions, file=sys.stderr)
     results = []
     generated: list[Path] = []
     failed = False
@@ -203,7 +212,7 @@ def main(argv=None) -> int:
         print(f"{r['rows']:>12,}  {r['engine']:<8} {r['wall_s']:>8.2f} "
               f"{r['peak_mib']:>9.0f} {ratio:>11}")
     print(f"(best of {a.repeat}; peak MiB = max ru_maxrss over the runs; "
-          f"{a.dialect} dialect, seed {a.seed})")
+          f"{a.dialect} dialect, seed {a.seed}; {os.cpu_count()} CPUs)\n{versions}")
     for r in results:
         if r["engine"] == "kfollow" and r.get("check_error"):
             print(f"\ncheck failed at {r['rows']:,} rows:\n{r['check_error']}")
@@ -229,6 +238,7 @@ def main(argv=None) -> int:
     if a.json:
         Path(a.json).write_text(json.dumps({"repeat": a.repeat, "dialect": a.dialect,
                                             "seed": a.seed, "kfollow": kf + extra,
+                                            "versions": versions,
                                             "results": results, "pass": verdict},
                                            indent=2) + "\n")
     return 0 if verdict and not failed else 1

@@ -67,6 +67,11 @@ def canonical_version(name: str) -> str:
     return VERSION_ALIASES.get(key, key)
 
 
+def known_version(name: str, extra: tuple[str, ...] = ()) -> bool:
+    """utfall, budget, prognos (and aliases), a qualified one (prognos-april), or an extra."""
+    return name in VERSION_ALIASES.values() or bool(_WIDE_VERSION.match(name)) or name in extra
+
+
 @dataclass(frozen=True)
 class Source:
     """A ledger file and, for --budget/--forecast/--outcome files, the version it holds."""
@@ -81,6 +86,9 @@ class ReadOptions:
     delimiter: str | None = None
     sheet: str | None = None
     sign: str = "auto"  # auto | ledger | report
+    # Version names beyond the known ones that the command will use (its --forecast-version);
+    # any other unknown name is an error, so that a typo ('utfal') cannot drop rows silently.
+    extra_versions: tuple[str, ...] = ()
 
 
 def planner(fixed_version: str | None) -> Callable[[list[str]], ColumnPlan | None]:
@@ -129,9 +137,9 @@ def read_source(source: Source, options: ReadOptions) -> Table:
         )
     except NoHeader as missing:
         need = "konto and belopp" if source.version else "konto and belopp (or version columns)"
-        where = "in the first rows" if source.path.suffix.lower() in (".xlsx", ".xlsm") else ""
+        where = " in the first rows" if source.path.suffix.lower() in (".xlsx", ".xlsm") else ""
         raise LoadError(
-            f"{source.path.name}: no header row {where} with the columns {need}; found: "
+            f"{source.path.name}: no header row{where} with the columns {need}; found: "
             f"{_found(missing.first_row)}. Expected names: konto = {_names('account')}, "
             f"belopp = {_names('amount')}, period = {_names('period')}, "
             f"år = {_names('year')}, version = {_names('version')}"
@@ -215,7 +223,9 @@ class _Problems:
         return key
 
 
-def normalise(table: Table, fixed_version: str | None) -> tuple[pd.DataFrame, list[str]]:
+def normalise(
+    table: Table, fixed_version: str | None, extra_versions: tuple[str, ...] = ()
+) -> tuple[pd.DataFrame, list[str]]:
     """A file as read -> ledger frame (still in the file's own sign), and its problems."""
     raw = table.frame
     name = table.path.name
@@ -276,7 +286,17 @@ def normalise(table: Table, fixed_version: str | None) -> tuple[pd.DataFrame, li
         if fixed_version:
             out["version"] = pd.Categorical.from_codes(np.zeros(len(out), dtype="int8"), [fixed_version])
         else:
-            version, _ = _recode(raw["version"], lambda t: canonical_version(t) or None)
+            version, bad = _recode(
+                raw["version"],
+                lambda t: v if known_version(v := canonical_version(t), extra_versions) else None,
+            )
+            problems.cells(
+                bad,
+                "version",
+                raw["version"],
+                "not a version: use utfall, budget or prognos (or a named version such as "
+                "prognos-april; another name only with --forecast-version NAME)",
+            )
             problems.cells(raw["version"].isna().to_numpy(), "version", raw["version"], "no version")
             out["version"] = version
         out["amount"] = raw["amount"].to_numpy()
@@ -350,7 +370,7 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
     for source in sources:
         try:
             table = read_source(source, options)
-            frame, found = normalise(table, source.version)
+            frame, found = normalise(table, source.version, options.extra_versions)
         except LoadError as error:
             problems += error.problems
             continue
