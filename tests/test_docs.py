@@ -1,0 +1,70 @@
+"""The README tells the truth: its output blocks are what kfollow prints, its commands are CI's."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, run
+from kfollow.cli import cli
+
+README = ROOT / "README.md"
+BLOCK = re.compile(r"<!-- output: kfollow (?P<args>.+?) -->\n```text\n(?P<body>.*?)```\n", re.S)
+
+
+def _output(args: str) -> str:
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # the commands are written as run from the repository's root
+    try:
+        return run(*shlex.split(args)).stdout
+    finally:
+        os.chdir(cwd)
+
+
+def test_readme_output_blocks_are_current() -> None:
+    """Each `<!-- output: … -->` block holds exactly what that command prints."""
+    text = README.read_text("utf-8")
+    blocks = list(BLOCK.finditer(text))
+    assert len(blocks) >= 3
+    if os.environ.get("KFOLLOW_UPDATE_GOLDEN"):
+        text = BLOCK.sub(
+            lambda m: f"<!-- output: kfollow {m['args']} -->\n```text\n{_output(m['args'])}```\n", text
+        )
+        README.write_text(text, "utf-8")
+        blocks = list(BLOCK.finditer(text))
+    for block in blocks:
+        assert block["body"] == _output(block["args"]), block["args"]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    """.ci/run installs and tests exactly as the README tells a new user to."""
+    readme = README.read_text("utf-8")
+    command = "python3 -m venv .venv && .venv/bin/pip install '.[test]' && .venv/bin/pytest"
+    assert command in readme
+    ci = (ROOT / ".ci" / "run").read_text("utf-8")
+    assert command.replace("pip install", "pip install --quiet") in ci
+
+
+@pytest.mark.parametrize("command", sorted(cli.commands))
+def test_every_command_is_documented_and_has_help(command: str) -> None:
+    assert f"kfollow {command}" in README.read_text("utf-8")
+    result = run(command, "--help")
+    assert "Usage: " in result.stdout and len(cli.commands[command].help or "") > 20
+
+
+def test_help_does_not_import_pandas() -> None:
+    """`kfollow --help` answers without loading pandas, numpy or pyarrow."""
+    code = (
+        "import sys\n"
+        "from kfollow.cli import cli\n"
+        "try:\n    cli(['variance', '--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in ('pandas', 'numpy', 'pyarrow', 'openpyxl') if m in sys.modules)\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out
