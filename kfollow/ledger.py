@@ -201,13 +201,14 @@ class _Problems:
         self.table = table
         self.lines: list[str] = []
 
-    def cells(self, mask: np.ndarray, key: str, values: pd.Series, why: str) -> None:
+    def cells(self, mask: np.ndarray, key: str, values: pd.Series | None, why: str) -> None:
+        """Report the rows in `mask`; `values` None means the cells are empty."""
         rows = np.flatnonzero(mask)
         if not len(rows):
             return
         lines = self.table.frame["line"].to_numpy()
         header = self._header(key)
-        raw = values.to_numpy()
+        raw = values.to_numpy() if values is not None else np.full(len(mask), None)
         found = [
             f"{self.table.path.name}:{lines[i]}: column {header!r}: "
             f"{'(empty)' if pd.isna(raw[i]) else repr(str(raw[i]))}: {why}"
@@ -282,7 +283,7 @@ def normalise(
             pieces.append(piece)
         out = concat(pieces)
     else:
-        problems.cells(raw["amount__empty"].to_numpy(), "amount", raw["amount"], "no amount")
+        problems.cells(raw["amount__empty"].to_numpy(), "amount", None, "no amount")
         if fixed_version:
             out["version"] = pd.Categorical.from_codes(np.zeros(len(out), dtype="int8"), [fixed_version])
         else:

@@ -338,7 +338,7 @@ def _undecodable(path: Path, encoding: str) -> str:
 # --- XLSX ------------------------------------------------------------------------------------
 
 
-def _cell_text(value: object) -> object:
+def _cell_text(value: object) -> str | None:
     """An Excel cell as text, as it would appear in a CSV: 3111.0 -> '3111'."""
     if value is None:
         return None
@@ -365,95 +365,65 @@ def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
             raise LoadError(
                 f"{describe(path)}: no sheet named {sheet!r}; the sheets are: {names} (--sheet NAME)"
             )
+        # openpyxl hands out cells one by one; this is the one per-row loop, and it is
+        # openpyxl's (pandas.read_excel does the same).
         rows = list(worksheet.iter_rows(values_only=True))
     finally:
         workbook.close()
-    if not any(any(v is not None for v in row) for row in rows[:HEADER_SEARCH_ROWS]):
-        raise LoadError(f"{describe(path)}: sheet {worksheet.title!r} is empty")
+    if not any(any(v is not None for v in row) for row in rows):
+        raise LoadError(f"{describe(path)}: sheet {worksheet.title!r} is empty (--sheet NAME picks another)")
     header_index, columns = None, None
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        columns = plan([str(_cell_text(v) or "") for v in row])
+        columns = plan([_cell_text(v) or "" for v in row])
         if columns:
             header_index = index
             break
     if header_index is None or columns is None:
         first = next(row for row in rows if any(v is not None for v in row))
-        raise NoHeader([str(_cell_text(v) or "") for v in first])
-    width = max(max(columns.text, default=0), max(columns.amounts, default=0)) + 1
-    body = [tuple(row[:width]) + (None,) * (width - len(row)) for row in rows[header_index + 1 :]]
-    frame = pd.DataFrame.from_records(body, columns=range(width)) if body else pd.DataFrame(
-        {p: pd.Series(dtype=object) for p in range(width)}
+        raise NoHeader([_cell_text(v) or "" for v in first])
+    body = rows[header_index + 1 :]
+
+    def cells(position: int) -> list[object]:
+        return [row[position] if position < len(row) else None for row in body]
+
+    frame = pd.DataFrame(
+        {key: pd.Series([_cell_text(v) for v in cells(p)], dtype=object).astype("category")
+         for p, key in columns.text.items()}
     )
-    for position in columns.text:
-        frame[position] = frame[position].map(_cell_text).astype("category")
-    frame = frame[sorted([*columns.text, *columns.amounts])]
-    # Amounts in a sheet are mixed: number cells and text cells (amounts_as_text=None).
-    frame, problems = _finish(frame, columns, header_index + 2, path, amounts_as_text=None)
+    first_line = header_index + 2
+    line = np.arange(first_line, first_line + len(body), dtype="int32")
+    problems: list[str] = []
+    for position, key in columns.amounts.items():
+        raw = pd.Series(cells(position), dtype=object)
+        ore, bad, empty = _cell_amounts(raw)
+        frame[key] = ore
+        frame[f"{key}__empty"] = empty
+        if bad.any():
+            problems += _bad_amounts(bad, raw, line, path, columns, position)
+    frame["line"] = line
+    blank = _blank_rows(frame, columns)
+    if blank.any():
+        frame = frame[~blank].reset_index(drop=True)
     return Table(frame, path, columns, header_index + 1, problems)
 
 
-# --- shared ----------------------------------------------------------------------------------
+def _cell_amounts(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(öre, bad, empty) for a column of Excel cells.
 
-
-def _finish(
-    frame: pd.DataFrame,
-    columns: ColumnPlan,
-    first_line: int,
-    path: Path,
-    amounts_as_text: bool | None,
-) -> tuple[pd.DataFrame, list[str]]:
-    """Name the columns, drop blank rows, turn amounts into öre and list the bad cells."""
-    line = np.arange(first_line, first_line + len(frame), dtype="int32")
-    blank = frame.isna().all(axis=1).to_numpy()
-    if blank.any():
-        frame, line = frame[~blank], line[~blank]
-    problems: list[str] = []
-    out: dict[str, object] = {}
-    for position, key in columns.text.items():
-        out[key] = frame[position].reset_index(drop=True)
-    for position, key in columns.amounts.items():
-        values = frame[position]
-        ore, bad, empty = _amounts_to_ore(values, amounts_as_text, frame.attrs.get("decimal", "."))
-        out[key] = ore
-        out[f"{key}__empty"] = empty
-        if bad.any():
-            shown = np.flatnonzero(bad)
-            raw = values.to_numpy()[shown[:20]]
-            found = [
-                f"{describe(path)}:{line[i]}: column {key_header(columns, position)!r}: "
-                f"{str(v)!r} is not an amount in kronor with at most 2 decimals"
-                for i, v in zip(shown[:20], raw, strict=False)
-            ]
-            problems += capped(found, len(shown), "more bad amounts in this column")
-    result = pd.DataFrame(out)
-    result["line"] = line
-    return result, problems
-
-
-def key_header(columns: ColumnPlan, position: int) -> str:
-    return columns.amounts.get(position) or columns.text.get(position, str(position))
-
-
-def _amounts_to_ore(
-    values: pd.Series, as_text: bool | None, decimal: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(öre, bad cell mask, empty cell mask) for one amount column."""
-    empty = values.isna().to_numpy()
-    if as_text is False:  # the C parser already gave doubles
-        ore, bad = floats_to_ore(values.to_numpy(dtype="float64", na_value=np.nan))
-        return ore, bad & ~empty, empty
-    if as_text is None:  # Excel: numbers stay numbers, text cells are parsed like CSV text
-        is_number = values.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool))
-        numbers = pd.to_numeric(values.where(is_number), errors="coerce")
-        text = values.where(~is_number & ~values.isna()).astype("str")
-        decimal = "," if text.str.contains(",", regex=False).any() else "."
-        parsed = pd.to_numeric(clean_amount_text(text, decimal), errors="coerce")
-        floats = numbers.where(is_number, parsed).to_numpy(dtype="float64", na_value=np.nan)
-    else:
-        parsed = pd.to_numeric(clean_amount_text(values.astype("str"), decimal), errors="coerce")
-        floats = parsed.to_numpy(dtype="float64", na_value=np.nan)
-    ore, bad = floats_to_ore(floats)
-    return ore, bad & ~empty, empty
+    A number cell is a double in the file itself, so it is converted by floats_to_ore; a text
+    cell is parsed exactly, like CSV text.
+    """
+    is_number = raw.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool)).to_numpy(bool)
+    empty = raw.map(lambda v: v is None or (isinstance(v, str) and not v.strip())).to_numpy(bool)
+    numbers = raw.where(is_number, np.nan).to_numpy(dtype="float64")
+    number_ore, number_bad = floats_to_ore(numbers)
+    is_text = ~is_number & ~empty
+    text = raw.where(is_text, "0").astype(str)
+    decimal = "," if text[is_text].str.contains(",", regex=False).any() else "."
+    text_ore, text_bad = _text_to_ore(text, decimal)
+    ore = np.where(is_number, number_ore, np.where(is_text, text_ore, 0))
+    bad = (is_number & number_bad) | (is_text & text_bad)
+    return ore.astype("int64"), bad, empty
 
 
 READERS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
