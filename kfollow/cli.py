@@ -133,14 +133,16 @@ def _warn(lines: list[str] | tuple[str, ...]) -> None:
 
 def load_mapped(kwargs: dict[str, Any]) -> tuple[Any, Any, list[Any], Any]:
     """load → normalise → filter → map: (ledger, rows per ledger row, rule per account, rules)."""
-    from .ledger import ReadOptions, apply_filters, canonical_version, load_ledger
+    from .ledger import ReadOptions, apply_filters, canonical_version, column_key, load_ledger
     from .mapping import assign_rows, load_rules
 
     sources = _sources(kwargs)
     rules = load_rules(_config(kwargs))
     delimiter = {"tab": "\t"}.get(kwargs["delimiter"], kwargs["delimiter"])
     extra = (canonical_version(kwargs["forecast_version"]),) if kwargs.get("forecast_version") else ()
-    options = ReadOptions(kwargs["encoding"], delimiter, kwargs["sheet"], kwargs["sign"], extra)
+    # Read only the dimensions the filters use: fewer columns, faster loads.
+    used = frozenset(column_key(name) for name, _ in (*kwargs["where"], *kwargs["exclude"]))
+    options = ReadOptions(kwargs["encoding"], delimiter, kwargs["sheet"], kwargs["sign"], used, extra)
     ledger, notes = load_ledger(sources, options)
     _warn(notes)
     ledger = apply_filters(ledger, list(kwargs["where"]), list(kwargs["exclude"]))

@@ -86,13 +86,22 @@ class ReadOptions:
     delimiter: str | None = None
     sheet: str | None = None
     sign: str = "auto"  # auto | ledger | report
+    # Optional columns to read (dimensions, text); None: all of them.
+    columns: frozenset[str] | None = None
     # Version names beyond the known ones that the command will use (its --forecast-version);
     # any other unknown name is an error, so that a typo ('utfal') cannot drop rows silently.
     extra_versions: tuple[str, ...] = ()
 
 
-def planner(fixed_version: str | None) -> Callable[[list[str]], ColumnPlan | None]:
-    """The header test for one file: konto plus belopp, or konto plus version columns (wide)."""
+def planner(
+    fixed_version: str | None, wanted: frozenset[str] | None = None
+) -> Callable[[list[str]], ColumnPlan | None]:
+    """The header test for one file: konto plus belopp, or konto plus version columns (wide).
+
+    `wanted` names the optional columns (dimensions, text) to read; None reads them all.
+    Reading only what a command uses keeps ten-million-row files fast.
+    """
+    optional = {*DIMENSIONS, "text"}
 
     def plan(cells: list[str]) -> ColumnPlan | None:
         keys: dict[str, int] = {}
@@ -100,7 +109,10 @@ def planner(fixed_version: str | None) -> Callable[[list[str]], ColumnPlan | Non
         for position, cell in enumerate(cells):
             name = cell.strip().lower()
             if name in HEADER_KEYS:
-                keys.setdefault(HEADER_KEYS[name], position)
+                key = HEADER_KEYS[name]
+                if key in optional and wanted is not None and key not in wanted:
+                    continue
+                keys.setdefault(key, position)
             elif _WIDE_VERSION.match(name) or name in VERSION_ALIASES:
                 wide[position] = "wide:" + canonical_version(name)
         if "account" not in keys:
@@ -112,7 +124,8 @@ def planner(fixed_version: str | None) -> Callable[[list[str]], ColumnPlan | Non
         else:
             return None
         text = {position: key for key, position in keys.items()}
-        return ColumnPlan(text, amounts, tuple(cells))
+        integers = frozenset(keys[k] for k in ("year", "period") if k in keys)
+        return ColumnPlan(text, amounts, tuple(cells), integers)
 
     return plan
 
@@ -130,7 +143,7 @@ def read_source(source: Source, options: ReadOptions) -> Table:
     try:
         return read_table(
             source.path,
-            planner(source.version),
+            planner(source.version, options.columns),
             encoding=options.encoding,
             delimiter=options.delimiter,
             sheet=options.sheet,
@@ -163,7 +176,7 @@ def _recode(series: pd.Series, parse: Callable[[str], str | None]) -> tuple[pd.C
     uniques = sorted({p for p in parsed if isinstance(p, str)})
     index = {value: i for i, value in enumerate(uniques)}
     # One extra slot at the end so that code -1 (an empty cell) maps to -1.
-    lookup = np.array([index.get(p, -1) if isinstance(p, str) else -1 for p in parsed] + [-1])
+    lookup = np.array([index.get(p, -1) if isinstance(p, str) else -1 for p in parsed] + [-1], dtype="int32")
     bad = np.array([p is None for p in parsed] + [False])
     return pd.Categorical.from_codes(lookup[codes], categories=uniques), bad[codes]
 
@@ -171,9 +184,38 @@ def _recode(series: pd.Series, parse: Callable[[str], str | None]) -> tuple[pd.C
 def _ints(series: pd.Series, parse: Callable[[str], int | None]) -> tuple[np.ndarray, np.ndarray]:
     """Integers from parsed categories (-1 where empty or unparsable); mask of bad rows."""
     parsed, codes = _per_code(series, parse)
-    lookup = np.array([-1 if p is None else p for p in parsed] + [-1], dtype="int64")
+    lookup = np.array([-1 if p is None else p for p in parsed] + [-1], dtype="int32")
     bad = np.array([p is None for p in parsed] + [False])
     return lookup[codes], bad[codes]
+
+
+def _is_integer_column(series: pd.Series) -> bool:
+    return pd.api.types.is_integer_dtype(series.dtype)
+
+
+def _years(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(year, bad, empty) per row."""
+    if _is_integer_column(series):  # read as integers: -1 marks an empty cell
+        values = series.to_numpy()
+        empty = values == -1
+        return values, ~empty & ((values < 1900) | (values > 2200)), empty
+    values, bad = _ints(series, _parse_year)
+    return values, bad, series.isna().to_numpy()
+
+
+def _periods(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(year or -1, month, bad, empty) per row, from 1–12, YYYYMM or YYYY-MM."""
+    if _is_integer_column(series):
+        values = series.to_numpy()
+        empty = values == -1
+        long = values > 12
+        month = np.where(long, values % 100, values).astype("int8")
+        year = np.where(long, values // 100, -1).astype("int16")
+        bad = ~empty & ((month < 1) | (month > 12) | (long & ((year < 1900) | (year > 2200))))
+        return year, month, bad, empty
+    month, bad = _ints(series, lambda t: None if (p := _parse_period(t)) is None else p[1])
+    year, _ = _ints(series, lambda t: None if (p := _parse_period(t)) is None or p[0] is None else p[0])
+    return year, month, bad, series.isna().to_numpy()
 
 
 def _parse_year(text: str) -> int | None:
@@ -246,16 +288,16 @@ def normalise(
         )
 
     out = pd.DataFrame(index=raw.index)
-    month, bad = _ints(raw["period"], lambda t: None if (p := _parse_period(t)) is None else p[1])
-    period_year, _ = _ints(raw["period"], lambda t: None if (p := _parse_period(t)) is None else p[0])
+    period_year, month, bad, empty = _periods(raw["period"])
     problems.cells(bad, "period", raw["period"], "not a month 1–12, YYYYMM or YYYY-MM")
-    problems.cells(raw["period"].isna().to_numpy(), "period", raw["period"], "no period")
+    problems.cells(empty, "period", None, "no period")
     if "year" in present:
-        year, bad = _ints(raw["year"], _parse_year)
-        problems.cells(bad | raw["year"].isna().to_numpy(), "year", raw["year"], "not a year")
+        year, bad_year, empty_year = _years(raw["year"])
+        problems.cells(bad_year, "year", raw["year"], "not a year")
+        problems.cells(empty_year, "year", None, "no year")
     else:
         year = period_year
-        no_year = (period_year < 0) & ~bad & ~raw["period"].isna().to_numpy()
+        no_year = (period_year < 0) & ~bad & ~empty
         if no_year.all() and len(no_year):
             raise LoadError(
                 f"{name}:{table.header_line}: missing column år ({_names('year')}), and the "

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import LoadError, capped
+from .errors import MAX_REPORTED, LoadError, capped
 from .money import THOUSANDS, clean_amount_text, floats_to_ore
 
 SAMPLE_BYTES = 256 * 1024  # enough to sniff the dialect of any export's first lines
@@ -32,6 +32,9 @@ class ColumnPlan:
     text: dict[int, str]
     amounts: dict[int, str]
     header: tuple[str, ...] = ()  # the header row's cells as found
+    # Text columns that usually hold integers (year, period): read as int32 where every cell
+    # is one (-1 for an empty cell), which is much faster than text for ten million rows.
+    integers: frozenset[int] = frozenset()
 
 
 # Given the cells of a candidate header row, return the plan, or None if it is no header.
@@ -151,11 +154,12 @@ def _read_csv_frame(
     decimal: str,
     thousands: str | None,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Read the planned columns with Arrow's multi-threaded CSV reader.
+    """Read the planned columns with Arrow's CSV reader, block by block.
 
-    Text columns come as dictionaries (categories, codes kept as text: "04711" stays) and
-    amounts, where the file is plain enough, as exact decimals; otherwise amounts are read as
-    text and parsed vectorised, so that every bad cell can be named with its line.
+    Each block is turned into numpy arrays at once (codes, integers, öre), so memory holds the
+    compact columns, never the whole file as Arrow or Python strings. Text columns are Arrow
+    dictionaries, whose codes stay text ("04711" stays). Amounts are exact decimals where
+    every cell is plain; otherwise they are read as text and parsed here, naming each bad cell.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -168,15 +172,17 @@ def _read_csv_frame(
         ragged.append(1)
         return "skip"
 
-    def read(amount_type: object) -> object:
+    def read(amount_type: object, integer_type: object) -> tuple[pd.DataFrame, list[str]]:
         types = {names[p]: pa.dictionary(pa.int32(), pa.string()) for p in columns.text}
+        types.update({names[p]: integer_type for p in columns.integers})
         types.update({names[p]: amount_type for p in columns.amounts})
-        return pacsv.read_csv(
+        reader = pacsv.open_csv(
             path,
             read_options=pacsv.ReadOptions(
                 skip_rows=header_index + 1,
                 column_names=names,
                 encoding="utf8" if encoding == "utf-8-sig" else encoding,
+                block_size=BLOCK_BYTES,
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delim,
@@ -193,25 +199,121 @@ def _read_csv_frame(
                 null_values=[""],
             ),
         )
+        blocks = _Blocks(path, columns, names, header_index + 2, decimal)
+        for batch in reader:
+            blocks.add(batch)
+        return blocks.frame(), blocks.problems
 
-    table, as_text = None, True
-    if not thousands:  # plain amounts: Arrow parses them as exact decimals, in parallel
+    # Fast: exact decimals and integer periods, parsed by Arrow in parallel. Where a cell does
+    # not fit (thousands separators, odd minus signs, a bad value), read text and parse it here,
+    # which is slower but names every bad cell.
+    attempts = [(pa.string() if thousands else pa.decimal128(18, 2), pa.int32()),
+                (pa.string(), pa.dictionary(pa.int32(), pa.string()))]
+    for number, (amount_type, integer_type) in enumerate(attempts):
+        ragged.clear()
         try:
-            table, as_text = read(pa.decimal128(18, 2)), False
+            frame, problems = read(amount_type, integer_type)
+            break
         except pa.ArrowInvalid as error:
             _raise_if_undecodable(error, encoding)
-            ragged.clear()
-    if table is None:
-        try:
-            table = read(pa.string())
-        except pa.ArrowInvalid as error:
-            _raise_if_undecodable(error, encoding)
-            raise LoadError(f"{describe(path)}: not a readable CSV file ({error})") from None
+            if number == len(attempts) - 1:
+                raise LoadError(f"{describe(path)}: not a readable CSV file ({error})") from None
     if ragged:
         raise LoadError(_ragged_lines(path, encoding, header_index, delim, width))
-    first_line = header_index + 2
-    frame, problems = _finish_arrow(table, names, columns, first_line, path, as_text, decimal)
     return frame, problems
+
+
+BLOCK_BYTES = 4 << 20  # Arrow parses this much per block; small blocks keep memory flat
+
+
+class _Blocks:
+    """Collects Arrow record batches as numpy columns; builds the frame at the end."""
+
+    def __init__(self, path: Path, columns: ColumnPlan, names: list[str], first_line: int, decimal: str):
+        self.path, self.columns, self.names, self.decimal = path, columns, names, decimal
+        self.first_line = first_line
+        self.rows = 0
+        self.parts: dict[str, list[np.ndarray]] = {}
+        self.categories: dict[str, dict[str, int]] = {}  # per text column read as dictionary
+        self.problems: list[str] = []
+        self.bad_count: dict[int, int] = {}
+
+    def _keep(self, key: str, values: np.ndarray) -> None:
+        self.parts.setdefault(key, []).append(values)
+
+    def add(self, batch: object) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        for position, key in self.columns.text.items():
+            column = batch.column(self.names[position])  # type: ignore[attr-defined]
+            if pa.types.is_integer(column.type):
+                self._keep(key, column.fill_null(-1).to_numpy())
+                continue
+            # Translate this block's dictionary into codes of one table-wide category list;
+            # the extra last slot maps a null (code -1) to -1.
+            known = self.categories.setdefault(key, {})
+            lookup = np.array(
+                [known.setdefault(value, len(known)) for value in column.dictionary.to_pylist()] + [-1],
+                dtype="int32",
+            )
+            self._keep(key, lookup[pc.fill_null(column.indices, -1).to_numpy()])
+        lines = np.arange(self.rows, self.rows + batch.num_rows, dtype="int32")  # type: ignore[attr-defined]
+        lines += self.first_line
+        self._keep("line", lines)
+        for position, key in self.columns.amounts.items():
+            column = batch.column(self.names[position])  # type: ignore[attr-defined]
+            empty = column.is_null().to_numpy(zero_copy_only=False)
+            if pa.types.is_decimal(column.type):
+                # The unscaled value of a decimal with scale 2 is the amount in öre: the low 64
+                # bits of each 128-bit value (exact while |öre| < 2**63; 18 digits fit).
+                words = np.frombuffer(column.buffers()[1], dtype="<i8")
+                ore = words[2 * column.offset :: 2][: len(column)].copy()
+                ore[empty] = 0
+            else:
+                text = pd.Series(column.to_pandas(), dtype="str")
+                ore, bad = _text_to_ore(text, self.decimal)
+                bad &= ~empty
+                if bad.any():
+                    self._bad(bad, text, lines, position)
+            self._keep(key, ore)
+            self._keep(f"{key}__empty", empty)
+        self.rows += batch.num_rows  # type: ignore[attr-defined]
+
+    def _bad(self, bad: np.ndarray, text: pd.Series, lines: np.ndarray, position: int) -> None:
+        header = self.columns.header[position].strip()
+        found = self.bad_count.get(position, 0)
+        rows = np.flatnonzero(bad)
+        values = text.to_numpy()
+        self.problems += [
+            f"{describe(self.path)}:{lines[i]}: column {header!r}: {str(values[i])!r} is not "
+            "an amount in kronor with at most 2 decimals"
+            for i in rows[: max(MAX_REPORTED - found, 0)]
+        ]
+        self.bad_count[position] = found + len(rows)
+
+    def frame(self) -> pd.DataFrame:
+        for position, total in self.bad_count.items():
+            if total > MAX_REPORTED:
+                header = self.columns.header[position].strip()
+                self.problems.append(
+                    f"{describe(self.path)}: … and {total - MAX_REPORTED} more bad amounts in column {header!r}"
+                )
+        out: dict[str, object] = {}
+        for key, parts in self.parts.items():
+            # Concatenate and drop the blocks column by column, so the peak is one column.
+            values = np.concatenate(parts) if parts else np.zeros(0, dtype="int32")
+            parts.clear()
+            if key in self.categories:
+                categories = np.array(list(self.categories[key]), dtype=object)
+                out[key] = pd.Categorical.from_codes(values, categories=categories, validate=False)
+            else:
+                out[key] = values
+        if not out:
+            out = {key: np.zeros(0, dtype="int32") for key in ["line", *self.columns.text.values()]}
+        frame = pd.DataFrame(out, copy=False)
+        blank = _blank_rows(frame, self.columns)
+        return frame[~blank].reset_index(drop=True) if blank.any() else frame
 
 
 def _raise_if_undecodable(error: Exception, encoding: str) -> None:
@@ -231,52 +333,6 @@ def _ragged_lines(path: Path, encoding: str, header_index: int, delim: str, widt
                     + ("; is --delimiter right?" if len(row) == 1 else "")
                 )
     return capped(found) or [f"{describe(path)}: rows with a field count unlike the header's"]
-
-
-def _finish_arrow(
-    table: object,
-    names: list[str],
-    columns: ColumnPlan,
-    first_line: int,
-    path: Path,
-    as_text: bool,
-    decimal: str,
-) -> tuple[pd.DataFrame, list[str]]:
-    """Arrow table -> frame with canonical names, öre amounts and a line per row."""
-    import pyarrow as pa
-
-    out: dict[str, object] = {}
-    for position, key in columns.text.items():
-        column = table.column(names[position])  # type: ignore[attr-defined]
-        out[key] = column.unify_dictionaries().to_pandas() if column.num_chunks > 1 else column.to_pandas()
-    frame = pd.DataFrame(out)
-    line = np.arange(first_line, first_line + len(frame), dtype="int32")
-    problems: list[str] = []
-    for position, key in columns.amounts.items():
-        column = table.column(names[position]).combine_chunks()  # type: ignore[attr-defined]
-        empty = column.is_null().to_numpy(zero_copy_only=False)
-        if as_text:
-            text = pd.Series(column.to_pandas(), dtype="str")
-            ore, bad = _text_to_ore(text, decimal)
-            bad &= ~empty
-        else:
-            # The unscaled value of a decimal with scale 2 is the amount in öre: read the low
-            # 64 bits of each 128-bit value (exact while |öre| < 2**63; 18 digits fit).
-            column = column.cast(pa.decimal128(18, 2))
-            words = np.frombuffer(column.buffers()[1], dtype="<i8")
-            ore = words[2 * column.offset :: 2][: len(column)].copy()
-            ore[empty] = 0
-            bad = np.zeros(len(ore), dtype=bool)
-            text = None
-        frame[key] = ore
-        frame[f"{key}__empty"] = empty
-        if bad.any():
-            problems += _bad_amounts(bad, text, line, path, columns, position)
-    frame["line"] = line
-    blank = _blank_rows(frame, columns)
-    if blank.any():
-        frame = frame[~blank].reset_index(drop=True)
-    return frame, problems
 
 
 def _blank_rows(frame: pd.DataFrame, columns: ColumnPlan) -> np.ndarray:
