@@ -25,6 +25,26 @@ DEBUG = "KFOLLOW_DEBUG"
 class KfollowGroup(click.Group):
     """Turns library errors into `Error:` lines and exit codes (SPEC §7), never a traceback."""
 
+    def main(self, args: Any = None, prog_name: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        """As click's, but a usage error too is one `Error:` line, with the help to read."""
+        if not standalone_mode:
+            return super().main(args, prog_name, standalone_mode=False, **extra)
+        try:
+            result = super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as error:
+            click.echo(error.ctx.get_help() if error.ctx else "", err=True)
+            sys.exit(error.exit_code)
+        except click.ClickException as error:
+            hint = ""
+            if isinstance(error, click.UsageError) and error.ctx is not None:
+                hint = f" (see '{error.ctx.command_path} --help')"
+            click.echo(f"Error: {error.format_message()}{hint}", err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Error: aborted", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -193,8 +213,8 @@ def cli() -> None:
               help="Last month of the period [default: the latest month with outcome in --year].")
 @click.option("--period-budget", is_flag=True,
               help="Add the columns Periodbudget and Avv. utfall/periodbudget (budget months 1..MONTH).")
-@click.option("--forecast-version", default="prognos", show_default=True, metavar="NAME",
-              help="The version shown as the forecast, e.g. prognos-april.")
+@click.option("--forecast-version", metavar="NAME",
+              help="The version shown as the forecast, e.g. prognos-april [default: prognos].")
 @click.option("--allow-unmapped", is_flag=True,
               help="Show unmapped accounts as a row 'Ej mappat' instead of stopping.")
 @click.option("--unit", type=click.Choice(["kr", "tkr", "mkr"]), default="tkr", show_default=True)
@@ -232,8 +252,9 @@ def variance(**kwargs: Any) -> None:
         year=kwargs["year"],
         through=kwargs["through"],
         unit=kwargs["unit"],
-        forecast_version=canonical_version(kwargs["forecast_version"]),
+        forecast_version=canonical_version(kwargs["forecast_version"] or "prognos"),
         period_budget=kwargs["period_budget"],
+        forecast_version_given=kwargs["forecast_version"] is not None,
     )
     report = build_drift(ledger, rows, spec)
     _warn(report.warnings)

@@ -26,7 +26,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from .errors import LoadError, OptionError, capped
-from .loaders import ColumnPlan, NoHeader, Table, read_table
+from .loaders import EMPTY_INTEGER, ColumnPlan, NoHeader, Table, read_table
 
 OUTCOME, BUDGET, FORECAST = "utfall", "budget", "prognos"
 
@@ -93,24 +93,31 @@ class ReadOptions:
     extra_versions: tuple[str, ...] = ()
 
 
-def planner(
-    fixed_version: str | None, wanted: frozenset[str] | None = None
-) -> Callable[[list[str]], ColumnPlan | None]:
+class HeaderPlanner:
     """The header test for one file: konto plus belopp, or konto plus version columns (wide).
 
     `wanted` names the optional columns (dimensions, text) to read; None reads them all.
     Reading only what a command uses keeps ten-million-row files fast.
     """
-    optional = {*DIMENSIONS, "text"}
 
-    def plan(cells: list[str]) -> ColumnPlan | None:
+    OPTIONAL = frozenset({*DIMENSIONS, "text"})
+
+    def __init__(self, fixed_version: str | None, wanted: frozenset[str] | None = None) -> None:
+        self.fixed_version = fixed_version
+        self.wanted = wanted
+
+    def score(self, cells: list[str]) -> int:
+        names = [cell.strip().lower() for cell in cells]
+        return sum(name in HEADER_KEYS or name in VERSION_ALIASES for name in names)
+
+    def __call__(self, cells: list[str]) -> ColumnPlan | None:
         keys: dict[str, int] = {}
         wide: dict[int, str] = {}
         for position, cell in enumerate(cells):
             name = cell.strip().lower()
             if name in HEADER_KEYS:
                 key = HEADER_KEYS[name]
-                if key in optional and wanted is not None and key not in wanted:
+                if key in self.OPTIONAL and self.wanted is not None and key not in self.wanted:
                     continue
                 keys.setdefault(key, position)
             elif _WIDE_VERSION.match(name) or name in VERSION_ALIASES:
@@ -119,15 +126,13 @@ def planner(
             return None
         if "amount" in keys:
             amounts = {keys.pop("amount"): "amount"}
-        elif wide and fixed_version is None and "version" not in keys:
+        elif wide and self.fixed_version is None and "version" not in keys:
             amounts = wide
         else:
             return None
         text = {position: key for key, position in keys.items()}
         integers = frozenset(keys[k] for k in ("year", "period") if k in keys)
         return ColumnPlan(text, amounts, tuple(cells), integers)
-
-    return plan
 
 
 def _names(key: str) -> str:
@@ -143,20 +148,27 @@ def read_source(source: Source, options: ReadOptions) -> Table:
     try:
         return read_table(
             source.path,
-            planner(source.version, options.columns),
+            HeaderPlanner(source.version, options.columns),
             encoding=options.encoding,
             delimiter=options.delimiter,
             sheet=options.sheet,
         )
     except NoHeader as missing:
-        need = "konto and belopp" if source.version else "konto and belopp (or version columns)"
-        where = " in the first rows" if source.path.suffix.lower() in (".xlsx", ".xlsm") else ""
+        found = {HEADER_KEYS.get(c.strip().lower()) for c in missing.cells}
+        need = ["account", "amount"]
+        absent = [f"{k if k != 'account' else 'konto'} ({_names(k)})" for k in need if k not in found]
+        if source.version is None and "amount" not in found:
+            absent[-1] += " or one column per version (budget, prognos, utfall)"
+        is_sheet = source.path.suffix.lower() in (".xlsx", ".xlsm")
         raise LoadError(
-            f"{source.path.name}: no header row{where} with the columns {need}; found: "
-            f"{_found(missing.first_row)}. Expected names: konto = {_names('account')}, "
-            f"belopp = {_names('amount')}, period = {_names('period')}, "
-            f"år = {_names('year')}, version = {_names('version')}"
-            + ("; for an .xlsx workbook pick the sheet with --sheet NAME" if where else "")
+            f"{source.path.name}:{missing.line}: no header row: missing column "
+            f"{' and '.join(absent) or 'konto/belopp'}. "
+            f"{'Row' if is_sheet else 'Line'} {missing.line} has: {_found(missing.cells)}"
+            + (
+                " (title rows above the header are skipped; pick another sheet with --sheet NAME)"
+                if is_sheet
+                else " (is --delimiter right?)"
+            )
         ) from None
 
 
@@ -195,9 +207,9 @@ def _is_integer_column(series: pd.Series) -> bool:
 
 def _years(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(year, bad, empty) per row."""
-    if _is_integer_column(series):  # read as integers: -1 marks an empty cell
+    if _is_integer_column(series):  # read as integers
         values = series.to_numpy()
-        empty = values == -1
+        empty = values == EMPTY_INTEGER
         return values, ~empty & ((values < 1900) | (values > 2200)), empty
     values, bad = _ints(series, _parse_year)
     return values, bad, series.isna().to_numpy()
@@ -207,7 +219,7 @@ def _periods(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     """(year or -1, month, bad, empty) per row, from 1–12, YYYYMM or YYYY-MM."""
     if _is_integer_column(series):
         values = series.to_numpy()
-        empty = values == -1
+        empty = values == EMPTY_INTEGER
         long = values > 12
         month = np.where(long, values % 100, values).astype("int8")
         year = np.where(long, values // 100, -1).astype("int16")
@@ -410,6 +422,7 @@ def _decide_signs(frames: list[pd.DataFrame], names: list[str], sign: str, notes
 def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFrame, list[str]]:
     """Read, check and concatenate ledger files. Raises LoadError with every problem found."""
     frames, names, problems, notes = [], [], [], []
+    headers: dict[str, list[str]] = {}
     for source in sources:
         try:
             table = read_source(source, options)
@@ -420,6 +433,7 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
         problems += found
         frames.append(frame)
         names.append(source.path.name)
+        headers[source.path.name] = [c.strip() for c in table.columns.header if c.strip()]
     if problems:
         raise LoadError(problems)
     if not any(len(f) for f in frames):
@@ -429,6 +443,7 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
     for key in ("account", "version", "source", *DIMENSIONS, "text"):
         if key in ledger and not isinstance(ledger[key].dtype, pd.CategoricalDtype):
             ledger[key] = ledger[key].astype("category")
+    ledger.attrs["headers"] = headers  # the files' own column names, for messages
     return ledger, notes
 
 
@@ -461,10 +476,12 @@ def apply_filters(
         for name, prefixes in rules:
             column = column_key(name)
             if column not in frame or column in ("amount", "line", "year", "period"):
-                usable = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+                files = "; ".join(
+                    f"{file}: {', '.join(cells)}" for file, cells in frame.attrs.get("headers", {}).items()
+                )
                 raise OptionError(
-                    f"{option} {name}=…: the ledger has no text column {name!r}; "
-                    f"it has: {', '.join(usable)}"
+                    f"{option} {name}=…: no column {name!r} to filter on in the ledger "
+                    f"(use a code column: {', '.join(DIMENSIONS)} or konto). Columns found: {files}"
                 )
             hit = prefix_mask(frame, column, prefixes)
             keep &= hit if option == "--where" else ~hit

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Callable
+from typing import Protocol
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .errors import MAX_REPORTED, LoadError, capped
+from .errors import MAX_REPORTED, LoadError, OptionError, capped
 from .money import THOUSANDS, clean_amount_text, floats_to_ore
 
 SAMPLE_BYTES = 256 * 1024  # enough to sniff the dialect of any export's first lines
@@ -37,8 +37,14 @@ class ColumnPlan:
     integers: frozenset[int] = frozenset()
 
 
-# Given the cells of a candidate header row, return the plan, or None if it is no header.
-Planner = Callable[[list[str]], "ColumnPlan | None"]
+class Planner(Protocol):
+    """Knows the column names: which row is a header, and what to read from it."""
+
+    def __call__(self, cells: list[str]) -> ColumnPlan | None:
+        """The plan for a header row, or None if the row is no header."""
+
+    def score(self, cells: list[str]) -> int:
+        """How many cells are known column names (to point at the nearest miss)."""
 
 
 @dataclass
@@ -53,10 +59,20 @@ class Table:
 
 
 class NoHeader(Exception):
-    """No header row was found; carries the cells of the first non-empty row seen."""
+    """No header row was found; carries the row that came nearest (or the first) and its line."""
 
-    def __init__(self, first_row: list[str]) -> None:
-        self.first_row = first_row
+    def __init__(self, cells: list[str], line: int) -> None:
+        self.cells = cells
+        self.line = line
+
+
+def _nearest(rows: list[tuple[int, list[str]]], plan: Planner) -> NoHeader:
+    """The row with the most known column names, else the first non-empty row."""
+    filled = [(line, cells) for line, cells in rows if any(c.strip() for c in cells)]
+    if not filled:
+        return NoHeader([], 1)
+    line, cells = max(filled, key=lambda row: (plan.score(row[1]), -row[0]))
+    return NoHeader(cells, line)
 
 
 def describe(path: Path) -> str:
@@ -88,18 +104,18 @@ def _find_csv_header(
 ) -> tuple[int, str, ColumnPlan]:
     """(line index, delimiter, plan) of the first line that is a header."""
     candidates = (delimiter,) if delimiter else DELIMITERS
+    seen: list[tuple[int, list[str]]] = []
     for index, line in enumerate(lines[:HEADER_SEARCH_ROWS]):
         best: tuple[int, str, ColumnPlan] | None = None
-        for delim in candidates:
-            cells = next(csv.reader([line], delimiter=delim), [])
+        splits = [(delim, next(csv.reader([line], delimiter=delim), [])) for delim in candidates]
+        for delim, cells in splits:
             found = plan(cells)
             if found and (best is None or len(found.text) + len(found.amounts) > best[0]):
                 best = (len(found.text) + len(found.amounts), delim, found)
         if best:
             return index, best[1], best[2]
-    first = next((line for line in lines if line.strip()), "")
-    delim = delimiter or max(DELIMITERS, key=first.count)
-    raise NoHeader(next(csv.reader([first], delimiter=delim), []))
+        seen.append((index + 1, max((c for _, c in splits), key=lambda c: (plan.score(c), len(c)))))
+    raise _nearest(seen, plan)
 
 
 def _sniff_numbers(lines: list[str], delimiter: str, positions: list[int]) -> tuple[str, str | None]:
@@ -124,7 +140,12 @@ def read_csv(path: Path, plan: Planner, encoding: str | None, delimiter: str | N
     try:
         chosen = codecs.lookup(chosen).name
     except LookupError:
-        raise LoadError(f"--encoding {chosen}: no such encoding (try utf-8 or cp1252)") from None
+        raise OptionError(f"--encoding {chosen}: no such encoding (try utf-8 or cp1252)") from None
+    if encoding:
+        try:
+            codecs.getincrementaldecoder(chosen)().decode(sample, final=False)
+        except UnicodeDecodeError:
+            raise LoadError(_undecodable(path, chosen)) from None
     lines = _sample_lines(sample, chosen)
     header_index, delim, columns = _find_csv_header(lines, plan, delimiter)
     decimal, thousands = _sniff_numbers(lines[header_index + 1 :], delim, list(columns.amounts))
@@ -223,6 +244,7 @@ def _read_csv_frame(
     return frame, problems
 
 
+EMPTY_INTEGER = -(2**31)  # an empty cell in a column read as integers
 BLOCK_BYTES = 4 << 20  # Arrow parses this much per block; small blocks keep memory flat
 
 
@@ -248,7 +270,7 @@ class _Blocks:
         for position, key in self.columns.text.items():
             column = batch.column(self.names[position])  # type: ignore[attr-defined]
             if pa.types.is_integer(column.type):
-                self._keep(key, column.fill_null(-1).to_numpy())
+                self._keep(key, column.fill_null(EMPTY_INTEGER).to_numpy())
                 continue
             # Translate this block's dictionary into codes of one table-wide category list;
             # the extra last slot maps a null (code -1) to -1.
@@ -297,7 +319,7 @@ class _Blocks:
             if total > MAX_REPORTED:
                 header = self.columns.header[position].strip()
                 self.problems.append(
-                    f"{describe(self.path)}: … and {total - MAX_REPORTED} more bad amounts in column {header!r}"
+                    f"… and {total - MAX_REPORTED} more bad amounts in {describe(self.path)}, column {header!r}"
                 )
         out: dict[str, object] = {}
         for key, parts in self.parts.items():
@@ -309,8 +331,11 @@ class _Blocks:
                 out[key] = pd.Categorical.from_codes(values, categories=categories, validate=False)
             else:
                 out[key] = values
-        if not out:
+        if not self.rows:  # a header and nothing below it
             out = {key: np.zeros(0, dtype="int32") for key in ["line", *self.columns.text.values()]}
+            for key in self.columns.amounts.values():
+                out[key] = np.zeros(0, dtype="int64")
+                out[f"{key}__empty"] = np.zeros(0, dtype=bool)
         frame = pd.DataFrame(out, copy=False)
         blank = _blank_rows(frame, self.columns)
         return frame[~blank].reset_index(drop=True) if blank.any() else frame
@@ -418,8 +443,8 @@ def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
             worksheet = workbook[sheet]
         else:
             names = ", ".join(workbook.sheetnames)
-            raise LoadError(
-                f"{describe(path)}: no sheet named {sheet!r}; the sheets are: {names} (--sheet NAME)"
+            raise OptionError(
+                f"--sheet {sheet}: {describe(path)} has no sheet named {sheet!r}; its sheets are: {names}"
             )
         # openpyxl hands out cells one by one; this is the one per-row loop, and it is
         # openpyxl's (pandas.read_excel does the same).
@@ -429,14 +454,14 @@ def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
     if not any(any(v is not None for v in row) for row in rows):
         raise LoadError(f"{describe(path)}: sheet {worksheet.title!r} is empty (--sheet NAME picks another)")
     header_index, columns = None, None
-    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        columns = plan([_cell_text(v) or "" for v in row])
+    candidates = [(i + 1, [_cell_text(v) or "" for v in row]) for i, row in enumerate(rows[:HEADER_SEARCH_ROWS])]
+    for line, cells in candidates:
+        columns = plan(cells)
         if columns:
-            header_index = index
+            header_index = line - 1
             break
     if header_index is None or columns is None:
-        first = next(row for row in rows if any(v is not None for v in row))
-        raise NoHeader([_cell_text(v) or "" for v in first])
+        raise _nearest(candidates, plan)
     body = rows[header_index + 1 :]
 
     def cells(position: int) -> list[object]:

@@ -56,6 +56,8 @@ class ReportSpec:
     unit: str = "tkr"
     forecast_version: str = FORECAST
     period_budget: bool = False
+    # True when the user named the forecast version: then it must exist in the ledger.
+    forecast_version_given: bool = False
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,7 @@ def build_drift(ledger: pd.DataFrame, rows: pd.Categorical, spec: ReportSpec) ->
     year, through = resolve_period(sums, spec)
     versions = set(sums["version"].astype(str).unique())
     warnings = []
-    if spec.forecast_version not in versions:
+    if spec.forecast_version_given and spec.forecast_version not in versions:
         raise OptionError(
             f"--forecast-version {spec.forecast_version}: no such version in the ledger; "
             f"versions found: {', '.join(sorted(versions))}"
