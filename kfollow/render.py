@@ -7,7 +7,9 @@ import io
 import json
 import os
 import tempfile
+import textwrap
 from collections.abc import Callable, Sequence
+from typing import Any
 from pathlib import Path
 
 from .money import format_amount
@@ -17,28 +19,36 @@ FORMATS = ("table", "markdown", "csv", "json", "xlsx")
 UNIT_HEADERS = {"kr": "Belopp i kr", "tkr": "Belopp i tkr", "mkr": "Belopp i mkr"}
 
 
-def _two_lines(header: str) -> str:
-    """'Prognos helår 2024' -> 'Prognos helår\\n2024', as the report sets its headers."""
-    head, _, tail = header.rpartition(" ")
-    return f"{head}\n{tail}" if head else header
+def _wrapped(header: str, width: int = 13) -> str:
+    """'Avv. prognos/budget 2024' -> three lines 'Avv. prognos/', 'budget', '2024': narrow
+    columns with the year on a line of its own, as the report sets its headers."""
+    head, _, year = header.rpartition(" ")
+    lines = textwrap.wrap(head.replace("/", "/ "), width) if head else []
+    return "\n".join([*(line.replace("/ ", "/") for line in lines), year])
+
+
+def tabulate(rows: Sequence[Sequence[object]], **options: Any) -> str:
+    """tabulate, with columns as wide as their content (its default pads headers by two)."""
+    import tabulate as tabulate_module
+
+    tabulate_module.MIN_PADDING = 0
+    return tabulate_module.tabulate(rows, disable_numparse=True, **options)
 
 
 def render_table(report: Report) -> str:
     """Aligned text with Swedish digit grouping and a rule before each subtotal, as printed."""
-    from tabulate import tabulate
 
     cells = round_cells(report)
     body = [
         [row.label, *(format_amount(v[c.key]) for c in report.columns)]
         for row, v in zip(report.rows, cells, strict=True)
     ]
-    headers = [UNIT_HEADERS[report.unit], *(_two_lines(c.header) for c in report.columns)]
+    headers = [UNIT_HEADERS[report.unit], *(_wrapped(c.header) for c in report.columns)]
     text = tabulate(
         body,
         headers=headers,
         tablefmt="simple",
         colalign=("left", *("right",) * len(report.columns)),
-        disable_numparse=True,
     )
     lines = text.splitlines()
     rule_at = next(i for i, line in enumerate(lines) if set(line) <= {"-", " "} and "-" in line)
@@ -52,8 +62,6 @@ def render_table(report: Report) -> str:
 
 
 def render_markdown(report: Report) -> str:
-    from tabulate import tabulate
-
     cells = round_cells(report)
     body = [
         [
@@ -68,7 +76,6 @@ def render_markdown(report: Report) -> str:
         headers=headers,
         tablefmt="pipe",
         colalign=("left", *("right",) * len(report.columns)),
-        disable_numparse=True,
     ) + "\n"
 
 
@@ -171,8 +178,6 @@ def listing_text(headers: Sequence[str], rows: Sequence[Sequence[object]], fmt: 
         writer.writerow(headers)
         writer.writerows(rows)
         return buffer.getvalue()
-    from tabulate import tabulate
-
     shown = [[format_amount(c) if isinstance(c, int) else c for c in row] for row in rows]
     numeric = [bool(rows) and all(isinstance(r[i], int) for r in rows) for i in range(len(headers))]
     return tabulate(
@@ -180,5 +185,4 @@ def listing_text(headers: Sequence[str], rows: Sequence[Sequence[object]], fmt: 
         headers=list(headers),
         tablefmt="pipe" if fmt == "markdown" else "simple",
         colalign=tuple("right" if n else "left" for n in numeric),
-        disable_numparse=True,
     ) + "\n"
