@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -90,8 +91,8 @@ def ledger(rows: int, dialect: str, seed: int) -> tuple[Path, bool]:
     return path, True
 
 
-def run_child(cmd: list[str], stdout) -> tuple[float, float, int, str]:
-    """Run cmd; return (wall seconds, peak RSS MiB, exit status, stderr text)."""
+def run_child(cmd: list[str], stdout) -> tuple[float, float, int, str, float]:
+    """Run cmd; return (wall s, peak RSS MiB, exit status, stderr text, CPU s)."""
     with tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err,
@@ -101,7 +102,7 @@ def run_child(cmd: list[str], stdout) -> tuple[float, float, int, str]:
         proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped
         err.seek(0)
         text = err.read().decode("utf-8", "replace")
-    return wall, ru.ru_maxrss / 1024, proc.returncode, text
+    return wall, ru.ru_maxrss / 1024, proc.returncode, text, ru.ru_utime + ru.ru_stime
 
 
 def main(argv=None) -> int:
@@ -155,15 +156,16 @@ def main(argv=None) -> int:
             }
             walls: dict[str, list[float]] = {e: [] for e in engines}
             rsss: dict[str, list[float]] = {e: [] for e in engines}
+            cpus: dict[str, list[float]] = {e: [] for e in engines}
             errors: dict[str, str] = {}
             for i in range(a.repeat):
                 for engine, cmd in engines.items():
                     if engine in errors:
                         continue
                     with open(os.devnull, "wb") as devnull:
-                        wall, rss, rc, err = run_child(cmd, devnull)
+                        wall, rss, rc, err, cpu = run_child(cmd, devnull)
                     print(f"  {rows:>11,} {engine:<8} run {i + 1}: {wall:7.2f} s "
-                          f"{rss:7.0f} MiB exit {rc}", file=sys.stderr)
+                          f"(cpu {cpu:6.2f} s) {rss:7.0f} MiB exit {rc}", file=sys.stderr)
                     if rc != 0:
                         errors[engine] = (f"exit {rc}: {shlex.join(cmd)}\n"
                                           + err.strip()[-4000:])
@@ -171,6 +173,7 @@ def main(argv=None) -> int:
                         continue
                     walls[engine].append(wall)
                     rsss[engine].append(rss)
+                    cpus[engine].append(cpu)
             if a.check and "kfollow" not in errors:
                 with tempfile.NamedTemporaryFile(suffix=".json") as out:
                     rc = subprocess.run(engines["kfollow"], stdout=out, cwd=ROOT).returncode
@@ -188,6 +191,8 @@ def main(argv=None) -> int:
                                 "bytes": path.stat().st_size,
                                 "wall_s": min(walls[engine]) if ok else None,
                                 "peak_mib": max(rsss[engine]) if ok else None,
+                                "median_s": statistics.median(walls[engine]) if ok else None,
+                                "cpu_s": min(cpus[engine]) if ok else None,
                                 "runs_s": walls[engine],
                                 "error": errors.get(engine),
                                 "check_error": errors.get("check") if engine == "kfollow"
@@ -200,7 +205,8 @@ def main(argv=None) -> int:
 
     # table
     print()
-    print(f"{'rows':>12}  {'engine':<8} {'wall s':>8} {'peak MiB':>9} {'× baseline':>11}")
+    print(f"{'rows':>12}  {'engine':<8} {'wall s':>8} {'× baseline':>11} {'median s':>9} "
+          f"{'cpu s':>7} {'peak MiB':>9}")
     base = {r["rows"]: r["wall_s"] for r in results if r["engine"] == "pandas"}
     for r in results:
         if r["wall_s"] is None:
@@ -209,9 +215,9 @@ def main(argv=None) -> int:
         b = base.get(r["rows"])
         r["ratio"] = r["wall_s"] / b if b else None
         ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
-        print(f"{r['rows']:>12,}  {r['engine']:<8} {r['wall_s']:>8.2f} "
-              f"{r['peak_mib']:>9.0f} {ratio:>11}")
-    print(f"(best of {a.repeat}; peak MiB = max ru_maxrss over the runs; "
+        print(f"{r['rows']:>12,}  {r['engine']:<8} {r['wall_s']:>8.2f} {ratio:>11} "
+              f"{r['median_s']:>9.2f} {r['cpu_s']:>7.2f} {r['peak_mib']:>9.0f}")
+    print(f"(wall s: best of {a.repeat}; cpu s: least user+sys; peak MiB: max ru_maxrss; "
           f"{a.dialect} dialect, seed {a.seed}; {os.cpu_count()} CPUs)\n{versions}")
     for r in results:
         if r["engine"] == "kfollow" and r.get("check_error"):

@@ -240,7 +240,7 @@ def variance(**kwargs: Any) -> None:
             + ":"
         ]
         lines += [
-            f"  konto {row.account}: {row.rows} rows, {format_amount(int(round_to_unit(int(row.amount), 'kr')))} kr"
+            f"  konto {row.account}: {row.rows} row{'s' if row.rows != 1 else ''}, {format_amount(int(round_to_unit(int(row.amount), 'kr')))} kr"
             for row in unmapped.itertuples()
         ]
         lines.append(

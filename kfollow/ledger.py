@@ -59,7 +59,7 @@ VERSION_ALIASES = {
 }
 # A wide file's version columns: a known name, or one followed by a qualifier (prognos-april).
 _WIDE_VERSION = re.compile(r"^(utfall|budget|prognos|forecast|outcome)([-_ ].+)?$")
-_PERIOD = re.compile(r"^(?:(\d{4})-?)?(\d{1,2})$")
+_PERIOD = re.compile(r"^(?:(\d{4})-(?=\d{1,2}$)|(\d{4})(?=\d{2}$))?(\d{1,2})$")
 
 
 def canonical_version(name: str) -> str:
@@ -156,7 +156,8 @@ def read_source(source: Source, options: ReadOptions) -> Table:
     except NoHeader as missing:
         found = {HEADER_KEYS.get(c.strip().lower()) for c in missing.cells}
         need = ["account", "amount"]
-        absent = [f"{k if k != 'account' else 'konto'} ({_names(k)})" for k in need if k not in found]
+        swedish = {"account": "konto", "amount": "belopp"}
+        absent = [f"{swedish[k]} ({_names(k)})" for k in need if k not in found]
         if source.version is None and "amount" not in found:
             absent[-1] += " or one column per version (budget, prognos, utfall)"
         is_sheet = source.path.suffix.lower() in (".xlsx", ".xlsm")
@@ -168,6 +169,8 @@ def read_source(source: Source, options: ReadOptions) -> Table:
                 " (title rows above the header are skipped; pick another sheet with --sheet NAME)"
                 if is_sheet
                 else " (is --delimiter right?)"
+                if len(missing.cells) == 1
+                else ""
             )
         ) from None
 
@@ -236,10 +239,12 @@ def _parse_year(text: str) -> int | None:
 
 
 def _parse_period(text: str) -> tuple[int | None, int] | None:
+    """'3', '03', '202403', '2024-03', '2024-3' -> (year or None, month)."""
     match = _PERIOD.match(text.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
+    if not match or not 1 <= int(match.group(3)) <= 12:
         return None
-    return (int(match.group(1)) if match.group(1) else None, int(match.group(2)))
+    year = match.group(1) or match.group(2)
+    return (int(year) if year else None, int(match.group(3)))
 
 
 def _account_code(text: str) -> str | None:
@@ -307,6 +312,8 @@ def normalise(
         year, bad_year, empty_year = _years(raw["year"])
         problems.cells(bad_year, "year", raw["year"], "not a year")
         problems.cells(empty_year, "year", None, "no year")
+        clash = (period_year >= 0) & ~bad_year & ~empty_year & (period_year != year)
+        problems.cells(clash, "period", raw["period"], "its year is not the year in column år")
     else:
         year = period_year
         no_year = (period_year < 0) & ~bad & ~empty
@@ -405,8 +412,8 @@ def _decide_signs(frames: list[pd.DataFrame], names: list[str], sign: str, notes
             is_report = decided == {False}
         else:
             raise LoadError(
-                f"{name}: cannot tell the sign convention (no personnel costs, class 5, to judge "
-                "by): give --sign ledger (debit +, costs +, revenue −, as bookkeeping exports) "
+                f"{name}: cannot tell the sign convention (personnel costs, class 5, are absent or "
+                "sum to 0): give --sign ledger (debit +, costs +, revenue −, as bookkeeping exports) "
                 "or --sign report (revenue +, costs −, as the printed report)"
             )
         if is_report:

@@ -264,6 +264,7 @@ class _Blocks:
         self.parts.setdefault(key, []).append(values)
 
     def add(self, batch: object) -> None:
+        """Keep one block's columns; raises ArrowInvalid where only the text reader will do."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -288,9 +289,15 @@ class _Blocks:
             empty = column.is_null().to_numpy(zero_copy_only=False)
             if pa.types.is_decimal(column.type):
                 # The unscaled value of a decimal with scale 2 is the amount in öre: the low 64
-                # bits of each 128-bit value (exact while |öre| < 2**63; 18 digits fit).
+                # bits of each 128-bit value. Arrow does not hold a CSV cell to the precision,
+                # so a value whose high word is more than the low word's sign, or that is over
+                # the limit, is a bad cell rather than a wrapped number.
                 words = np.frombuffer(column.buffers()[1], dtype="<i8")
-                ore = words[2 * column.offset :: 2][: len(column)].copy()
+                words = words[2 * column.offset : 2 * (column.offset + len(column))]
+                ore = words[0::2].copy()
+                bad = (words[1::2] != (ore >> 63)) | (np.abs(ore) >= LIMIT_ORE)
+                if (bad & ~empty).any():  # read again as text, to name the cells as written
+                    raise pa.ArrowInvalid("amount out of range")
                 ore[empty] = 0
             else:
                 text = pd.Series(column.to_pandas(), dtype="str")
@@ -309,7 +316,7 @@ class _Blocks:
         values = text.to_numpy()
         self.problems += [
             f"{describe(self.path)}:{lines[i]}: column {header!r}: {str(values[i])!r} is not "
-            "an amount in kronor with at most 2 decimals"
+            "an amount in kronor (at most 16 digits and 2 decimals)"
             for i in rows[: max(MAX_REPORTED - found, 0)]
         ]
         self.bad_count[position] = found + len(rows)
@@ -385,20 +392,32 @@ def _bad_amounts(
     return capped(found, len(rows), f"more bad amounts in column {header!r}")
 
 
-_AMOUNT = r"^[-+]?(\d{1,16})(\.(\d{0,2}))?$"
+# At most 16 digits of kronor (|öre| < 10**18 fits int64) and 2 decimals; '.5' is 0.50.
+_AMOUNT = r"^[-+]?(\d{0,16})(?:\.(\d{0,2}))?$"
+# What Arrow's decimal parser also takes, so that both readers agree on a cell: '1.5e2'.
+_EXPONENT = r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d{1,3}$"
+LIMIT_ORE = 10**18
 
 
 def _text_to_ore(text: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray]:
     """Amount text (any Swedish dialect) -> exact öre, vectorised; mask of cells that are no amount."""
     clean = clean_amount_text(text, decimal)
     parts = clean.str.extract(_AMOUNT)
-    ok = parts[0].notna().to_numpy()
-    whole = pd.to_numeric(parts[0], errors="coerce").fillna(0).to_numpy(dtype="int64")
-    cents = parts[2].fillna("").str.ljust(2, "0")
+    digits = parts[0].fillna("") + parts[1].fillna("")
+    ok = (parts[0].notna() & (digits != "")).to_numpy(dtype=bool)
+    whole = pd.to_numeric(parts[0].replace("", "0"), errors="coerce").fillna(0).to_numpy(dtype="int64")
+    cents = parts[1].fillna("").str.ljust(2, "0")
     fraction = pd.to_numeric(cents.where(ok, "0"), errors="coerce").fillna(0).to_numpy(dtype="int64")
     negative = clean.str.startswith("-").fillna(False).to_numpy(dtype=bool)
-    ore = (whole * 100 + fraction) * np.where(negative, -1, 1)
-    return np.where(ok, ore, 0), ~ok
+    ore = np.where(ok, (whole * 100 + fraction) * np.where(negative, -1, 1), 0)
+    scientific = clean.str.match(_EXPONENT).fillna(False).to_numpy(dtype=bool) & ~ok
+    if scientific.any():  # rare: parsed through a double, exact while it has ≤ 2 decimals
+        values = pd.to_numeric(clean.where(scientific, "0"), errors="coerce").to_numpy(dtype="float64")
+        exp_ore, exp_bad = floats_to_ore(values)
+        exp_bad |= np.abs(values) * 100 >= LIMIT_ORE
+        ore = np.where(scientific & ~exp_bad, exp_ore, ore)
+        ok = ok | (scientific & ~exp_bad)
+    return ore, ~ok
 
 
 def _undecodable(path: Path, encoding: str) -> str:
@@ -408,10 +427,11 @@ def _undecodable(path: Path, encoding: str) -> str:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         byte = data[error.start : error.start + 1].hex()
+        other = "utf-8" if encoding.replace("-", "").lower() != "utf8" and "utf" not in encoding else "cp1252"
         return (
             f"{describe(path)}:{line}: byte 0x{byte} cannot be read as {encoding}; "
-            "name the file's encoding with --encoding (e.g. --encoding cp1252 or "
-            "--encoding utf-8)"
+            f"name the file's encoding with --encoding (e.g. --encoding {other}, or latin-1 or "
+            "cp437 for older exports)"
         )
     return f"{describe(path)}: cannot be read as {encoding}; name its encoding with --encoding"
 

@@ -154,8 +154,9 @@ def exact_group_sums(key: np.ndarray, amount: np.ndarray, groups: int) -> tuple[
     counts = np.bincount(key, minlength=groups)
     if not len(amount):
         return counts, np.zeros(groups, dtype="int64")
-    magnitude = int(np.abs(amount).sum())
-    if magnitude < 2**53:  # every partial sum is below 2**53: one float64 pass is exact
+    # Σ|amount| in float64 (an int64 sum could wrap); with the margin of 2**52 its rounding
+    # cannot hide a sum that reaches 2**53.
+    if float(np.abs(amount).sum(dtype="float64")) < 2**52:  # one float64 pass is exact
         return counts, np.rint(np.bincount(key, weights=amount, minlength=groups)).astype("int64")
     high = amount >> 20
     if len(amount) * max(int(np.abs(high).max()), 1) < 2**53:

@@ -16,9 +16,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kfollow.errors import KfollowError
 from kfollow.ledger import ReadOptions, Source, apply_filters, load_ledger
 from kfollow.mapping import assign_rows, load_rules
 from kfollow.money import UNITS, round_to_unit
@@ -72,8 +73,9 @@ def accounts() -> st.SearchStrategy[str]:
     )
 
 
-def amounts(limit: int = 10**14) -> st.SearchStrategy[int]:
-    """öre: small, round, and large (up to a trillion kronor), both signs."""
+def amounts(limit: int = 10**17) -> st.SearchStrategy[int]:
+    """öre: small, round, and large (up to 10**15 kr: past 2**53 öre, where float64 sums stop
+    being exact, yet 43 of them still sum within int64), both signs."""
     return st.one_of(
         st.integers(-10**6, 10**6),
         st.integers(-1000, 1000).map(lambda k: k * 50_000),  # exact half-tkr ties
@@ -81,7 +83,7 @@ def amounts(limit: int = 10**14) -> st.SearchStrategy[int]:
     )
 
 
-def entries(limit: int = 10**14) -> st.SearchStrategy[Entry]:
+def entries(limit: int = 10**17) -> st.SearchStrategy[Entry]:
     return st.builds(
         Entry,
         st.sampled_from([2023, 2024]),
@@ -285,6 +287,46 @@ def test_where_and_exclude_partition_the_table(workdir: Path, rows: list[Entry],
     for label, cells in whole.items():
         for key, value in cells.items():
             assert value == inside.get(label, {}).get(key, 0) + outside.get(label, {}).get(key, 0), (label, key)
+
+
+@SETTINGS
+@given(
+    huge=st.lists(st.integers(9 * 10**17, 10**18 - 1), min_size=3, max_size=8),
+    small=st.lists(st.integers(-10**7, 10**7), min_size=1, max_size=3),
+    month=st.integers(1, 12),
+    account=st.sampled_from(["3111", "5011", "4611", "8411"]),
+)
+def test_huge_amounts_that_cancel_leave_the_exact_remainder(
+    workdir: Path, huge: list[int], small: list[int], month: int, account: str
+) -> None:
+    """Amounts near the loader's limit (16 digits of kronor) that cancel: the cell is the exact
+    sum of the small rest. (Σ|amount| passes 2**63 from five pairs on; an int64 sum of the
+    magnitudes wraps around there.)"""
+    rows = [Entry(2024, month, "utfall", account, None, None, x) for x in huge]
+    rows += [Entry(2024, month, "utfall", account, None, None, x) for x in small]
+    rows += [Entry(2024, month, "utfall", account, None, None, -x) for x in huge]
+    rows += [Entry(2024, 1, version, "3111", None, None, 100) for version in ("budget", "prognos")]
+    got = values(build(workdir, load(workdir, rows), ReportSpec(unit="kr")))
+    assert got[row_of(account)]["outcome"] == -sum(small)
+    assert got[RESULT]["outcome"] == -sum(small)
+
+
+@settings(max_examples=60, deadline=None)
+@given(kronor_digits=st.integers(17, 22), data=st.data())
+def test_amounts_beyond_int64_are_errors_not_wrapped(workdir: Path, kronor_digits: int, data) -> None:
+    """An amount whose öre do not fit int64 is never loaded as some other number."""
+    whole = data.draw(st.integers(10 ** (kronor_digits - 1), 10**kronor_digits - 1))
+    cents = data.draw(st.sampled_from(["", ".00", ".37"]))
+    sign = data.draw(st.sampled_from(["", "-"]))
+    path = workdir / "big.csv"
+    path.write_text(f"år,period,version,konto,belopp\n2024,1,utfall,3111,{sign}{whole}{cents}\n", "utf-8")
+    try:
+        ledger, _ = load_ledger([Source(path)], ReadOptions(sign="ledger"))
+    except KfollowError as error:
+        assert any("big.csv:2: column 'belopp'" in line for line in error.problems), error.problems
+        return
+    exact = int(whole) * 100 + (int(cents[1:]) if cents else 0)
+    assert int(ledger["amount"].iloc[0]) == (-exact if sign else exact)
 
 
 # --- round trip through every CSV dialect ------------------------------------------------------
