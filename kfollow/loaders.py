@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-from typing import Protocol
+from typing import Any, Protocol
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -287,19 +287,12 @@ class _Blocks:
         for position, key in self.columns.amounts.items():
             column = batch.column(self.names[position])  # type: ignore[attr-defined]
             empty = column.is_null().to_numpy(zero_copy_only=False)
-            if pa.types.is_decimal(column.type):
-                # The unscaled value of a decimal with scale 2 is the amount in öre: the low 64
-                # bits of each 128-bit value. Arrow does not hold a CSV cell to the precision,
-                # so a value whose high word is more than the low word's sign, or that is over
-                # the limit, is a bad cell rather than a wrapped number.
-                words = np.frombuffer(column.buffers()[1], dtype="<i8")
-                words = words[2 * column.offset : 2 * (column.offset + len(column))]
-                ore = words[0::2].copy()
-                bad = (words[1::2] != (ore >> 63)) | (np.abs(ore) >= LIMIT_ORE)
-                if (bad & ~empty).any():  # read again as text, to name the cells as written
-                    raise pa.ArrowInvalid("amount out of range")
-                ore[empty] = 0
-            else:
+            was_text = not pa.types.is_decimal(column.type)
+            decimals = _plain_decimals(column, self.decimal) if was_text else column
+            ore = _decimal_ore(decimals) if decimals is not None else None
+            if ore is None and not was_text:  # read again as text, to name the cells as written
+                raise pa.ArrowInvalid("amount out of range")
+            if ore is None:  # unusual cells in this block: the exact text parser names each
                 text = pd.Series(column.to_pandas(), dtype="str")
                 ore, bad = _text_to_ore(text, self.decimal)
                 bad &= ~empty
@@ -390,6 +383,75 @@ def _bad_amounts(
         for i in rows[:20]
     ]
     return capped(found, len(rows), f"more bad amounts in column {header!r}")
+
+
+def _decimal_ore(column: Any) -> np.ndarray | None:
+    """öre from a decimal128(18, 2) array (0 where empty); None if a value does not fit.
+
+    The unscaled value of a decimal with scale 2 is the amount in öre: the low 64 bits of each
+    128-bit value. Arrow does not hold a CSV cell to the declared precision, so a value whose
+    high word is more than the low word's sign, or that is over the limit, does not fit.
+    """
+    import pyarrow as pa
+
+    if column.offset:
+        column = pa.concat_arrays([column])
+    words = np.frombuffer(column.buffers()[1], dtype="<i8")[: 2 * len(column)]
+    ore = words[0::2].copy()
+    valid = column.is_valid().to_numpy(zero_copy_only=False)
+    if ((words[1::2] != (ore >> 63)) | (np.abs(ore) >= LIMIT_ORE))[valid].any():
+        return None
+    ore[~valid] = 0
+    return ore
+
+
+_SPACES = (b" ", "\u00a0".encode(), "\u202f".encode())
+_MINUSES = ("\u2212".encode(), "\u2013".encode())
+
+
+def _plain_decimals(column: Any, decimal: str) -> Any | None:
+    """Swedish amount text -> decimal128(18, 2), vectorised on the UTF-8 bytes of the block.
+
+    Thousands separators (space, NBSP, U+202F) are dropped, U+2212 and the en dash become '-',
+    a decimal comma becomes a point; then Arrow casts, exactly. None if any cell will not cast
+    (the caller then parses the block as text and names the bad cells).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column.offset:
+        column = pa.concat_arrays([column])
+    offsets = np.frombuffer(column.buffers()[1], dtype="<i4")[: len(column) + 1]
+    data = np.frombuffer(column.buffers()[2], dtype=np.uint8)[: offsets[-1]].copy()
+    drop = np.zeros(len(data), dtype=bool)
+    for pattern in (*_SPACES, *_MINUSES):
+        width = len(pattern)
+        if len(data) < width:
+            continue
+        hit = np.ones(len(data) - width + 1, dtype=bool)
+        for i, byte in enumerate(pattern):
+            hit &= data[i : len(data) - width + 1 + i] == byte
+        at = np.flatnonzero(hit)
+        if not len(at):
+            continue
+        for i in range(width):
+            drop[at + i] = True
+        if pattern in _MINUSES:  # keep the first byte, as '-'
+            data[at] = ord("-")
+            drop[at] = False
+    if decimal == ",":
+        data[data == ord(",")] = ord(".")
+    if drop.any():
+        removed = np.concatenate([[0], np.cumsum(drop, dtype=np.int32)])
+        offsets = (offsets - removed[offsets]).astype("<i4")
+        data = data[~drop]
+    text = pa.StringArray.from_buffers(
+        len(column), pa.py_buffer(offsets), pa.py_buffer(data), column.buffers()[0], column.null_count
+    )
+    try:
+        return pc.cast(text, pa.decimal128(18, 2))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 # At most 16 digits of kronor (|öre| < 10**18 fits int64) and 2 decimals; '.5' is 0.50.
