@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import codecs
 import csv
-from typing import Any, Protocol
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,7 @@ class ColumnPlan:
     amounts: dict[int, str]
     header: tuple[str, ...] = ()  # the header row's cells as found
     # Text columns that usually hold integers (year, period): read as int32 where every cell
-    # is one (-1 for an empty cell), which is much faster than text for ten million rows.
+    # is one (EMPTY_INTEGER for an empty cell), much faster than text for ten million rows.
     integers: frozenset[int] = frozenset()
 
 
@@ -119,7 +119,10 @@ def _find_csv_header(
 
 
 def _sniff_numbers(lines: list[str], delimiter: str, positions: list[int]) -> tuple[str, str | None]:
-    """(decimal mark, thousands separator) seen in the amount columns of the sample."""
+    """(decimal mark, thousands separator) seen in the amount columns of the sample.
+
+    They only pick Arrow's fast path; the text parsers take any dialect of SPEC §1.
+    """
     values = [
         row[p]
         for row in csv.reader(lines, delimiter=delimiter)
@@ -220,7 +223,7 @@ def _read_csv_frame(
                 null_values=[""],
             ),
         )
-        blocks = _Blocks(path, columns, names, header_index + 2, decimal)
+        blocks = _Blocks(path, columns, names, header_index + 2)
         for batch in reader:
             blocks.add(batch)
         return blocks.frame(), blocks.problems
@@ -251,8 +254,8 @@ BLOCK_BYTES = 4 << 20  # Arrow parses this much per block; small blocks keep mem
 class _Blocks:
     """Collects Arrow record batches as numpy columns; builds the frame at the end."""
 
-    def __init__(self, path: Path, columns: ColumnPlan, names: list[str], first_line: int, decimal: str):
-        self.path, self.columns, self.names, self.decimal = path, columns, names, decimal
+    def __init__(self, path: Path, columns: ColumnPlan, names: list[str], first_line: int):
+        self.path, self.columns, self.names = path, columns, names
         self.first_line = first_line
         self.rows = 0
         self.parts: dict[str, list[np.ndarray]] = {}
@@ -288,13 +291,13 @@ class _Blocks:
             column = batch.column(self.names[position])  # type: ignore[attr-defined]
             empty = column.is_null().to_numpy(zero_copy_only=False)
             was_text = not pa.types.is_decimal(column.type)
-            decimals = _plain_decimals(column, self.decimal) if was_text else column
+            decimals = _plain_decimals(column) if was_text else column
             ore = _decimal_ore(decimals) if decimals is not None else None
             if ore is None and not was_text:  # read again as text, to name the cells as written
                 raise pa.ArrowInvalid("amount out of range")
             if ore is None:  # unusual cells in this block: the exact text parser names each
                 text = pd.Series(column.to_pandas(), dtype="str")
-                ore, bad = _text_to_ore(text, self.decimal)
+                ore, bad = _text_to_ore(text)
                 bad &= ~empty
                 if bad.any():
                     self._bad(bad, text, lines, position)
@@ -409,7 +412,7 @@ _SPACES = (b" ", "\u00a0".encode(), "\u202f".encode())
 _MINUSES = ("\u2212".encode(), "\u2013".encode())
 
 
-def _plain_decimals(column: Any, decimal: str) -> Any | None:
+def _plain_decimals(column: Any) -> Any | None:
     """Swedish amount text -> decimal128(18, 2), vectorised on the UTF-8 bytes of the block.
 
     Thousands separators (space, NBSP, U+202F) are dropped, U+2212 and the en dash become '-',
@@ -439,8 +442,7 @@ def _plain_decimals(column: Any, decimal: str) -> Any | None:
         if pattern in _MINUSES:  # keep the first byte, as '-'
             data[at] = ord("-")
             drop[at] = False
-    if decimal == ",":
-        data[data == ord(",")] = ord(".")
+    data[data == ord(",")] = ord(".")  # ',' is never a thousands separator (SPEC §1)
     if drop.any():
         removed = np.concatenate([[0], np.cumsum(drop, dtype=np.int32)])
         offsets = (offsets - removed[offsets]).astype("<i4")
@@ -461,9 +463,9 @@ _EXPONENT = r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d{1,3}$"
 LIMIT_ORE = 10**18
 
 
-def _text_to_ore(text: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray]:
+def _text_to_ore(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Amount text (any Swedish dialect) -> exact öre, vectorised; mask of cells that are no amount."""
-    clean = clean_amount_text(text, decimal)
+    clean = clean_amount_text(text)
     parts = clean.str.extract(_AMOUNT)
     digits = parts[0].fillna("") + parts[1].fillna("")
     ok = (parts[0].notna() & (digits != "")).to_numpy(dtype=bool)
@@ -582,8 +584,7 @@ def _cell_amounts(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     number_ore, number_bad = floats_to_ore(numbers)
     is_text = ~is_number & ~empty
     text = raw.where(is_text, "0").astype(str)
-    decimal = "," if text[is_text].str.contains(",", regex=False).any() else "."
-    text_ore, text_bad = _text_to_ore(text, decimal)
+    text_ore, text_bad = _text_to_ore(text)
     ore = np.where(is_number, number_ore, np.where(is_text, text_ore, 0))
     bad = (is_number & number_bad) | (is_text & text_bad)
     return ore.astype("int64"), bad, empty

@@ -46,19 +46,19 @@ def floats_to_ore(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(bad, 0, ore).astype("int64"), bad
 
 
-def clean_amount_text(text: pd.Series, decimal: str) -> pd.Series:
+def clean_amount_text(text: pd.Series) -> pd.Series:
     """Swedish amount text -> plain '-1234.50' text, vectorised.
 
     Removes thousands separators (space, NBSP, U+202F), reads U+2212 and the en dash
-    (with or without a following space) as minus, and turns a decimal comma into a point.
+    (with or without a following space) as minus, and turns a decimal comma into a point
+    (a comma is never a thousands separator in the dialects kfollow reads).
     """
     out = text.str.strip()
     for sep in THOUSANDS:
         out = out.str.replace(sep, "", regex=False)
     for minus in MINUS_SIGNS:
         out = out.str.replace(minus, "-", regex=False)
-    if decimal == ",":
-        out = out.str.replace(",", ".", regex=False)
+    out = out.str.replace(",", ".", regex=False)
     return out
 
 

@@ -158,3 +158,16 @@ def test_account_cell_with_name_keeps_its_code(ledger_from_text) -> None:
     frame, _ = load_ledger([Source(path)], ReadOptions(sign="ledger"))
     assert list(frame["account"].astype(str)) == ["46362"]
     assert list(frame["amount"]) == [1000]
+
+
+def test_a_dialect_change_after_the_sniffed_sample_still_loads_exactly(ledger_from_text) -> None:
+    """The first 256 KiB decide the fast path only: later cells in another dialect
+    (decimal comma, NBSP thousands, U+2212 minus) are read exactly, not rejected."""
+    plain = "".join(f"2024;{1 + i % 12};utfall;5011;{i}.25\n" for i in range(20000))
+    odd = "2024;1;utfall;5011;1\u00a0234,50\n2024;1;utfall;5011;\u22127,05\n"
+    path = ledger_from_text("år;period;version;konto;belopp\n" + plain + odd)
+    frame, _ = load_ledger([Source(path)], ReadOptions(sign="ledger"))
+    assert len(frame) == 20002
+    assert list(frame["amount"].iloc[-2:]) == [123450, -705]
+    assert int(frame["amount"].sum()) == sum(i * 100 + 25 for i in range(20000)) + 123450 - 705
+    assert list(frame["line"].iloc[-2:]) == [20002, 20003]
