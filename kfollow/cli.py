@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from .errors import KfollowError, MappingError, OptionError
+from .errors import KfollowError, OptionError
 
 FORMATS = ("table", "markdown", "csv", "json", "xlsx")
 SUFFIX_FORMATS = {".xlsx": "xlsx", ".json": "json", ".csv": "csv", ".md": "markdown", ".txt": "table"}
@@ -225,29 +225,14 @@ def variance(**kwargs: Any) -> None:
     LEDGER is one or more .csv/.xlsx files; see the README for the columns.
     """
     from .ledger import canonical_version
-    from .mapping import unmapped_summary
-    from .money import format_amount, round_to_unit
+    from .mapping import check_unmapped
     from .render import render_bytes
     from .report import ReportSpec, build_drift
 
     fmt = _format(kwargs["fmt"], kwargs["output"])
     ledger, rows, _, rules = load_mapped(kwargs)
-    unmapped = unmapped_summary(ledger, rows)
-    if len(unmapped) and not kwargs["allow_unmapped"]:
-        lines = [
-            f"{len(unmapped)} account(s) map to no row of the Drift table"
-            + (f" (rules: built-in Kommun-Bas + {rules.config})" if rules.config else " (rules: built-in Kommun-Bas; no kfollow.toml)")
-            + ":"
-        ]
-        lines += [
-            f"  konto {row.account}: {row.rows} row{'s' if row.rows != 1 else ''}, {format_amount(int(round_to_unit(int(row.amount), 'kr')))} kr"
-            for row in unmapped.itertuples()
-        ]
-        lines.append(
-            'map them in kfollow.toml [accounts] (e.g. "91" = "Kommunbidrag", or "-" to exclude), '
-            "or give --allow-unmapped to show them as 'Ej mappat'"
-        )
-        raise MappingError(lines)
+    if not kwargs["allow_unmapped"]:
+        check_unmapped(ledger, rows, rules)
     spec = ReportSpec(
         year=kwargs["year"],
         through=kwargs["through"],

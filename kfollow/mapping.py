@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
+from .errors import ConfigError, MappingError
 
 INCOME = "Verksamhetens intäkter"
 PERSONNEL = "Personalkostnader"
@@ -96,18 +96,16 @@ def load_rules(config: Path | None) -> Rules:
 
 
 def match_accounts(accounts: pd.Index, rules: Rules) -> list[Rule | None]:
-    """The winning rule (longest matching prefix) for each account, None where none matches."""
-    texts = pd.Index(accounts.astype(str))
-    found: list[Rule | None] = [None] * len(texts)
-    by_length: dict[int, dict[str, Rule]] = {}
-    for prefix, rule in rules.accounts.items():
-        by_length.setdefault(len(prefix), {})[prefix] = rule
-    for length in sorted(by_length, reverse=True):
-        heads = texts.str[:length]
-        for i, head in enumerate(heads):
-            if found[i] is None and len(texts[i]) >= length:
-                found[i] = by_length[length].get(head)
-    return found
+    """The winning rule (longest matching prefix) for each distinct account, None if none."""
+    lengths = sorted({len(prefix) for prefix in rules.accounts}, reverse=True)
+
+    def match(account: str) -> Rule | None:
+        for length in lengths:
+            if len(account) >= length and (rule := rules.accounts.get(account[:length])):
+                return rule
+        return None
+
+    return [match(account) for account in accounts.astype(str)]
 
 
 def assign_rows(ledger: pd.DataFrame, rules: Rules) -> tuple[pd.Categorical, list[Rule | None]]:
@@ -131,3 +129,24 @@ def unmapped_summary(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame
         {"account": grouped.index.astype(str), "rows": grouped["size"].to_numpy(),
          "amount": grouped["sum"].to_numpy()}
     )
+
+
+def check_unmapped(ledger: pd.DataFrame, rows: pd.Categorical, rules: Rules) -> None:
+    """Raise MappingError listing each unmapped account with its row count and amount."""
+    from .money import format_amount, round_to_unit
+
+    unmapped = unmapped_summary(ledger, rows)
+    if not len(unmapped):
+        return
+    source = f"built-in Kommun-Bas + {rules.config}" if rules.config else "built-in Kommun-Bas; no kfollow.toml"
+    lines = [f"{len(unmapped)} account(s) map to no row of the Drift table (rules: {source}):"]
+    lines += [
+        f"  konto {account}: {count} row{'s' if count != 1 else ''}, "
+        f"{format_amount(int(round_to_unit(int(amount), 'kr')))} kr (ledger sign)"
+        for account, count, amount in unmapped.itertuples(index=False, name=None)
+    ]
+    lines.append(
+        'map them in kfollow.toml [accounts] (e.g. "91" = "Kommunbidrag", or "-" to exclude), '
+        "or give --allow-unmapped to show them as 'Ej mappat'"
+    )
+    raise MappingError(lines)
