@@ -699,6 +699,7 @@ prints 1 730, not 1 731).
 | `ks-2024.csv` | the same {len(rows)} rows, Swedish CSV: cp1252, `;`, decimal comma, space as thousands separator (`-1 234 567,89`), CRLF |
 | `kfollow.toml` | the kommun's config: `"{KOMMUNBIDRAG_PREFIX}" = "Kommunbidrag"` |
 | `make_examples.py` | writes all of the above and checks it |
+| `broken.csv` | (written by hand) a small export with mistakes, to show kfollow's error messages |
 
 Columns: `{';'.join(HEADER)}`. Amounts are in **ledger sign** (debit positive: costs +,
 revenue −, kommunbidrag −). Rows:

@@ -17,6 +17,7 @@ Swedish export headers are translated here and nowhere else. The ledger frame ha
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -312,7 +313,7 @@ def normalise(
         year, bad_year, empty_year = _years(raw["year"])
         problems.cells(bad_year, "year", raw["year"], "not a year")
         problems.cells(empty_year, "year", None, "no year")
-        clash = (period_year >= 0) & ~bad_year & ~empty_year & (period_year != year)
+        clash = (period_year >= 0) & ~bad & ~bad_year & ~empty_year & (period_year != year)
         problems.cells(clash, "period", raw["period"], "its year is not the year in column år")
     else:
         year = period_year
@@ -363,7 +364,13 @@ def normalise(
             out["version"] = version
         out["amount"] = raw["amount"].to_numpy()
     out["source"] = pd.Categorical.from_codes(np.zeros(len(out), dtype="int8"), [name])
-    return out.reset_index(drop=True), table.problems + problems.lines
+    return out.reset_index(drop=True), sorted(table.problems + problems.lines, key=_line_order)
+
+
+def _line_order(problem: str) -> int:
+    """Problems in file order; the '… and N more' lines last."""
+    match = re.match(r"^[^:]+:(\d+):", problem)
+    return int(match.group(1)) if match else sys.maxsize
 
 
 def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -311,19 +311,14 @@ class _Blocks:
         rows = np.flatnonzero(bad)
         values = text.to_numpy()
         self.problems += [
-            f"{describe(self.path)}:{lines[i]}: column {header!r}: {str(values[i])!r} is not "
-            "an amount in kronor (at most 16 digits and 2 decimals)"
+            _amount_problem(self.path, lines[i], header, values[i])
             for i in rows[: max(MAX_REPORTED - found, 0)]
         ]
         self.bad_count[position] = found + len(rows)
 
     def frame(self) -> pd.DataFrame:
         for position, total in self.bad_count.items():
-            if total > MAX_REPORTED:
-                header = self.columns.header[position].strip()
-                self.problems.append(
-                    f"… and {total - MAX_REPORTED} more bad amounts in {describe(self.path)}, column {header!r}"
-                )
+            self.problems += _more_bad_amounts(self.path, self.columns.header[position].strip(), total)
         out: dict[str, object] = {}
         for key, parts in self.parts.items():
             # Concatenate and drop the blocks column by column, so the peak is one column.
@@ -373,19 +368,28 @@ def _blank_rows(frame: pd.DataFrame, columns: ColumnPlan) -> np.ndarray:
     return blank
 
 
+def _amount_problem(path: Path, line: int, header: str, value: object) -> str:
+    return (
+        f"{describe(path)}:{line}: column {header!r}: {str(value)!r}: not an amount in kronor "
+        "(at most 16 digits and 2 decimals)"
+    )
+
+
+def _more_bad_amounts(path: Path, header: str, total: int) -> list[str]:
+    """The line that stands for the bad cells past MAX_REPORTED."""
+    if total <= MAX_REPORTED:
+        return []
+    return [f"… and {total - MAX_REPORTED} more bad amounts in {describe(path)}, column {header!r}"]
+
+
 def _bad_amounts(
-    bad: np.ndarray, raw: pd.Series | None, line: np.ndarray, path: Path, columns: ColumnPlan, position: int
+    bad: np.ndarray, raw: pd.Series, line: np.ndarray, path: Path, columns: ColumnPlan, position: int
 ) -> list[str]:
     rows = np.flatnonzero(bad)
-    header = columns.header[position].strip() if position < len(columns.header) else str(position)
-    values = raw.to_numpy() if raw is not None else None
-    found = [
-        f"{describe(path)}:{line[i]}: column {header!r}: "
-        f"{str(values[i]) if values is not None else '?'!r} is not an amount in kronor "
-        "with at most 2 decimals"
-        for i in rows[:20]
-    ]
-    return capped(found, len(rows), f"more bad amounts in column {header!r}")
+    header = columns.header[position].strip()
+    values = raw.to_numpy()
+    found = [_amount_problem(path, line[i], header, values[i]) for i in rows[:MAX_REPORTED]]
+    return found + _more_bad_amounts(path, header, len(rows))
 
 
 def _decimal_ore(column: Any) -> np.ndarray | None:

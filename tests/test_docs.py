@@ -14,14 +14,21 @@ from conftest import ROOT, run
 from kfollow.cli import cli
 
 README = ROOT / "README.md"
-BLOCK = re.compile(r"<!-- output: kfollow (?P<args>.+?) -->\n```text\n(?P<body>.*?)```\n", re.S)
+BLOCK = re.compile(
+    r"<!-- (?P<stream>output|stderr): kfollow (?P<args>.+?) -->\n```text\n(?P<body>.*?)```\n", re.S
+)
 
 
-def _output(args: str) -> str:
+def _output(stream: str, args: str) -> str:
+    """What the command prints: stdout of a run that succeeds, or stderr of one that fails."""
     cwd = os.getcwd()
     os.chdir(ROOT)  # the commands are written as run from the repository's root
     try:
-        return run(*shlex.split(args)).stdout
+        if stream == "output":
+            return run(*shlex.split(args)).stdout
+        result = run(*shlex.split(args), ok=False)
+        assert result.exit_code == 3, result.output
+        return result.stderr
     finally:
         os.chdir(cwd)
 
@@ -30,15 +37,17 @@ def test_readme_output_blocks_are_current() -> None:
     """Each `<!-- output: … -->` block holds exactly what that command prints."""
     text = README.read_text("utf-8")
     blocks = list(BLOCK.finditer(text))
-    assert len(blocks) >= 3
+    assert len(blocks) >= 4
     if os.environ.get("KFOLLOW_UPDATE_GOLDEN"):
         text = BLOCK.sub(
-            lambda m: f"<!-- output: kfollow {m['args']} -->\n```text\n{_output(m['args'])}```\n", text
+            lambda m: f"<!-- {m['stream']}: kfollow {m['args']} -->\n```text\n"
+            f"{_output(m['stream'], m['args'])}```\n",
+            text,
         )
         README.write_text(text, "utf-8")
         blocks = list(BLOCK.finditer(text))
     for block in blocks:
-        assert block["body"] == _output(block["args"]), block["args"]
+        assert block["body"] == _output(block["stream"], block["args"]), block["args"]
 
 
 def test_ci_runs_the_readme_test_command() -> None:
