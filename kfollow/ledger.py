@@ -340,14 +340,14 @@ def normalise(
         for key in wide:
             keep = ~raw[f"{key}__empty"].to_numpy()
             piece = out[keep].copy()
-            piece["version"] = pd.Categorical([key.removeprefix("wide:")] * int(keep.sum()))
+            piece["version"] = _constant(key.removeprefix("wide:"), len(piece))
             piece["amount"] = raw[key].to_numpy()[keep]
             pieces.append(piece)
         out = concat(pieces)
     else:
         problems.cells(raw["amount__empty"].to_numpy(), "amount", None, "no amount")
         if fixed_version:
-            out["version"] = pd.Categorical.from_codes(np.zeros(len(out), dtype="int8"), [fixed_version])
+            out["version"] = _constant(fixed_version, len(out))
         else:
             version, bad = _recode(
                 raw["version"],
@@ -363,7 +363,7 @@ def normalise(
             problems.cells(raw["version"].isna().to_numpy(), "version", raw["version"], "no version")
             out["version"] = version
         out["amount"] = raw["amount"].to_numpy()
-    out["source"] = pd.Categorical.from_codes(np.zeros(len(out), dtype="int8"), [name])
+    out["source"] = _constant(name, len(out))
     return out.reset_index(drop=True), sorted(table.problems + problems.lines, key=_line_order)
 
 
@@ -371,6 +371,13 @@ def _line_order(problem: str) -> int:
     """Problems in file order; the '… and N more' lines last."""
     match = re.match(r"^[^:]+:(\d+):", problem)
     return int(match.group(1)) if match else sys.maxsize
+
+
+def _constant(value: str | None, length: int) -> pd.Categorical:
+    """A categorical column holding one value (None: empty) in every row, without a list of it."""
+    if value is None:
+        return pd.Categorical.from_codes(np.full(length, -1, dtype="int8"), categories=pd.Index([], dtype=object))
+    return pd.Categorical.from_codes(np.zeros(length, dtype="int8"), categories=[value])
 
 
 def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -381,10 +388,7 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     columns = list(dict.fromkeys(c for f in frames for c in f.columns))
     out = {}
     for column in columns:
-        parts = [
-            f[column] if column in f else pd.Series(pd.Categorical([None] * len(f)), index=f.index)
-            for f in frames
-        ]
+        parts = [f[column] if column in f else pd.Series(_constant(None, len(f)), index=f.index) for f in frames]
         if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
             out[column] = union_categoricals(
                 [p.cat.set_categories(p.cat.categories.astype(object)) for p in parts]
