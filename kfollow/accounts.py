@@ -44,13 +44,16 @@ def account_listing(ledger: pd.DataFrame, matched: list[Rule | None], year: int 
     ]
     if fmt == "json":
         keys = ["account", "row", "rule", "rows"]
-        return json.dumps(
-            [
-                {**dict(zip(keys, r[:4], strict=True)), "amounts_kr": dict(zip(versions, r[4:], strict=True))}
-                for r in records
-            ],
-            ensure_ascii=False,
-            indent=2,
-        ) + "\n"
+        return (
+            json.dumps(
+                [
+                    {**dict(zip(keys, r[:4], strict=True)), "amounts_kr": dict(zip(versions, r[4:], strict=True))}
+                    for r in records
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
+        )
     headers = ["Konto", "Rad", "Regel", "Rader", *(f"{v} (kr)" for v in versions)]
     return listing_text(headers, records, fmt)

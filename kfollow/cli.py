@@ -6,7 +6,6 @@ Only click is imported at start-up; pandas and the rest load when a command runs
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from collections.abc import Callable
@@ -90,27 +89,59 @@ def ledger_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by every command that reads a ledger."""
     options = [
         click.argument("ledger", nargs=-1, type=FILE),
-        click.option("--budget", "budget_files", multiple=True, type=FILE, metavar="FILE",
-                     help="A file that holds only budget rows (no version column)."),
-        click.option("--forecast", "forecast_files", multiple=True, type=FILE, metavar="FILE",
-                     help="A file that holds only forecast (prognos) rows."),
-        click.option("--outcome", "outcome_files", multiple=True, type=FILE, metavar="FILE",
-                     help="A file that holds only outcome (utfall) rows."),
-        click.option("--config", type=FILE,
-                     help="kfollow.toml with the kommun's account rules [default: ./kfollow.toml if present]."),
+        click.option(
+            "--budget",
+            "budget_files",
+            multiple=True,
+            type=FILE,
+            metavar="FILE",
+            help="A file that holds only budget rows (no version column).",
+        ),
+        click.option(
+            "--forecast",
+            "forecast_files",
+            multiple=True,
+            type=FILE,
+            metavar="FILE",
+            help="A file that holds only forecast (prognos) rows.",
+        ),
+        click.option(
+            "--outcome",
+            "outcome_files",
+            multiple=True,
+            type=FILE,
+            metavar="FILE",
+            help="A file that holds only outcome (utfall) rows.",
+        ),
+        click.option(
+            "--config",
+            type=FILE,
+            help="kfollow.toml with the kommun's account rules [default: ./kfollow.toml if present].",
+        ),
         click.option("--sheet", metavar="NAME", help="Worksheet of .xlsx files [default: the first]."),
         click.option("--encoding", metavar="ENC", help="Encoding of CSV files [default: UTF-8, else cp1252]."),
-        click.option("--delimiter", type=click.Choice([";", ",", "tab"]),
-                     help="CSV delimiter [default: sniffed]."),
-        click.option("--sign", type=click.Choice(["auto", "ledger", "report"]), default="auto",
-                     show_default=True,
-                     help="ledger: debit + (costs +, revenue −); report: as printed; auto: judged per file from personnel costs."),
-        click.option("--where", multiple=True, type=FilterType(),
-                     help="Keep rows whose DIM starts with one of the prefixes, e.g. verksamhet=289. Repeatable."),
-        click.option("--exclude", multiple=True, type=FilterType(),
-                     help="Drop rows whose DIM starts with one of the prefixes. Repeatable."),
-        click.option("--year", type=click.IntRange(1900, 2200),
-                     help="Fiscal year [default: the latest with outcome]."),
+        click.option("--delimiter", type=click.Choice([";", ",", "tab"]), help="CSV delimiter [default: sniffed]."),
+        click.option(
+            "--sign",
+            type=click.Choice(["auto", "ledger", "report"]),
+            default="auto",
+            show_default=True,
+            help="ledger: debit + (costs +, revenue −); report: as printed; "
+            "auto: judged per file from personnel costs.",
+        ),
+        click.option(
+            "--where",
+            multiple=True,
+            type=FilterType(),
+            help="Keep rows whose DIM starts with one of the prefixes, e.g. verksamhet=289. Repeatable.",
+        ),
+        click.option(
+            "--exclude",
+            multiple=True,
+            type=FilterType(),
+            help="Drop rows whose DIM starts with one of the prefixes. Repeatable.",
+        ),
+        click.option("--year", type=click.IntRange(1900, 2200), help="Fiscal year [default: the latest with outcome]."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -119,10 +150,15 @@ def ledger_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def output_options(formats: tuple[str, ...]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
-        command = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-                               help="Write to FILE (whole or not at all) instead of stdout.")(command)
-        command = click.option("--format", "fmt", type=click.Choice(formats),
-                               help="Output format [default: from -o's ending, else table].")(command)
+        command = click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write to FILE (whole or not at all) instead of stdout.",
+        )(command)
+        command = click.option(
+            "--format", "fmt", type=click.Choice(formats), help="Output format [default: from -o's ending, else table]."
+        )(command)
         return command
 
     return decorate
@@ -209,14 +245,23 @@ def cli() -> None:
 
 @cli.command()
 @ledger_options
-@click.option("--through", type=click.IntRange(1, 12), metavar="MONTH",
-              help="Last month of the period [default: the latest month with outcome in --year].")
-@click.option("--period-budget", is_flag=True,
-              help="Add the columns Periodbudget and Avv. utfall/periodbudget (budget months 1..MONTH).")
-@click.option("--forecast-version", metavar="NAME",
-              help="The version shown as the forecast, e.g. prognos-april [default: prognos].")
-@click.option("--allow-unmapped", is_flag=True,
-              help="Show unmapped accounts as a row 'Ej mappat' instead of stopping.")
+@click.option(
+    "--through",
+    type=click.IntRange(1, 12),
+    metavar="MONTH",
+    help="Last month of the period [default: the latest month with outcome in --year].",
+)
+@click.option(
+    "--period-budget",
+    is_flag=True,
+    help="Add the columns Periodbudget and Avv. utfall/periodbudget (budget months 1..MONTH).",
+)
+@click.option(
+    "--forecast-version",
+    metavar="NAME",
+    help="The version shown as the forecast, e.g. prognos-april [default: prognos].",
+)
+@click.option("--allow-unmapped", is_flag=True, help="Show unmapped accounts as a row 'Ej mappat' instead of stopping.")
 @click.option("--unit", type=click.Choice(["kr", "tkr", "mkr"]), default="tkr", show_default=True)
 @output_options(FORMATS)
 def variance(**kwargs: Any) -> None:
@@ -258,7 +303,7 @@ def accounts(**kwargs: Any) -> None:
     from .accounts import account_listing
 
     fmt = _format(kwargs["fmt"], kwargs["output"])
-    ledger, rows, matched, _ = load_mapped(kwargs)
+    ledger, _, matched, _ = load_mapped(kwargs)
     emit(account_listing(ledger, matched, kwargs["year"], fmt).encode("utf-8"), kwargs["output"])
 
 

@@ -390,9 +390,7 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     for column in columns:
         parts = [f[column] if column in f else pd.Series(_constant(None, len(f)), index=f.index) for f in frames]
         if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
-            out[column] = union_categoricals(
-                [p.cat.set_categories(p.cat.categories.astype(object)) for p in parts]
-            )
+            out[column] = union_categoricals([p.cat.set_categories(p.cat.categories.astype(object)) for p in parts])
         else:
             out[column] = np.concatenate([p.to_numpy() for p in parts])
     return pd.DataFrame(out)
@@ -504,4 +502,3 @@ def apply_filters(
             hit = prefix_mask(frame, column, prefixes)
             keep &= hit if option == "--where" else ~hit
     return frame[keep]
-

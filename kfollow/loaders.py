@@ -99,9 +99,7 @@ def _sample_lines(sample: bytes, encoding: str) -> list[str]:
     return lines
 
 
-def _find_csv_header(
-    lines: list[str], plan: Planner, delimiter: str | None
-) -> tuple[int, str, ColumnPlan]:
+def _find_csv_header(lines: list[str], plan: Planner, delimiter: str | None) -> tuple[int, str, ColumnPlan]:
     """(line index, delimiter, plan) of the first line that is a header."""
     candidates = (delimiter,) if delimiter else DELIMITERS
     seen: list[tuple[int, list[str]]] = []
@@ -123,12 +121,7 @@ def _sniff_numbers(lines: list[str], delimiter: str, positions: list[int]) -> tu
 
     They only pick Arrow's fast path; the text parsers take any dialect of SPEC §1.
     """
-    values = [
-        row[p]
-        for row in csv.reader(lines, delimiter=delimiter)
-        for p in positions
-        if p < len(row)
-    ]
+    values = [row[p] for row in csv.reader(lines, delimiter=delimiter) for p in positions if p < len(row)]
     decimal = "," if any("," in v for v in values) else "."
     thousands = next((t for t in THOUSANDS if any(t in v.strip() for v in values)), None)
     return decimal, thousands
@@ -231,8 +224,10 @@ def _read_csv_frame(
     # Fast: exact decimals and integer periods, parsed by Arrow in parallel. Where a cell does
     # not fit (thousands separators, odd minus signs, a bad value), read text and parse it here,
     # which is slower but names every bad cell.
-    attempts = [(pa.string() if thousands else pa.decimal128(18, 2), pa.int32()),
-                (pa.string(), pa.dictionary(pa.int32(), pa.string()))]
+    attempts = [
+        (pa.string() if thousands else pa.decimal128(18, 2), pa.int32()),
+        (pa.string(), pa.dictionary(pa.int32(), pa.string())),
+    ]
     for number, (amount_type, integer_type) in enumerate(attempts):
         ragged.clear()
         try:
@@ -311,8 +306,7 @@ class _Blocks:
         rows = np.flatnonzero(bad)
         values = text.to_numpy()
         self.problems += [
-            _amount_problem(self.path, lines[i], header, values[i])
-            for i in rows[: max(MAX_REPORTED - found, 0)]
+            _amount_problem(self.path, lines[i], header, values[i]) for i in rows[: max(MAX_REPORTED - found, 0)]
         ]
         self.bad_count[position] = found + len(rows)
 
@@ -556,8 +550,10 @@ def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
         return [row[position] if position < len(row) else None for row in body]
 
     frame = pd.DataFrame(
-        {key: pd.Series([_cell_text(v) for v in cells(p)], dtype=object).astype("category")
-         for p, key in columns.text.items()}
+        {
+            key: pd.Series([_cell_text(v) for v in cells(p)], dtype=object).astype("category")
+            for p, key in columns.text.items()
+        }
     )
     first_line = header_index + 2
     line = np.arange(first_line, first_line + len(body), dtype="int32")

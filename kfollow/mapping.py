@@ -65,8 +65,7 @@ def _account_rules(table: dict[str, Any], origin: str) -> tuple[dict[str, Rule],
             problems.append(f'{origin}: [accounts] has an empty account prefix ""')
         elif not isinstance(row, str) or row not in (*LEAF_ROWS, EXCLUDED):
             problems.append(
-                f'{origin}: [accounts] "{prefix}" = {row!r} is not a row of the Drift table; '
-                f"use one of {allowed}"
+                f'{origin}: [accounts] "{prefix}" = {row!r} is not a row of the Drift table; use one of {allowed}'
             )
         else:
             rules[prefix] = Rule(prefix, row, origin)
@@ -126,8 +125,7 @@ def unmapped_summary(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame
         return pd.DataFrame({"account": [], "rows": [], "amount": []})
     grouped = missing.groupby("account", observed=True)["amount"].agg(["size", "sum"])
     return pd.DataFrame(
-        {"account": grouped.index.astype(str), "rows": grouped["size"].to_numpy(),
-         "amount": grouped["sum"].to_numpy()}
+        {"account": grouped.index.astype(str), "rows": grouped["size"].to_numpy(), "amount": grouped["sum"].to_numpy()}
     )
 
 

@@ -9,8 +9,8 @@ import os
 import tempfile
 import textwrap
 from collections.abc import Callable, Sequence
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from .money import format_amount
 from .report import Report, round_cells
@@ -71,12 +71,15 @@ def render_markdown(report: Report) -> str:
         for row, v in zip(report.rows, cells, strict=True)
     ]
     headers = [UNIT_HEADERS[report.unit], *(c.header for c in report.columns)]
-    return tabulate(
-        body,
-        headers=headers,
-        tablefmt="pipe",
-        colalign=("left", *("right",) * len(report.columns)),
-    ) + "\n"
+    return (
+        tabulate(
+            body,
+            headers=headers,
+            tablefmt="pipe",
+            colalign=("left", *("right",) * len(report.columns)),
+        )
+        + "\n"
+    )
 
 
 def render_csv(report: Report) -> str:
@@ -180,9 +183,12 @@ def listing_text(headers: Sequence[str], rows: Sequence[Sequence[object]], fmt: 
         return buffer.getvalue()
     shown = [[format_amount(c) if isinstance(c, int) else c for c in row] for row in rows]
     numeric = [bool(rows) and all(isinstance(r[i], int) for r in rows) for i in range(len(headers))]
-    return tabulate(
-        shown,
-        headers=list(headers),
-        tablefmt="pipe" if fmt == "markdown" else "simple",
-        colalign=tuple("right" if n else "left" for n in numeric),
-    ) + "\n"
+    return (
+        tabulate(
+            shown,
+            headers=list(headers),
+            tablefmt="pipe" if fmt == "markdown" else "simple",
+            colalign=tuple("right" if n else "left" for n in numeric),
+        )
+        + "\n"
+    )

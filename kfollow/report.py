@@ -200,8 +200,7 @@ def resolve_period(sums: pd.DataFrame, spec: ReportSpec) -> tuple[int, int]:
     months = outcome.loc[outcome["year"] == year, "period"]
     if not len(months):
         raise OptionError(
-            f"the ledger has no outcome (utfall) rows for {year}, so the period is unknown: "
-            "give --through MONTH"
+            f"the ledger has no outcome (utfall) rows for {year}, so the period is unknown: give --through MONTH"
         )
     return year, int(months.max())
 
@@ -248,10 +247,7 @@ def build_drift(ledger: pd.DataFrame, rows: pd.Categorical, spec: ReportSpec) ->
         values[label] = cell
 
     columns = drift_columns(year, spec.period_budget)
-    table_rows = tuple(
-        Row(label, kind, 0, {c.key: values[label][c.key] for c in columns})
-        for label, kind, _ in layout
-    )
+    table_rows = tuple(Row(label, kind, 0, {c.key: values[label][c.key] for c in columns}) for label, kind, _ in layout)
     warnings += _version_warnings(sums, year, through, spec.forecast_version)
     return Report("drift", year, through, spec.unit, columns, table_rows, tuple(warnings))
 
@@ -268,16 +264,10 @@ def _version_warnings(sums: pd.DataFrame, year: int, through: int, forecast: str
     if not len(previous):
         warnings.append(f"no outcome (utfall) rows for {year - 1}: the previous-year column is 0")
     for name in sorted(found - {BUDGET, forecast, OUTCOME}):
-        warnings.append(
-            f"version {name!r} is in no column (use --forecast-version {name} to show it as the forecast)"
-        )
+        warnings.append(f"version {name!r} is in no column (use --forecast-version {name} to show it as the forecast)")
     return warnings
 
 
 def round_cells(report: Report) -> list[dict[str, int]]:
     """Each row's values in the report's unit, each cell rounded once from exact öre."""
-    return [
-        {key: int(round_to_unit(value, report.unit)) for key, value in row.values.items()}
-        for row in report.rows
-    ]
-
+    return [{key: int(round_to_unit(value, report.unit)) for key, value in row.values.items()} for row in report.rows]

@@ -18,29 +18,50 @@ def test_files_by_version_and_several_files(tmp_path: Path, config) -> None:
     budget = write(tmp_path / "budget.csv", "år;period;konto;belopp\n2024;5;5011;300\n")
     forecast = write(tmp_path / "prognos.csv", "år;period;konto;belopp\n2024;12;5011;280\n")
     more = write(tmp_path / "more.csv", "år;period;version;konto;belopp\n2024;1;utfall;3011;-50\n")
-    result = run("variance", more, "--outcome", outcome, "--budget", budget, "--forecast", forecast,
-                 "--config", config, "--unit", "kr", "--format", "json")
+    result = run(
+        "variance",
+        more,
+        "--outcome",
+        outcome,
+        "--budget",
+        budget,
+        "--forecast",
+        forecast,
+        "--config",
+        config,
+        "--unit",
+        "kr",
+        "--format",
+        "json",
+    )
     cells = {r["label"]: r["values"] for r in json.loads(result.stdout)["rows"]}
     assert cells["Personalkostnader"] == {
-        "budget": -300, "forecast": -280, "forecast_deviation": 20,
-        "outcome": -100, "outcome_previous": -90, "outcome_change": -10,
+        "budget": -300,
+        "forecast": -280,
+        "forecast_deviation": 20,
+        "outcome": -100,
+        "outcome_previous": -90,
+        "outcome_change": -10,
     }
     assert cells["Verksamhetens intäkter"]["outcome"] == 50
 
 
 def test_format_follows_the_output_ending(tmp_path: Path) -> None:
     """-o r.json writes JSON, -o r.md markdown, -o r.xlsx a workbook, nothing on stdout."""
-    for name, check in (("r.json", lambda p: json.loads(p.read_text("utf-8"))["table"] == "drift"),
-                        ("r.md", lambda p: p.read_text("utf-8").startswith("| Belopp i tkr")),
-                        ("r.xlsx", lambda p: p.read_bytes()[:2] == b"PK")):
+    for name, check in (
+        ("r.json", lambda p: json.loads(p.read_text("utf-8"))["table"] == "drift"),
+        ("r.md", lambda p: p.read_text("utf-8").startswith("| Belopp i tkr")),
+        ("r.xlsx", lambda p: p.read_bytes()[:2] == b"PK"),
+    ):
         out = tmp_path / name
         result = run("variance", EXAMPLES / "ks-2024.csv", "--config", CONFIG, "-o", out)
         assert result.stdout == "" and check(out), name
 
 
 def test_csv_format_is_plain_integers() -> None:
-    lines = run("variance", EXAMPLES / "ks-2024.csv", "--config", CONFIG, "--exclude",
-                "verksamhet=289", "--format", "csv").stdout.splitlines()
+    lines = run(
+        "variance", EXAMPLES / "ks-2024.csv", "--config", CONFIG, "--exclude", "verksamhet=289", "--format", "csv"
+    ).stdout.splitlines()
     assert lines[0] == "label,kind,level,budget,forecast,forecast_deviation,outcome,outcome_previous,outcome_change"
     assert lines[2] == "Personalkostnader,row,0,-114196,-112465,1730,-70328,-64523,-5806"
     assert lines[-1] == "Årets resultat,total,0,0,0,0,9902,5167,4735"
@@ -49,9 +70,23 @@ def test_csv_format_is_plain_integers() -> None:
 def test_python_dash_m_and_the_console_script_agree() -> None:
     """`python -m kfollow` is the same program as the `kfollow` script."""
     result = subprocess.run(
-        [sys.executable, "-m", "kfollow", "variance", str(EXAMPLES / "ks-2024.csv"), "--config", str(CONFIG),
-         "--where", "verksamhet=289", "--format", "csv"],
-        capture_output=True, text=True, cwd=ROOT, check=True,
+        [
+            sys.executable,
+            "-m",
+            "kfollow",
+            "variance",
+            str(EXAMPLES / "ks-2024.csv"),
+            "--config",
+            str(CONFIG),
+            "--where",
+            "verksamhet=289",
+            "--format",
+            "csv",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
     )
     assert result.stdout.splitlines()[-1] == "Årets resultat,total,0,0,2700,2700,-9760,-7877,-1883"
 

@@ -9,14 +9,12 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT, run
+
 from kfollow.cli import cli
 
 README = ROOT / "README.md"
-BLOCK = re.compile(
-    r"<!-- (?P<stream>output|stderr): kfollow (?P<args>.+?) -->\n```text\n(?P<body>.*?)```\n", re.S
-)
+BLOCK = re.compile(r"<!-- (?P<stream>output|stderr): kfollow (?P<args>.+?) -->\n```text\n(?P<body>.*?)```\n", re.S)
 
 
 def _output(stream: str, args: str) -> str:
@@ -40,8 +38,7 @@ def test_readme_output_blocks_are_current() -> None:
     assert len(blocks) >= 4
     if os.environ.get("KFOLLOW_UPDATE_GOLDEN"):
         text = BLOCK.sub(
-            lambda m: f"<!-- {m['stream']}: kfollow {m['args']} -->\n```text\n"
-            f"{_output(m['stream'], m['args'])}```\n",
+            lambda m: f"<!-- {m['stream']}: kfollow {m['args']} -->\n```text\n{_output(m['stream'], m['args'])}```\n",
             text,
         )
         README.write_text(text, "utf-8")

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from openpyxl import Workbook
-
 from conftest import run
+from openpyxl import Workbook
 
 HEADER = "år;period;version;konto;ansvar;verksamhet;belopp"
 GOOD = """\
@@ -81,8 +80,18 @@ def good_rows() -> list[list[object]]:
 
 def test_good_ledger_is_good(ledger_from_text, config) -> None:
     """The base of every case below loads and prints a table (so each failure is the case's own)."""
-    result = run("variance", ledger_from_text(ledger()), "--config", config, "--sign", "ledger", "--unit", "kr",
-                 "--format", "json")
+    result = run(
+        "variance",
+        ledger_from_text(ledger()),
+        "--config",
+        config,
+        "--sign",
+        "ledger",
+        "--unit",
+        "kr",
+        "--format",
+        "json",
+    )
     rows = {row["label"]: row["values"] for row in json.loads(result.stdout)["rows"]}
     assert rows["Årets resultat"]["outcome"] == 900
 
@@ -116,7 +125,9 @@ def test_missing_version_column_names_the_options(ledger_from_text, config) -> N
 
 def test_missing_period_column_xlsx(tmp_path: Path, config) -> None:
     """Below a title row: the header's row number in the sheet."""
-    path = xlsx(tmp_path / "ks.xlsx", [["Huvudbok 2024"], ["år", "version", "konto", "belopp"], [2024, "utfall", "3111", 10]])
+    path = xlsx(
+        tmp_path / "ks.xlsx", [["Huvudbok 2024"], ["år", "version", "konto", "belopp"], [2024, "utfall", "3111", 10]]
+    )
     err = error_lines(variance(path, "--config", config, "--sign", "ledger"), 3)
     assert "ks.xlsx:2: missing column period" in err
     assert "The header has: år, version, konto, belopp" in err
@@ -125,7 +136,10 @@ def test_missing_period_column_xlsx(tmp_path: Path, config) -> None:
 def test_missing_amount_column_xlsx_below_title_row(tmp_path: Path, config) -> None:
     """The header row (row 2, under a title) lacks belopp: name that row and its cells,
     not the title row above it."""
-    path = xlsx(tmp_path / "ks.xlsx", [["Huvudbok 2024"], ["år", "period", "version", "konto", "summa"], [2024, 1, "utfall", "3111", 10]])
+    path = xlsx(
+        tmp_path / "ks.xlsx",
+        [["Huvudbok 2024"], ["år", "period", "version", "konto", "summa"], [2024, 1, "utfall", "3111", 10]],
+    )
     err = error_lines(variance(path, "--config", config, "--sign", "ledger"), 3)
     assert "ks.xlsx:2:" in err
     assert "summa" in err
@@ -137,12 +151,14 @@ def test_missing_amount_column_xlsx_below_title_row(tmp_path: Path, config) -> N
 
 
 def test_every_bad_amount_is_reported_with_its_line(ledger_from_text, config) -> None:
-    path = ledger_from_text(ledger(
-        "2024;2;utfall;5011;100;10100;12,5x",
-        "2024;2;utfall;5011;100;10100;abc",
-        "2024;2;utfall;5011;100;10100;1,234",
-        "2024;2;utfall;5011;100;10100;",
-    ))
+    path = ledger_from_text(
+        ledger(
+            "2024;2;utfall;5011;100;10100;12,5x",
+            "2024;2;utfall;5011;100;10100;abc",
+            "2024;2;utfall;5011;100;10100;1,234",
+            "2024;2;utfall;5011;100;10100;",
+        )
+    )
     err = error_lines(variance(path, "--config", config, "--sign", "ledger"), 3)
     assert "ledger.csv:11: column 'belopp': '12,5x'" in err
     assert "ledger.csv:12: column 'belopp': 'abc'" in err
@@ -153,7 +169,10 @@ def test_every_bad_amount_is_reported_with_its_line(ledger_from_text, config) ->
 
 def test_bad_amounts_in_a_plain_dialect(ledger_from_text, config) -> None:
     """Point decimals, no thousands separator (the fast exact-decimal path) reports the same way."""
-    text = "år,period,version,konto,belopp\n2024,1,utfall,3111,-10.00\n2024,1,utfall,3111,1.2.3\n2024,1,utfall,3111,0.001\n"
+    text = (
+        "år,period,version,konto,belopp\n2024,1,utfall,3111,-10.00\n"
+        "2024,1,utfall,3111,1.2.3\n2024,1,utfall,3111,0.001\n"
+    )
     err = error_lines(variance(ledger_from_text(text), "--config", config, "--sign", "ledger"), 3)
     assert "ledger.csv:3: column 'belopp': '1.2.3'" in err
     assert "ledger.csv:4: column 'belopp': '0.001'" in err
@@ -171,8 +190,12 @@ def test_more_than_20_bad_amounts_are_capped(ledger_from_text, config) -> None:
 
 def test_bad_amount_xlsx_names_the_header(tmp_path: Path, config) -> None:
     """XLSX: the column is named as in the sheet ('Belopp'), the row is the sheet's row."""
-    rows = [["År", "Period", "Version", "Konto", "Ansvar", "Verksamhet", "Belopp"], *good_rows(),
-            [2024, 2, "utfall", "5011", "100", "10100", "tolv"], [2024, 2, "utfall", "5011", "100", "10100", 1.234]]
+    rows = [
+        ["År", "Period", "Version", "Konto", "Ansvar", "Verksamhet", "Belopp"],
+        *good_rows(),
+        [2024, 2, "utfall", "5011", "100", "10100", "tolv"],
+        [2024, 2, "utfall", "5011", "100", "10100", 1.234],
+    ]
     err = error_lines(variance(xlsx(tmp_path / "ks.xlsx", rows), "--config", config, "--sign", "ledger"), 3)
     assert "ks.xlsx:11: column 'Belopp': 'tolv'" in err
     assert "ks.xlsx:12: column 'Belopp': '1.234'" in err
@@ -186,11 +209,24 @@ def test_an_amount_cell_is_read_the_same_on_both_paths(ledger_from_text, config,
     spaced = "år;period;version;konto;belopp\n2024;1;utfall;3111;-1 000.00\n2024;1;utfall;3111;{}\n"
     results = []
     for name, text in (("plain.csv", plain), ("spaced.csv", spaced)):
-        result = variance(ledger_from_text(text.format(cell), name=name), "--config", config, "--sign", "ledger",
-                          "--unit", "kr", "--format", "json", "--forecast-version", "utfall")
+        result = variance(
+            ledger_from_text(text.format(cell), name=name),
+            "--config",
+            config,
+            "--sign",
+            "ledger",
+            "--unit",
+            "kr",
+            "--format",
+            "json",
+            "--forecast-version",
+            "utfall",
+        )
         if result.exit_code == 0:
             rows = {row["label"]: row["values"] for row in json.loads(result.stdout)["rows"]}
-            results.append(("ok", rows["Verksamhetens intäkter"]["outcome"] - {"plain.csv": 10, "spaced.csv": 1000}[name]))
+            results.append(
+                ("ok", rows["Verksamhetens intäkter"]["outcome"] - {"plain.csv": 10, "spaced.csv": 1000}[name])
+            )
         else:
             err = error_lines(result, 3)
             assert f"{name}:3: column 'belopp'" in err
@@ -202,8 +238,12 @@ def test_an_amount_cell_is_read_the_same_on_both_paths(ledger_from_text, config,
 def test_an_amount_too_large_for_int64_is_an_error_not_a_wrapped_number(ledger_from_text, config, cell: str) -> None:
     """No silent wrap-around: 184467440737095517 kr is 2**64 + 84 öre; it must not load as 0,84 kr."""
     text = "år,period,version,konto,belopp\n2024,1,utfall,3111,-10.00\n2024,1,utfall,3111,{}\n"
-    err = error_lines(variance(ledger_from_text(text.format(cell)), "--config", config, "--sign", "ledger",
-                               "--forecast-version", "utfall"), 3)
+    err = error_lines(
+        variance(
+            ledger_from_text(text.format(cell)), "--config", config, "--sign", "ledger", "--forecast-version", "utfall"
+        ),
+        3,
+    )
     assert f"ledger.csv:3: column 'belopp': '{cell}'" in err
 
 
@@ -304,8 +344,20 @@ def test_unknown_version_is_an_error_with_its_line(ledger_from_text, config) -> 
 def test_forecast_version_makes_a_name_usable(ledger_from_text, config) -> None:
     path = ledger_from_text(ledger("2024;1;april;5011;100;10100;480,00"))
     error_lines(variance(path, "--config", config, "--sign", "ledger"), 3)  # unknown without the option
-    result = run("variance", path, "--config", config, "--sign", "ledger", "--unit", "kr", "--format", "json",
-                 "--forecast-version", "april")
+    result = run(
+        "variance",
+        path,
+        "--config",
+        config,
+        "--sign",
+        "ledger",
+        "--unit",
+        "kr",
+        "--format",
+        "json",
+        "--forecast-version",
+        "april",
+    )
     rows = {row["label"]: row["values"] for row in json.loads(result.stdout)["rows"]}
     assert rows["Personalkostnader"]["forecast"] == -480
     assert rows["Personalkostnader"]["budget"] == -500
@@ -339,7 +391,7 @@ def test_month_outside_1_to_12(ledger_from_text, config, month: str) -> None:
 
 @pytest.mark.parametrize("period", ["202413", "202400", "2024-13", "2024x01", "2024/01"])
 def test_bad_yyyymm(ledger_from_text, config, period: str) -> None:
-    text = "period;version;konto;belopp\n202401;utfall;3111;-10,00\n" f"{period};utfall;3111;-10,00\n"
+    text = f"period;version;konto;belopp\n202401;utfall;3111;-10,00\n{period};utfall;3111;-10,00\n"
     err = error_lines(variance(ledger_from_text(text), "--config", config, "--sign", "ledger"), 3)
     assert f"ledger.csv:3: column 'period': '{period}'" in err
     assert "YYYYMM" in err
@@ -372,8 +424,9 @@ def test_unmapped_accounts_stop_with_exit_3(ledger_from_text, config) -> None:
 
 def test_allow_unmapped_shows_ej_mappat_in_the_result(ledger_from_text, config) -> None:
     path = ledger_from_text(ledger(*UNMAPPED))
-    result = run("variance", path, "--config", config, "--sign", "ledger", "--allow-unmapped", "--unit", "kr",
-                 "--format", "json")
+    result = run(
+        "variance", path, "--config", config, "--sign", "ledger", "--allow-unmapped", "--unit", "kr", "--format", "json"
+    )
     report = json.loads(result.stdout)
     rows = {row["label"]: row["values"] for row in report["rows"]}
     labels = [row["label"] for row in report["rows"]]
@@ -498,8 +551,13 @@ def test_usage_errors_print_only_error_lines(tmp_path: Path, config) -> None:
 
 
 def test_rows_with_the_wrong_number_of_fields(ledger_from_text, config) -> None:
-    path = ledger_from_text(ledger("2024;2;utfall;5011;100;10100", "2024;2;utfall;5011;100;10100;1,00;extra",
-                                   "2024;2;utfall;5011;100;10100;1,00"))
+    path = ledger_from_text(
+        ledger(
+            "2024;2;utfall;5011;100;10100",
+            "2024;2;utfall;5011;100;10100;1,00;extra",
+            "2024;2;utfall;5011;100;10100;1,00",
+        )
+    )
     err = error_lines(variance(path, "--config", config, "--sign", "ledger"), 3)
     assert f"ledger.csv:{NEXT_LINE}: 6 fields where the header has 7" in err
     assert f"ledger.csv:{NEXT_LINE + 1}: 8 fields where the header has 7" in err
@@ -529,8 +587,18 @@ def test_sign_auto_follows_the_other_file(ledger_from_text, config) -> None:
     first = ledger_from_text("\n".join(line for line in lines if ";5011;" in line or line == HEADER) + "\n", "a.csv")
     second = ledger_from_text("\n".join(line for line in lines if ";5011;" not in line) + "\n", "b.csv")
     auto = run("variance", first, second, "--config", config, "--format", "csv", "--unit", "kr")
-    fixed = run("variance", ledger_from_text(ledger()), "--config", config, "--format", "csv", "--unit", "kr",
-                "--sign", "ledger")
+    fixed = run(
+        "variance",
+        ledger_from_text(ledger()),
+        "--config",
+        config,
+        "--format",
+        "csv",
+        "--unit",
+        "kr",
+        "--sign",
+        "ledger",
+    )
     assert auto.stdout == fixed.stdout
     assert "Warning" not in auto.stderr
 

@@ -13,9 +13,8 @@ import os
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
-
 from conftest import DATA, EXAMPLES, run
+from openpyxl import load_workbook
 
 SEED = json.loads((DATA / "seed-tables.json").read_text("utf-8"))
 COLUMNS = SEED["columns"]
@@ -39,9 +38,7 @@ def test_drift_table_is_the_reference_table(ledger: str) -> None:
     report = variance_json(str(EXAMPLES / ledger), "--exclude", "verksamhet=289")
     assert (report["year"], report["through"], report["unit"]) == (2024, 8, "tkr")
     assert [c["key"] for c in report["columns"]] == COLUMNS
-    assert cells(report) == {
-        label: dict(zip(COLUMNS, values, strict=True)) for label, values in SEED["drift"].items()
-    }
+    assert cells(report) == {label: dict(zip(COLUMNS, values, strict=True)) for label, values in SEED["drift"].items()}
 
 
 @pytest.mark.parametrize("ledger", LEDGERS)
@@ -61,8 +58,7 @@ def test_exploatering_table_is_the_reference_table(ledger: str) -> None:
     """--where verksamhet=289 gives the Exploatering table exactly."""
     report = variance_json(str(EXAMPLES / ledger), "--where", "verksamhet=289")
     assert cells(report) == {
-        label: dict(zip(COLUMNS, values, strict=True))
-        for label, values in SEED["exploatering"].items()
+        label: dict(zip(COLUMNS, values, strict=True)) for label, values in SEED["exploatering"].items()
     }
 
 
@@ -128,8 +124,13 @@ def test_xlsx_output(tmp_path: Path) -> None:
     assert sheet.title == "Drift"
     assert sheet.freeze_panes == "B2"
     assert [c.value for c in sheet[1]] == [
-        "Belopp i tkr", "Budget 2024", "Prognos helår 2024", "Avv. prognos/budget 2024",
-        "Delårsbokslut 2024", "Delårsbokslut 2023", "Diff. utfall 2023/2024",
+        "Belopp i tkr",
+        "Budget 2024",
+        "Prognos helår 2024",
+        "Avv. prognos/budget 2024",
+        "Delårsbokslut 2024",
+        "Delårsbokslut 2023",
+        "Diff. utfall 2023/2024",
     ]
     rows = {r[0].value: r for r in sheet.iter_rows(min_row=2)}
     for label, values in SEED["drift"].items():

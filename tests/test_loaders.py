@@ -30,7 +30,9 @@ def _swedish(amount: str, thousands: str = " ", minus: str = "-") -> str:
     return (minus if negative else "") + groups + "," + cents
 
 
-def _long_text(delimiter: str, fmt, header=("år", "period", "version", "konto", "ansvar", "verksamhet", "belopp"), period=None) -> str:
+def _long_text(
+    delimiter: str, fmt, header=("år", "period", "version", "konto", "ansvar", "verksamhet", "belopp"), period=None
+) -> str:
     lines = [delimiter.join(header)]
     for year, month, version, account, ansvar, verksamhet, amount in ROWS:
         cells = [str(year), str(month), version, account, ansvar, verksamhet, fmt(amount)]
@@ -69,11 +71,7 @@ def _split(path: Path) -> list[Source]:
     sources = []
     for version in ("utfall", "budget", "prognos"):
         lines = ["år,period,konto,ansvar,verksamhet,belopp"]
-        lines += [
-            ",".join([str(y), str(m), a, r, v, amt])
-            for y, m, ver, a, r, v, amt in ROWS
-            if ver == version
-        ]
+        lines += [",".join([str(y), str(m), a, r, v, amt]) for y, m, ver, a, r, v, amt in ROWS if ver == version]
         file = path.with_name(f"{version}.csv")
         file.write_text("\n".join(lines) + "\n", encoding="utf-8")
         sources.append(Source(file, version))
@@ -99,28 +97,44 @@ DIALECTS = {
     "unicode-minus": _text("a.csv", _long_text(";", lambda a: _swedish(a, minus="\u2212"))),
     "en-dash-minus-space": _text("a.csv", _long_text(";", lambda a: _swedish(a, minus="\u2013 ")), "cp1252"),
     "english-headers-mixed-case": _text(
-        "a.csv", _long_text(",", lambda a: a, header=("Year", "MONTH", "Type", "Account", "ansvar", "verksamhet", " Amount "))
+        "a.csv",
+        _long_text(",", lambda a: a, header=("Year", "MONTH", "Type", "Account", "ansvar", "verksamhet", " Amount ")),
     ),
     "period-yyyymm": _text(
         "a.csv",
-        _long_text(";", _swedish, header=("period", "version", "konto", "ansvar", "verksamhet", "belopp"),
-                   period=lambda y, m: f"{y}{m:02d}"),
+        _long_text(
+            ";",
+            _swedish,
+            header=("period", "version", "konto", "ansvar", "verksamhet", "belopp"),
+            period=lambda y, m: f"{y}{m:02d}",
+        ),
     ),
     "period-yyyy-mm": _text(
         "a.csv",
-        _long_text(",", lambda a: a, header=("månad", "version", "konto", "ansvar", "verksamhet", "kr"),
-                   period=lambda y, m: f"{y}-{m:02d}"),
+        _long_text(
+            ",",
+            lambda a: a,
+            header=("månad", "version", "konto", "ansvar", "verksamhet", "kr"),
+            period=lambda y, m: f"{y}-{m:02d}",
+        ),
     ),
     "wide": _wide,
     "split-by-version": _split,
-    "xlsx-numbers-title-rows": lambda p: (_write_xlsx(p.with_suffix(".xlsx"), True), [Source(p.with_suffix(".xlsx"))])[1],
+    "xlsx-numbers-title-rows": lambda p: (_write_xlsx(p.with_suffix(".xlsx"), True), [Source(p.with_suffix(".xlsx"))])[
+        1
+    ],
     "xlsx-text-amounts": lambda p: (_write_xlsx(p.with_suffix(".xlsx"), False), [Source(p.with_suffix(".xlsx"))])[1],
 }
 
 
 def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
     columns = ["year", "period", "version", "account", "ansvar", "verksamhet", "amount"]
-    out = pd.DataFrame({c: frame[c].astype(str) if c in ("version", "account", "ansvar", "verksamhet") else frame[c].astype("int64") for c in columns})
+    out = pd.DataFrame(
+        {
+            c: frame[c].astype(str) if c in ("version", "account", "ansvar", "verksamhet") else frame[c].astype("int64")
+            for c in columns
+        }
+    )
     return out.sort_values(columns).reset_index(drop=True)
 
 
@@ -143,7 +157,7 @@ def test_reference_rows_are_exact_ore(reference: pd.DataFrame) -> None:
 def test_every_dialect_loads_to_the_same_frame(dialect: str, tmp_path: Path, reference: pd.DataFrame) -> None:
     """Delimiters, encodings, separators, minus signs, headers, periods, wide, split and xlsx agree."""
     sources = DIALECTS[dialect](tmp_path / "ledger.csv")
-    frame, notes = load_ledger(sources, ReadOptions(sign="ledger"))
+    frame, _ = load_ledger(sources, ReadOptions(sign="ledger"))
     pd.testing.assert_frame_equal(_canonical(frame), reference)
     assert frame["amount"].dtype == "int64"
 

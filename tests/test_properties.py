@@ -31,15 +31,31 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 # --- an independent model of the mapping and the table ------------------------------------------
 
 INCOME, PERSONNEL, PREMISES, SERVICES, OTHER = (
-    "Verksamhetens intäkter", "Personalkostnader", "Lokalhyror", "Köp av tjänster", "Övriga kostnader",
+    "Verksamhetens intäkter",
+    "Personalkostnader",
+    "Lokalhyror",
+    "Köp av tjänster",
+    "Övriga kostnader",
 )
 ALLOCATION, FINANCIAL, UNMAPPED = "Kommunbidrag", "Finansnetto", "Ej mappat"
 COSTS, NET_COSTS, RESULT = "Verksamhetens kostnader", "Verksamhetens nettokostnader", "Årets resultat"
 
 MAP = {
-    "1": "-", "2": "-", "3": INCOME, "4": OTHER, "46": SERVICES, "5": PERSONNEL, "6": OTHER,
-    "60": PREMISES, "7": OTHER, "74": SERVICES, "75": SERVICES, "84": FINANCIAL, "85": FINANCIAL,
-    "89": "-", "91": ALLOCATION,
+    "1": "-",
+    "2": "-",
+    "3": INCOME,
+    "4": OTHER,
+    "46": SERVICES,
+    "5": PERSONNEL,
+    "6": OTHER,
+    "60": PREMISES,
+    "7": OTHER,
+    "74": SERVICES,
+    "75": SERVICES,
+    "84": FINANCIAL,
+    "85": FINANCIAL,
+    "89": "-",
+    "91": ALLOCATION,
 }
 CONFIG = '[accounts]\n"91" = "Kommunbidrag"\n'
 # Prefixes to draw accounts from: every rule, and some that no rule maps (0, 80, 9 but 91).
@@ -77,7 +93,7 @@ def amounts(limit: int = 10**17) -> st.SearchStrategy[int]:
     """öre: small, round, and large (up to 10**15 kr: past 2**53 öre, where float64 sums stop
     being exact, yet 43 of them still sum within int64), both signs."""
     return st.one_of(
-        st.integers(-10**6, 10**6),
+        st.integers(-(10**6), 10**6),
         st.integers(-1000, 1000).map(lambda k: k * 50_000),  # exact half-tkr ties
         st.integers(-limit, limit),
     )
@@ -103,9 +119,17 @@ def ledgers(draw: st.DrawFn) -> list[Entry]:
     rows = draw(st.lists(entries(), min_size=0, max_size=40))
     year = draw(st.sampled_from([2023, 2024]))
     for version, account in (("utfall", "3111"), ("budget", "5011"), ("prognos", "4611")):
-        rows.append(Entry(year, draw(st.integers(1, 12)), version, account,
-                          draw(st.sampled_from([None, "100"])), draw(st.sampled_from(["10100", "28910"])),
-                          draw(amounts())))
+        rows.append(
+            Entry(
+                year,
+                draw(st.integers(1, 12)),
+                version,
+                account,
+                draw(st.sampled_from([None, "100"])),
+                draw(st.sampled_from(["10100", "28910"])),
+                draw(amounts()),
+            )
+        )
     return draw(st.permutations(rows))
 
 
@@ -156,8 +180,11 @@ def expected_column(rows: list[Entry], label: str | None, version: str, year: in
     return -sum(
         r.ore
         for r in rows
-        if r.version == version and r.year == year and r.month <= through
-        and row_of(r.account) != "-" and (label is None or row_of(r.account) == label)
+        if r.version == version
+        and r.year == year
+        and r.month <= through
+        and row_of(r.account) != "-"
+        and (label is None or row_of(r.account) == label)
     )
 
 
@@ -171,12 +198,14 @@ COLUMN_SOURCES = {  # key -> (version, year offset, through month or None for al
 
 
 def specs() -> st.SearchStrategy[dict]:
-    return st.fixed_dictionaries({
-        "unit": st.sampled_from(["kr", "tkr", "mkr"]),
-        "period_budget": st.booleans(),
-        "explicit": st.booleans(),
-        "through": st.integers(1, 12),
-    })
+    return st.fixed_dictionaries(
+        {
+            "unit": st.sampled_from(["kr", "tkr", "mkr"]),
+            "period_budget": st.booleans(),
+            "explicit": st.booleans(),
+            "through": st.integers(1, 12),
+        }
+    )
 
 
 def make_spec(rows: list[Entry], options: dict) -> tuple[ReportSpec, int, int]:
@@ -207,15 +236,22 @@ def test_subtotals_and_deviations_are_exact(workdir: Path, rows: list[Entry], op
     got = values(report)
     keys = [c.key for c in report.columns]
     assert (report.year, report.through) == (year, through)
-    assert set(keys) == {"budget", "forecast", "forecast_deviation", "outcome", "outcome_previous", "outcome_change"} | (
-        {"period_budget", "period_deviation"} if options["period_budget"] else set())
+    assert set(keys) == {
+        "budget",
+        "forecast",
+        "forecast_deviation",
+        "outcome",
+        "outcome_previous",
+        "outcome_change",
+    } | ({"period_budget", "period_deviation"} if options["period_budget"] else set())
     unmapped = UNMAPPED in got
     assert unmapped == any(row_of(r.account) == UNMAPPED for r in rows)
     for key in keys:
         assert got[COSTS][key] == sum(got[r][key] for r in (PERSONNEL, PREMISES, SERVICES, OTHER))
         assert got[NET_COSTS][key] == got[INCOME][key] + got[COSTS][key]
         assert got[RESULT][key] == got[NET_COSTS][key] + got[ALLOCATION][key] + got[FINANCIAL][key] + (
-            got[UNMAPPED][key] if unmapped else 0)
+            got[UNMAPPED][key] if unmapped else 0
+        )
     for row in got.values():
         assert row["forecast_deviation"] == row["forecast"] - row["budget"]
         assert row["outcome_change"] == row["outcome"] - row["outcome_previous"]
@@ -236,7 +272,9 @@ def test_leaves_conserve_the_ledger(workdir: Path, rows: list[Entry], options: d
         if key == "period_budget" and not options["period_budget"]:
             continue
         last = 12 if months is None else through
-        assert sum(got[label][key] for label in leaves) == expected_column(rows, None, version, year + offset, last), key
+        assert sum(got[label][key] for label in leaves) == expected_column(rows, None, version, year + offset, last), (
+            key
+        )
         for label in leaves:
             assert got[label][key] == expected_column(rows, label, version, year + offset, last), (key, label)
 
@@ -276,9 +314,11 @@ def test_round_to_unit_is_half_away_from_zero(ore: int, unit: str) -> None:
 def test_where_and_exclude_partition_the_table(workdir: Path, rows: list[Entry], prefix: str, through: int) -> None:
     """--where verksamhet=P and --exclude verksamhet=P split every leaf cell exactly."""
     # Both halves need the forecast version and a table row: add one to each.
-    rows = [*rows,
-            Entry(2024, 1, "prognos", "3111", None, prefix + "0", 1),
-            Entry(2024, 1, "prognos", "3111", None, "x", 1)]
+    rows = [
+        *rows,
+        Entry(2024, 1, "prognos", "3111", None, prefix + "0", 1),
+        Entry(2024, 1, "prognos", "3111", None, "x", 1),
+    ]
     ledger = load(workdir, rows)
     spec = ReportSpec(year=2024, through=through, unit="kr")
     whole = values(build(workdir, ledger, spec))
@@ -292,7 +332,7 @@ def test_where_and_exclude_partition_the_table(workdir: Path, rows: list[Entry],
 @SETTINGS
 @given(
     huge=st.lists(st.integers(9 * 10**17, 10**18 - 1), min_size=3, max_size=8),
-    small=st.lists(st.integers(-10**7, 10**7), min_size=1, max_size=3),
+    small=st.lists(st.integers(-(10**7), 10**7), min_size=1, max_size=3),
     month=st.integers(1, 12),
     account=st.sampled_from(["3111", "5011", "4611", "8411"]),
 )
@@ -380,9 +420,18 @@ def dialects(draw: st.DrawFn) -> Dialect:
         keys.insert(draw(st.integers(0, len(keys))), "text")
     keys = draw(st.permutations(keys))
     headers = tuple(f"{key}={draw(st.sampled_from(HEADER_NAMES[key]))}" for key in keys)
-    return Dialect(delimiter, decimal, thousands, minus, encoding,
-                   draw(st.booleans()) and encoding == "utf-8", draw(st.sampled_from(["\n", "\r\n"])),
-                   period, headers, text)
+    return Dialect(
+        delimiter,
+        decimal,
+        thousands,
+        minus,
+        encoding,
+        draw(st.booleans()) and encoding == "utf-8",
+        draw(st.sampled_from(["\n", "\r\n"])),
+        period,
+        headers,
+        text,
+    )
 
 
 def swedish(ore: int, dialect: Dialect) -> str:
@@ -398,11 +447,21 @@ def dialect_csv(rows: list[tuple[Entry, str, str | None]], dialect: Dialect) -> 
     keys = [h.split("=", 1)[0] for h in dialect.headers]
     writer.writerow([h.split("=", 1)[1] for h in dialect.headers])
     for entry, version, text in rows:
-        period = {"month": str(entry.month), "yyyymm": f"{entry.year}{entry.month:02d}",
-                  "yyyy-mm": f"{entry.year}-{entry.month:02d}"}[dialect.period]
-        cell = {"year": str(entry.year), "period": period, "version": version, "account": entry.account,
-                "ansvar": entry.ansvar or "", "verksamhet": entry.verksamhet or "", "text": text or "",
-                "amount": swedish(entry.ore, dialect)}
+        period = {
+            "month": str(entry.month),
+            "yyyymm": f"{entry.year}{entry.month:02d}",
+            "yyyy-mm": f"{entry.year}-{entry.month:02d}",
+        }[dialect.period]
+        cell = {
+            "year": str(entry.year),
+            "period": period,
+            "version": version,
+            "account": entry.account,
+            "ansvar": entry.ansvar or "",
+            "verksamhet": entry.verksamhet or "",
+            "text": text or "",
+            "amount": swedish(entry.ore, dialect),
+        }
         writer.writerow([cell[k] for k in keys])
     data = buffer.getvalue().encode(dialect.encoding)
     return (b"\xef\xbb\xbf" + data) if dialect.bom else data
@@ -413,8 +472,11 @@ def spelled_rows(draw: st.DrawFn) -> list[tuple[Entry, str, str | None]]:
     # Up to 10**17 - 1 öre: the 16 digits of kronor the loader accepts.
     found = draw(st.lists(entries(limit=10**17 - 1), min_size=1, max_size=30))
     return [
-        (entry, draw(st.sampled_from(VERSION_SPELLINGS[entry.version])),
-         draw(st.none() | st.text(TEXT_ALPHABET, min_size=1, max_size=12).map(lambda t: "T" + t.strip())))
+        (
+            entry,
+            draw(st.sampled_from(VERSION_SPELLINGS[entry.version])),
+            draw(st.none() | st.text(TEXT_ALPHABET, min_size=1, max_size=12).map(lambda t: "T" + t.strip())),
+        )
         for entry in found
     ]
 

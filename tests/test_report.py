@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import run
+
 from kfollow.errors import LoadError
 from kfollow.report import exact_group_sums
 
@@ -38,9 +38,14 @@ def test_defaults_are_the_latest_outcome_year_and_month(ledger_from_text, config
     assert (report["year"], report["through"]) == (2024, 4)
     personnel = cells["Personalkostnader"]
     assert personnel == {
-        "budget": -3600, "forecast": -3000, "forecast_deviation": 600,
-        "outcome": -2400, "outcome_previous": -1000, "outcome_change": -1400,
-        "period_budget": -1200, "period_deviation": -1200,
+        "budget": -3600,
+        "forecast": -3000,
+        "forecast_deviation": 600,
+        "outcome": -2400,
+        "outcome_previous": -1000,
+        "outcome_change": -1400,
+        "period_budget": -1200,
+        "period_deviation": -1200,
     }
     assert cells["Verksamhetens intäkter"]["outcome"] == 1500  # 1 499,99 rounds half away
     assert cells["Kommunbidrag"]["outcome"] == 501  # 500,50 -> 501
