@@ -529,7 +529,11 @@ def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
                 f"--sheet {sheet}: {describe(path)} has no sheet named {sheet!r}; its sheets are: {names}"
             )
         # openpyxl hands out cells one by one; this is the one per-row loop, and it is
-        # openpyxl's (pandas.read_excel does the same).
+        # openpyxl's (pandas.read_excel does the same). Without reset_dimensions, a sheet that
+        # does not state its size is parsed twice, once only to measure it; rows then come
+        # unpadded, which the column readers below allow for.
+        if hasattr(worksheet, "reset_dimensions"):
+            worksheet.reset_dimensions()
         rows = list(worksheet.iter_rows(values_only=True))
     finally:
         workbook.close()
