@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import MAX_REPORTED, LoadError, OptionError, capped
-from .money import THOUSANDS, clean_amount_text, floats_to_ore
+from .money import clean_amount_text, floats_to_ore
 
 SAMPLE_BYTES = 256 * 1024  # enough to sniff the dialect of any export's first lines
 HEADER_SEARCH_ROWS = 30  # title rows above the header are skipped, within this many rows
@@ -116,17 +117,6 @@ def _find_csv_header(lines: list[str], plan: Planner, delimiter: str | None) -> 
     raise _nearest(seen, plan)
 
 
-def _sniff_numbers(lines: list[str], delimiter: str, positions: list[int]) -> tuple[str, str | None]:
-    """(decimal mark, thousands separator) seen in the amount columns of the sample.
-
-    They only pick Arrow's fast path; the text parsers take any dialect of SPEC §1.
-    """
-    values = [row[p] for row in csv.reader(lines, delimiter=delimiter) for p in positions if p < len(row)]
-    decimal = "," if any("," in v for v in values) else "."
-    thousands = next((t for t in THOUSANDS if any(t in v.strip() for v in values)), None)
-    return decimal, thousands
-
-
 def read_csv(path: Path, plan: Planner, encoding: str | None, delimiter: str | None) -> Table:
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
@@ -144,10 +134,9 @@ def read_csv(path: Path, plan: Planner, encoding: str | None, delimiter: str | N
             raise LoadError(_undecodable(path, chosen)) from None
     lines = _sample_lines(sample, chosen)
     header_index, delim, columns = _find_csv_header(lines, plan, delimiter)
-    decimal, thousands = _sniff_numbers(lines[header_index + 1 :], delim, list(columns.amounts))
 
     def attempt(enc: str) -> tuple[pd.DataFrame, list[str]]:
-        return _read_csv_frame(path, enc, header_index, delim, columns, decimal, thousands)
+        return _read_csv_frame(path, enc, header_index, delim, columns)
 
     try:
         frame, problems = attempt(chosen)
@@ -168,15 +157,14 @@ def _read_csv_frame(
     header_index: int,
     delim: str,
     columns: ColumnPlan,
-    decimal: str,
-    thousands: str | None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Read the planned columns with Arrow's CSV reader, block by block.
 
     Each block is turned into numpy arrays at once (codes, integers, öre), so memory holds the
     compact columns, never the whole file as Arrow or Python strings. Text columns are Arrow
-    dictionaries, whose codes stay text ("04711" stays). Amounts are exact decimals where
-    every cell is plain; otherwise they are read as text and parsed here, naming each bad cell.
+    dictionaries, whose codes stay text ("04711" stays). Amounts come as text and become
+    exact decimals on their bytes (_plain_decimals); a block with a bad cell is parsed by the
+    text parser instead, which names each bad cell.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -210,24 +198,31 @@ def _read_csv_frame(
             convert_options=pacsv.ConvertOptions(
                 include_columns=[names[p] for p in sorted([*columns.text, *columns.amounts])],
                 column_types=types,
-                decimal_point=decimal,
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
                 null_values=[""],
             ),
         )
         blocks = _Blocks(path, columns, names, header_index + 2)
-        for batch in reader:
-            blocks.add(batch)
-        return blocks.frame(), blocks.problems
+        # One worker turns block i into numpy columns while Arrow parses block i + 1 (both
+        # release the GIL); a single worker keeps the blocks in order.
+        with ThreadPoolExecutor(max_workers=1) as worker:
+            pending = None
+            for batch in reader:
+                if pending is not None:
+                    pending.result()
+                pending = worker.submit(blocks.add, batch)
+            if pending is not None:
+                pending.result()
+        del reader
+        _give_back_memory()  # before the blocks are joined: that is where the peak is
+        frame = blocks.frame()
+        _give_back_memory()
+        return frame, blocks.problems
 
-    # Fast: exact decimals and integer periods, parsed by Arrow in parallel. Where a cell does
-    # not fit (thousands separators, odd minus signs, a bad value), read text and parse it here,
-    # which is slower but names every bad cell.
-    attempts = [
-        (pa.string() if thousands else pa.decimal128(18, 2), pa.int32()),
-        (pa.string(), pa.dictionary(pa.int32(), pa.string())),
-    ]
+    # Fast: integer periods, and amounts as text that each block turns into exact decimals on
+    # its bytes. Where a year or period cell is no integer, read those as text too.
+    attempts = [(pa.string(), pa.int32()), (pa.string(), pa.dictionary(pa.int32(), pa.string()))]
     for number, (amount_type, integer_type) in enumerate(attempts):
         ragged.clear()
         try:
@@ -243,6 +238,23 @@ def _read_csv_frame(
 
 
 EMPTY_INTEGER = -(2**31)  # an empty cell in a column read as integers
+
+
+def _give_back_memory() -> None:
+    """Return the parser's freed memory to the system (Arrow's pool, and glibc's heap through
+    malloc_trim, a no-op elsewhere), so that the later stages' peak does not stack on it."""
+    import ctypes
+    import ctypes.util
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 BLOCK_BYTES = 4 << 20  # Arrow parses this much per block; small blocks keep memory flat
 
 
@@ -262,7 +274,7 @@ class _Blocks:
         self.parts.setdefault(key, []).append(values)
 
     def add(self, batch: object) -> None:
-        """Keep one block's columns; raises ArrowInvalid where only the text reader will do."""
+        """Keep one block's columns as numpy arrays."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -285,11 +297,8 @@ class _Blocks:
         for position, key in self.columns.amounts.items():
             column = batch.column(self.names[position])  # type: ignore[attr-defined]
             empty = column.is_null().to_numpy(zero_copy_only=False)
-            was_text = not pa.types.is_decimal(column.type)
-            decimals = _plain_decimals(column) if was_text else column
+            decimals = _plain_decimals(column)
             ore = _decimal_ore(decimals) if decimals is not None else None
-            if ore is None and not was_text:  # read again as text, to name the cells as written
-                raise pa.ArrowInvalid("amount out of range")
             if ore is None:  # unusual cells in this block: the exact text parser names each
                 text = pd.Series(column.to_pandas(), dtype="str")
                 ore, bad = _text_to_ore(text)
@@ -410,20 +419,8 @@ _SPACES = (b" ", "\u00a0".encode(), "\u202f".encode())
 _MINUSES = ("\u2212".encode(), "\u2013".encode())
 
 
-def _plain_decimals(column: Any) -> Any | None:
-    """Swedish amount text -> decimal128(18, 2), vectorised on the UTF-8 bytes of the block.
-
-    Thousands separators (space, NBSP, U+202F) are dropped, U+2212 and the en dash become '-',
-    a decimal comma becomes a point; then Arrow casts, exactly. None if any cell will not cast
-    (the caller then parses the block as text and names the bad cells).
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if column.offset:
-        column = pa.concat_arrays([column])
-    offsets = np.frombuffer(column.buffers()[1], dtype="<i4")[: len(column) + 1]
-    data = np.frombuffer(column.buffers()[2], dtype=np.uint8)[: offsets[-1]].copy()
+def _drop_spaces_and_minus_signs(data: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Drop space, NBSP and U+202F bytes and turn U+2212 and en dashes into '-' (UTF-8 bytes)."""
     drop = np.zeros(len(data), dtype=bool)
     for pattern in (*_SPACES, *_MINUSES):
         width = len(pattern)
@@ -433,18 +430,48 @@ def _plain_decimals(column: Any) -> Any | None:
         for i, byte in enumerate(pattern):
             hit &= data[i : len(data) - width + 1 + i] == byte
         at = np.flatnonzero(hit)
-        if not len(at):
-            continue
         for i in range(width):
             drop[at + i] = True
         if pattern in _MINUSES:  # keep the first byte, as '-'
             data[at] = ord("-")
             drop[at] = False
-    data[data == ord(",")] = ord(".")  # ',' is never a thousands separator (SPEC §1)
-    if drop.any():
-        removed = np.concatenate([[0], np.cumsum(drop, dtype=np.int32)])
-        offsets = (offsets - removed[offsets]).astype("<i4")
-        data = data[~drop]
+    if not drop.any():
+        return data, offsets
+    removed = np.concatenate([[0], np.cumsum(drop, dtype=np.int32)])
+    return data[~drop], (offsets - removed[offsets]).astype("<i4")
+
+
+def _plain_decimals(column: Any) -> Any | None:
+    """Swedish amount text -> decimal128(18, 2), vectorised on the UTF-8 bytes of the block.
+
+    Spaces (as thousands separators: space, NBSP, U+202F) are dropped, U+2212 and the en dash
+    become '-', a decimal comma becomes a point; then Arrow casts, exactly. None if any cell
+    has more than 2 decimals or will not cast (the caller then parses the block as text and
+    names the bad cells).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column.offset:
+        column = pa.concat_arrays([column])
+    offsets = np.frombuffer(column.buffers()[1], dtype="<i4")[: len(column) + 1]
+    data = np.frombuffer(column.buffers()[2], dtype=np.uint8)[: offsets[-1]]
+    commas = data == ord(",")
+    odd = (data == ord(" ")).any() or (data >= 0x80).any()  # a space, or a non-ASCII character
+    if commas.any() or odd:
+        data = data.copy()
+        data[commas] = ord(".")  # a comma is a decimal mark in every dialect of SPEC §1
+    if odd:
+        data, offsets = _drop_spaces_and_minus_signs(data, offsets)
+    # Arrow would take '1,000' as 1 kr; more than 2 decimals is a bad cell (often an English
+    # thousands separator), so such a block goes to the text parser, which names it. A cell
+    # has at most 2 decimals when its end comes within 3 bytes after its point.
+    points = np.flatnonzero(data == ord("."))
+    if len(points):
+        ends = np.zeros(len(data) + 4, dtype=bool)
+        ends[offsets[1:]] = True
+        if not (ends[points + 1] | ends[points + 2] | ends[points + 3]).all():
+            return None
     text = pa.StringArray.from_buffers(
         len(column), pa.py_buffer(offsets), pa.py_buffer(data), column.buffers()[0], column.null_count
     )
