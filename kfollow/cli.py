@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ import click
 
 from .errors import KfollowError, OptionError
 
-FORMATS = ("table", "markdown", "csv", "json", "xlsx")
+FORMATS = ("table", "markdown", "csv", "json", "xlsx")  # render.FORMATS; cli imports no pandas
+LISTING_FORMATS = ("table", "markdown", "csv", "json")
 SUFFIX_FORMATS = {".xlsx": "xlsx", ".json": "json", ".csv": "csv", ".md": "markdown", ".txt": "table"}
 DEBUG = "KFOLLOW_DEBUG"
 
@@ -187,30 +189,47 @@ def _warn(lines: list[str] | tuple[str, ...]) -> None:
         click.echo(f"Warning: {line}", err=True)
 
 
-def load_mapped(kwargs: dict[str, Any]) -> tuple[Any, Any, list[Any], Any]:
-    """load → normalise → filter → map: (ledger, rows per ledger row, rule per account, rules)."""
-    from .ledger import ReadOptions, apply_filters, canonical_version, column_key, load_ledger
+def load_mapped(kwargs: dict[str, Any]) -> tuple[Any, Any, list[Any], Any, list[str]]:
+    """load → normalise → map: (ledger, table row per ledger row, rule per account, rules,
+    notes). Filters come after, so that what is judged on the whole ledger can be."""
+    from .ledger import ReadOptions, canonical_version, column_key, load_ledger
     from .mapping import assign_rows, load_rules
 
     sources = _sources(kwargs)
     rules = load_rules(_config(kwargs))
-    delimiter = {"tab": "\t"}.get(kwargs["delimiter"], kwargs["delimiter"])
-    extra = (canonical_version(kwargs["forecast_version"]),) if kwargs.get("forecast_version") else ()
-    # Read only the dimensions the filters use: fewer columns, faster loads.
-    used = frozenset(column_key(name) for name, _ in (*kwargs["where"], *kwargs["exclude"]))
-    options = ReadOptions(kwargs["encoding"], delimiter, kwargs["sheet"], kwargs["sign"], used, extra)
+    forecast = kwargs.get("forecast_version")
+    options = ReadOptions(
+        encoding=kwargs["encoding"],
+        delimiter={"tab": "\t"}.get(kwargs["delimiter"], kwargs["delimiter"]),
+        sheet=kwargs["sheet"],
+        sign=kwargs["sign"],
+        # Read only the dimensions the filters use: fewer columns, faster loads.
+        columns=frozenset(column_key(name) for name, _ in (*kwargs["where"], *kwargs["exclude"])),
+        extra_versions=(canonical_version(forecast),) if forecast else (),
+    )
     ledger, notes = load_ledger(sources, options)
-    _warn(notes)
-    ledger = apply_filters(ledger, list(kwargs["where"]), list(kwargs["exclude"]))
     rows, matched = assign_rows(ledger, rules)
-    return ledger, rows, matched, rules
+    return ledger, rows, matched, rules, notes
 
 
-def _format(fmt: str | None, output: Path | None) -> str:
+def filtered(ledger: Any, rows: Any, kwargs: dict[str, Any]) -> tuple[Any, Any]:
+    """--where/--exclude on the ledger and its table rows alike."""
+    from .ledger import filter_mask
+
+    keep = filter_mask(ledger, list(kwargs["where"]), list(kwargs["exclude"]))
+    return (ledger, rows) if keep is None else (ledger[keep], rows[keep])
+
+
+def _format(fmt: str | None, output: Path | None, allowed: tuple[str, ...]) -> str:
+    """--format, else the format -o's ending names, else table."""
     if fmt:
         chosen = fmt
     elif output is not None:
         chosen = SUFFIX_FORMATS.get(output.suffix.lower(), "table")
+        if chosen not in allowed:
+            raise click.UsageError(
+                f"-o {output}: this command writes no {chosen}; give --format {' | '.join(allowed)}"
+            )
     else:
         chosen = "table"
     if chosen == "xlsx" and output is None:
@@ -272,28 +291,33 @@ def variance(**kwargs: Any) -> None:
     from .ledger import canonical_version
     from .mapping import check_unmapped
     from .render import render_bytes
-    from .report import ReportSpec, build_drift
+    from .report import ReportSpec, build_drift, latest_outcome
 
-    fmt = _format(kwargs["fmt"], kwargs["output"])
-    ledger, rows, _, rules = load_mapped(kwargs)
+    fmt = _format(kwargs["fmt"], kwargs["output"], FORMATS)
+    ledger, rows, _, rules, notes = load_mapped(kwargs)
+    # The period comes from the whole ledger, so that e.g. --where verksamhet=289 and
+    # --exclude verksamhet=289 cover the same months.
+    default_period = latest_outcome(ledger, rows)
+    ledger, rows = filtered(ledger, rows, kwargs)
     if not kwargs["allow_unmapped"]:
         check_unmapped(ledger, rows, rules)
     spec = ReportSpec(
         year=kwargs["year"],
         through=kwargs["through"],
         unit=kwargs["unit"],
-        forecast_version=canonical_version(kwargs["forecast_version"] or "prognos"),
+        forecast_version=canonical_version(kwargs["forecast_version"]) if kwargs["forecast_version"] else None,
         period_budget=kwargs["period_budget"],
-        forecast_version_given=kwargs["forecast_version"] is not None,
+        default_period=default_period,
     )
     report = build_drift(ledger, rows, spec)
+    report = replace(report, warnings=(*notes, *report.warnings))
     _warn(report.warnings)
     emit(render_bytes(report, fmt), kwargs["output"])
 
 
 @cli.command()
 @ledger_options
-@output_options(("table", "markdown", "csv", "json"))
+@output_options(LISTING_FORMATS)
 def accounts(**kwargs: Any) -> None:
     """Every account in the ledger, the row it maps to and the rule that mapped it.
 
@@ -302,8 +326,10 @@ def accounts(**kwargs: Any) -> None:
     """
     from .accounts import account_listing
 
-    fmt = _format(kwargs["fmt"], kwargs["output"])
-    ledger, _, matched, _ = load_mapped(kwargs)
+    fmt = _format(kwargs["fmt"], kwargs["output"], LISTING_FORMATS)
+    ledger, rows, matched, _, notes = load_mapped(kwargs)
+    _warn(notes)
+    ledger, _ = filtered(ledger, rows, kwargs)
     emit(account_listing(ledger, matched, kwargs["year"], fmt).encode("utf-8"), kwargs["output"])
 
 

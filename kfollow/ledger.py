@@ -113,27 +113,49 @@ class HeaderPlanner:
 
     def __call__(self, cells: list[str]) -> ColumnPlan | None:
         keys: dict[str, int] = {}
-        wide: dict[int, str] = {}
+        wide: dict[str, int] = {}  # version -> position
+        problems = []
         for position, cell in enumerate(cells):
             name = cell.strip().lower()
             if name in HEADER_KEYS:
                 key = HEADER_KEYS[name]
                 if key in self.OPTIONAL and self.wanted is not None and key not in self.wanted:
                     continue
+                if key in keys:
+                    problems.append(self._twice(cells, keys[key], position, key))
                 keys.setdefault(key, position)
             elif _WIDE_VERSION.match(name) or name in VERSION_ALIASES:
-                wide[position] = "wide:" + canonical_version(name)
+                version = canonical_version(name)
+                if version in wide:
+                    problems.append(self._twice(cells, wide[version], position, version))
+                wide.setdefault(version, position)
         if "account" not in keys:
             return None
         if "amount" in keys:
             amounts = {keys.pop("amount"): "amount"}
         elif wide and self.fixed_version is None and "version" not in keys:
-            amounts = wide
+            amounts = {position: "wide:" + version for version, position in wide.items()}
         else:
             return None
+        if self.fixed_version and "version" in keys:
+            option = {BUDGET: "--budget", FORECAST: "--forecast", OUTCOME: "--outcome"}.get(
+                self.fixed_version, "--" + self.fixed_version
+            )
+            problems.append(
+                f"the file has a version column ({cells[keys['version']].strip()!r}), but was given "
+                f"with {option}, which says all its rows are {self.fixed_version}: give it as a "
+                "LEDGER file instead, and its version column decides"
+            )
         text = {position: key for key, position in keys.items()}
         integers = frozenset(keys[k] for k in ("year", "period") if k in keys)
-        return ColumnPlan(text, amounts, tuple(cells), integers)
+        return ColumnPlan(text, amounts, tuple(cells), integers, tuple(problems))
+
+    @staticmethod
+    def _twice(cells: list[str], first: int, second: int, meaning: str) -> str:
+        return (
+            f"the columns {cells[first].strip()!r} and {cells[second].strip()!r} both mean "
+            f"{COLUMN_NAMES.get(meaning, (meaning,))[0]}: remove or rename one"
+        )
 
 
 def _names(key: str) -> str:
@@ -290,6 +312,8 @@ def normalise(
     """A file as read -> ledger frame (still in the file's own sign), and its problems."""
     raw = table.frame
     name = table.path.name
+    if table.columns.problems:
+        raise LoadError([f"{name}:{table.header_line}: {problem}" for problem in table.columns.problems])
     problems = _Problems(table)
     present = set(table.columns.text.values())
     wide = [key for key in table.columns.amounts.values() if key.startswith("wide:")]
@@ -485,8 +509,18 @@ def apply_filters(
     exclude: list[tuple[str, tuple[str, ...]]],
 ) -> pd.DataFrame:
     """--where keeps rows matching a prefix (all --where must hold); --exclude drops them."""
+    keep = filter_mask(frame, where, exclude)
+    return frame if keep is None else frame[keep]
+
+
+def filter_mask(
+    frame: pd.DataFrame,
+    where: list[tuple[str, tuple[str, ...]]],
+    exclude: list[tuple[str, tuple[str, ...]]],
+) -> np.ndarray | None:
+    """The rows apply_filters keeps (None: all of them)."""
     if not where and not exclude:
-        return frame
+        return None
     keep = np.ones(len(frame), dtype=bool)
     for option, rules in (("--where", where), ("--exclude", exclude)):
         for name, prefixes in rules:
@@ -501,4 +535,4 @@ def apply_filters(
                 )
             hit = prefix_mask(frame, column, prefixes)
             keep &= hit if option == "--where" else ~hit
-    return frame[keep]
+    return keep

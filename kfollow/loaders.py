@@ -36,6 +36,8 @@ class ColumnPlan:
     # Text columns that usually hold integers (year, period): read as int32 where every cell
     # is one (EMPTY_INTEGER for an empty cell), much faster than text for ten million rows.
     integers: frozenset[int] = frozenset()
+    # What makes the header unusable although it is one (two columns for one meaning …).
+    problems: tuple[str, ...] = ()
 
 
 class Planner(Protocol):

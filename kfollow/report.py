@@ -54,10 +54,14 @@ class ReportSpec:
     year: int | None = None
     through: int | None = None
     unit: str = "tkr"
-    forecast_version: str = FORECAST
+    # None: `prognos`, and the column is 0 (with a warning) where there is none. A version
+    # named here must exist in the ledger.
+    forecast_version: str | None = None
     period_budget: bool = False
-    # True when the user named the forecast version: then it must exist in the ledger.
-    forecast_version_given: bool = False
+    # The (year, month) that year/through default to, when it is to come from more than the
+    # ledger given to build_drift: the CLI takes it from the whole ledger before --where and
+    # --exclude, so that a report's tables of one ledger cover the same period.
+    default_period: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -180,23 +184,41 @@ def exact_group_sums(key: np.ndarray, amount: np.ndarray, groups: int) -> tuple[
     return counts, sums
 
 
+def latest_outcome(ledger: pd.DataFrame, rows: pd.Categorical) -> tuple[int, int] | None:
+    """The latest year, and its latest month, with outcome on an account of the table."""
+    versions = list(ledger["version"].cat.categories.astype(str))
+    if OUTCOME not in versions:
+        return None
+    keep = ledger["version"].cat.codes.to_numpy() == versions.index(OUTCOME)
+    keep &= np.asarray(rows.codes) != list(rows.categories).index(EXCLUDED)
+    if not keep.any():
+        return None
+    year = ledger["year"].to_numpy()
+    latest = int(year[keep].max())
+    return latest, int(ledger["period"].to_numpy()[keep & (year == latest)].max())
+
+
 def resolve_period(sums: pd.DataFrame, spec: ReportSpec) -> tuple[int, int]:
-    """--year/--through, or the latest year and month with outcome."""
+    """--year/--through, or the latest year and month with outcome (spec.default_period)."""
     years = sorted(int(y) for y in sums["year"].unique())
-    if not years:
-        raise OptionError("the (filtered) ledger has no rows on any table row")
     outcome = sums[sums["version"] == OUTCOME]
-    if spec.year is None:
-        year = int(outcome["year"].max()) if len(outcome) else years[-1]
-    else:
+    if spec.year is not None:
         year = spec.year
         if year not in years:
             raise OptionError(
                 f"--year {year}: the (filtered) ledger has no rows for {year}; "
-                f"years found: {', '.join(map(str, years))}"
+                f"years found: {', '.join(map(str, years)) or 'none'}"
             )
+    elif spec.default_period is not None:
+        year = spec.default_period[0]
+    elif years:
+        year = int(outcome["year"].max()) if len(outcome) else years[-1]
+    else:
+        raise OptionError("the (filtered) ledger has no rows on any table row")
     if spec.through is not None:
         return year, spec.through
+    if spec.default_period is not None and spec.default_period[0] == year:
+        return year, spec.default_period[1]
     months = outcome.loc[outcome["year"] == year, "period"]
     if not len(months):
         raise OptionError(
@@ -217,14 +239,15 @@ def build_drift(ledger: pd.DataFrame, rows: pd.Categorical, spec: ReportSpec) ->
     year, through = resolve_period(sums, spec)
     versions = set(sums["version"].astype(str).unique())
     warnings = []
-    if spec.forecast_version_given and spec.forecast_version not in versions:
+    forecast = spec.forecast_version or FORECAST
+    if spec.forecast_version is not None and forecast not in versions:
         raise OptionError(
-            f"--forecast-version {spec.forecast_version}: no such version in the ledger; "
+            f"--forecast-version {forecast}: no such version in the ledger; "
             f"versions found: {', '.join(sorted(versions))}"
         )
     base = {
         "budget": _column_sums(sums, BUDGET, year, 12),
-        "forecast": _column_sums(sums, spec.forecast_version, year, 12),
+        "forecast": _column_sums(sums, forecast, year, 12),
         "outcome": _column_sums(sums, OUTCOME, year, through),
         "outcome_previous": _column_sums(sums, OUTCOME, year - 1, through),
         "period_budget": _column_sums(sums, BUDGET, year, through),
@@ -248,7 +271,7 @@ def build_drift(ledger: pd.DataFrame, rows: pd.Categorical, spec: ReportSpec) ->
 
     columns = drift_columns(year, spec.period_budget)
     table_rows = tuple(Row(label, kind, 0, {c.key: values[label][c.key] for c in columns}) for label, kind, _ in layout)
-    warnings += _version_warnings(sums, year, through, spec.forecast_version)
+    warnings += _version_warnings(sums, year, through, forecast)
     return Report("drift", year, through, spec.unit, columns, table_rows, tuple(warnings))
 
 

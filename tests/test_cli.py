@@ -97,3 +97,20 @@ def test_warnings_go_to_stderr_not_stdout(ledger_from_text, config) -> None:
     assert "Warning: no budget rows for 2024" in result.stderr
     assert "Warning" not in result.stdout
     assert json.loads(run("variance", ledger, "--config", config, "--format", "json").stdout)["warnings"]
+
+
+def test_accounts_refuses_an_xlsx_output(tmp_path: Path) -> None:
+    """-o acc.xlsx for a command without xlsx output is a usage error, not a text file named .xlsx."""
+    result = run("accounts", EXAMPLES / "ks-2024.csv", "--config", CONFIG, "-o", tmp_path / "acc.xlsx", ok=False)
+    assert result.exit_code == 2
+    assert "this command writes no xlsx" in result.stderr
+    assert not (tmp_path / "acc.xlsx").exists()
+
+
+def test_sign_notes_reach_the_json_warnings(tmp_path: Path, config) -> None:
+    """A file read as report sign is said on stderr and in the JSON, for CI jobs to see."""
+    path = write(tmp_path / "rapport.csv", "år;period;version;konto;belopp\n2024;1;utfall;5011;-100\n")
+    result = run("variance", path, "--config", config, "--format", "json", "--unit", "kr")
+    report = json.loads(result.stdout)
+    assert any("rapport.csv: personnel costs are negative" in w for w in report["warnings"])
+    assert {r["label"]: r["values"]["outcome"] for r in report["rows"]}["Personalkostnader"] == -100

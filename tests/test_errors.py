@@ -201,7 +201,7 @@ def test_bad_amount_xlsx_names_the_header(tmp_path: Path, config) -> None:
     assert "ks.xlsx:12: column 'Belopp': '1.234'" in err
 
 
-@pytest.mark.parametrize("cell", [".5", "1e3", "1.5e2", "12345678901234567", "- 5"])
+@pytest.mark.parametrize("cell", [".5", "1e3", "1.5e2", "12345678901234567", "- 5", "1.000", "2.500"])
 def test_an_amount_cell_is_read_the_same_on_both_paths(ledger_from_text, config, cell: str) -> None:
     """A cell means the same whether or not another cell of the file has a thousands separator
     (which sends the file from Arrow's exact-decimal reader to the text parser)."""
@@ -625,3 +625,34 @@ def test_sign_auto_reads_negative_personnel_as_report_sign(ledger_from_text, con
     explicit = run("variance", report_sign, "--config", config, "--format", "csv", "--unit", "kr", "--sign", "report")
     assert explicit.stdout == fixed.stdout
     assert "report sign" not in explicit.stderr
+
+
+@pytest.mark.parametrize("cell", ["1,000", "1.000", "2,500", "12,345", "1 234,567"])
+def test_three_decimals_are_a_bad_amount_not_a_thousands_separator(ledger_from_text, config, cell: str) -> None:
+    """'1,000' is not read as 1 kr (an English thousands separator would make it 1 000 kr):
+    more than 2 decimals is a bad cell in every reader, named with its line."""
+    text = f"år;period;version;konto;belopp\n2024;1;utfall;5011;10,00\n2024;1;utfall;5011;{cell}\n"
+    err = error_lines(variance(ledger_from_text(text), "--config", config, "--sign", "ledger"), 3)
+    assert f"ledger.csv:3: column 'belopp': '{cell}': not an amount" in err
+
+
+@pytest.mark.parametrize(
+    ("header", "meaning"),
+    [("år;period;konto;utfall;outcome", "utfall"), ("år;period;version;konto;belopp;Belopp", "belopp"),
+     ("år;period;version;Konto;account;belopp", "konto")],
+)
+def test_two_columns_for_one_meaning(ledger_from_text, config, header: str, meaning: str) -> None:
+    """Two columns that mean the same are an error, never one of them silently (or both) used."""
+    cells = ";".join(["2024", "1", *(["utfall"] if "version" in header else []), "5011", "100", "200"])
+    if "Konto" in header:
+        cells = "2024;1;utfall;5011;5011;100"
+    err = error_lines(variance(ledger_from_text(f"{header}\n{cells}\n"), "--config", config), 3)
+    assert f"ledger.csv:1: the columns" in err and f"both mean {meaning}" in err
+
+
+def test_a_version_file_with_a_version_column(ledger_from_text, config) -> None:
+    """--budget FILE says every row is budget: a file with its own version column is refused."""
+    path = ledger_from_text("år;period;version;konto;belopp\n2024;1;utfall;5011;100\n")
+    err = error_lines(variance("--budget", path, "--config", config), 3)
+    assert "ledger.csv:1: the file has a version column ('version'), but was given with --budget" in err
+    assert "give it as a LEDGER file" in err

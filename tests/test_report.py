@@ -103,3 +103,18 @@ def test_huge_amounts_that_cancel_sum_exactly_and_a_total_beyond_int64_is_refuse
     assert list(exact_group_sums(np.zeros(7, dtype="int64"), amount, 1)[1]) == [5]
     with pytest.raises(LoadError, match="beyond"):
         exact_group_sums(np.zeros(8, dtype="int64"), np.full(8, 2**61, dtype="int64"), 1)
+
+
+def test_filtered_tables_share_the_period_of_the_whole_ledger(ledger_from_text, config) -> None:
+    """Drift and Exploatering of one ledger cover the same months, even where exploatering's
+    own outcome stops earlier: the default period is judged before --where/--exclude."""
+    text = "år;period;version;konto;verksamhet;belopp\n"
+    text += "".join(f"2024;{m};utfall;5011;10100;100\n" for m in range(1, 9))
+    text += "".join(f"2024;{m};utfall;5011;28910;10\n" for m in range(1, 7))
+    text += "".join(f"2023;{m};utfall;5011;28910;1\n" for m in range(1, 13))
+    path = ledger_from_text(text)
+    report, cells = table(path, config, "--unit", "kr", "--where", "verksamhet=289")
+    assert report["through"] == 8
+    assert cells["Personalkostnader"]["outcome_previous"] == -8  # 2023 months 1–8, not 1–6
+    report, _ = table(path, config, "--exclude", "verksamhet=289")
+    assert report["through"] == 8
