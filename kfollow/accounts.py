@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 
+from .errors import OptionError
 from .ledger import BUDGET, FORECAST, OUTCOME
 from .mapping import EXCLUDED, Rule
 from .money import round_to_unit
@@ -18,6 +19,11 @@ EXCLUDED_LABEL = "(exkluderas)"
 def account_frame(ledger: pd.DataFrame, matched: list[Rule | None], year: int | None) -> pd.DataFrame:
     """One row per account: row label, rule, row count and öre (ledger sign) per version."""
     rules = dict(zip(ledger["account"].cat.categories.astype(str), matched, strict=True))
+    if year is not None and not (ledger["year"] == year).any():
+        found = ", ".join(str(y) for y in sorted(ledger["year"].unique()))
+        raise OptionError(
+            f"--year {year}: the (filtered) ledger has no rows for {year}; years found: {found or 'none'}"
+        )
     frame = ledger if year is None else ledger[ledger["year"] == year]
     grouped = frame.groupby(["account", "version"], observed=True)["amount"]
     amounts = grouped.sum().unstack(fill_value=0)

@@ -174,6 +174,11 @@ def _sources(kwargs: dict[str, Any]) -> list[Any]:
         sources += [Source(path, version) for path in kwargs[key]]
     if not sources:
         raise click.UsageError("give at least one ledger file (or --budget/--forecast/--outcome FILE)")
+    seen: set[Path] = set()
+    for source in sources:  # a file given twice would count twice
+        if source.path.resolve() in seen:
+            raise click.UsageError(f"{source.path} is given twice; every file is read once")
+        seen.add(source.path.resolve())
     return sources
 
 
@@ -227,12 +232,10 @@ def _format(fmt: str | None, output: Path | None, allowed: tuple[str, ...]) -> s
     elif output is not None:
         chosen = SUFFIX_FORMATS.get(output.suffix.lower(), "table")
         if chosen not in allowed:
-            raise click.UsageError(
-                f"-o {output}: this command writes no {chosen}; give --format {' | '.join(allowed)}"
-            )
+            raise click.UsageError(f"-o {output}: this command writes no {chosen}; give --format {' | '.join(allowed)}")
     else:
         chosen = "table"
-    if chosen == "xlsx" and output is None:
+    if chosen == "xlsx" and (output is None or str(output) == "-"):
         raise click.UsageError("--format xlsx writes a workbook: give -o FILE.xlsx")
     return chosen
 
@@ -241,7 +244,7 @@ def emit(data: bytes, output: Path | None) -> None:
     """Write to -o atomically, or to stdout."""
     from .render import write_atomic
 
-    if output is None:
+    if output is None or str(output) == "-":
         click.echo(data.decode("utf-8"), nl=False)
         return
     if not output.parent.exists():

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from .errors import LoadError, OptionError, capped
+from .errors import MAX_REPORTED, LoadError, OptionError, capped
 from .loaders import EMPTY_INTEGER, ColumnPlan, NoHeader, Table, read_table
 
 OUTCOME, BUDGET, FORECAST = "utfall", "budget", "prognos"
@@ -294,7 +294,7 @@ class _Problems:
         found = [
             f"{self.table.path.name}:{lines[i]}: column {header!r}: "
             f"{'(empty)' if pd.isna(raw[i]) else repr(str(raw[i]))}: {why}"
-            for i in rows[:20]
+            for i in rows[:MAX_REPORTED]
         ]
         self.lines += capped(found, len(rows), f"more in column {header!r}")
 

@@ -86,7 +86,10 @@ def describe(path: Path) -> str:
 
 
 def sniff_encoding(sample: bytes) -> str:
-    """UTF-8 (a BOM is dropped) if the sample decodes as UTF-8, else cp1252."""
+    """UTF-16 by its BOM (Excel's "Unicode text"); UTF-8 (a BOM is dropped) if the sample
+    decodes as UTF-8; else cp1252."""
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
     except UnicodeDecodeError:
@@ -126,9 +129,12 @@ def read_csv(path: Path, plan: Planner, encoding: str | None, delimiter: str | N
         raise LoadError(f"{describe(path)}: the file is empty")
     chosen = encoding or sniff_encoding(sample)
     try:
-        chosen = codecs.lookup(chosen).name
+        codec = codecs.lookup(chosen)
     except LookupError:
-        raise OptionError(f"--encoding {chosen}: no such encoding (try utf-8 or cp1252)") from None
+        codec = None
+    if codec is None or not codec._is_text_encoding:
+        raise OptionError(f"--encoding {chosen}: no such text encoding (try utf-8 or cp1252)")
+    chosen = codec.name
     if encoding:
         try:
             codecs.getincrementaldecoder(chosen)().decode(sample, final=False)
@@ -288,8 +294,13 @@ class _Blocks:
             # Translate this block's dictionary into codes of one table-wide category list;
             # the extra last slot maps a null (code -1) to -1.
             known = self.categories.setdefault(key, {})
+            # Codes are stripped (' 28910' is 28910, as in a spreadsheet cell); blank is empty.
             lookup = np.array(
-                [known.setdefault(value, len(known)) for value in column.dictionary.to_pylist()] + [-1],
+                [
+                    known.setdefault(code, len(known)) if (code := value.strip()) else -1
+                    for value in column.dictionary.to_pylist()
+                ]
+                + [-1],
                 dtype="int32",
             )
             self._keep(key, lookup[pc.fill_null(column.indices, -1).to_numpy()])
@@ -552,6 +563,8 @@ def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
             worksheet = workbook.worksheets[0]
         elif sheet in workbook.sheetnames:
             worksheet = workbook[sheet]
+            if not hasattr(worksheet, "iter_rows"):
+                raise OptionError(f"--sheet {sheet}: in {describe(path)} that is a chart, not a sheet of cells")
         else:
             names = ", ".join(workbook.sheetnames)
             raise OptionError(
@@ -623,7 +636,8 @@ def _cell_amounts(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ore.astype("int64"), bad, empty
 
 
-READERS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
+ZIP = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old .xls workbook
 
 
 def read_table(
@@ -634,7 +648,16 @@ def read_table(
     delimiter: str | None = None,
     sheet: str | None = None,
 ) -> Table:
-    """Read one ledger file by its ending (CSV unless it is .xlsx)."""
-    if READERS.get(path.suffix.lower()) == "xlsx":
+    """Read one ledger file by its content: an .xlsx workbook (a zip), else CSV text."""
+    with path.open("rb") as handle:
+        start = handle.read(8)
+    if start.startswith(OLE):
+        raise LoadError(
+            f"{describe(path)}: an old Excel (.xls) workbook, which kfollow does not read: "
+            "save it as .xlsx (or CSV UTF-8) and give that file"
+        )
+    if start.startswith(ZIP):
         return read_xlsx(path, plan, sheet)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        raise LoadError(f"{describe(path)}: named .xlsx but it is no workbook; if it is CSV text, rename it .csv")
     return read_csv(path, plan, encoding, delimiter)

@@ -31,8 +31,12 @@ def tabulate(rows: Sequence[Sequence[object]], **options: Any) -> str:
     """tabulate, with columns as wide as their content (its default pads headers by two)."""
     import tabulate as tabulate_module
 
+    padding = tabulate_module.MIN_PADDING  # a module setting: restored for other users
     tabulate_module.MIN_PADDING = 0
-    return tabulate_module.tabulate(rows, disable_numparse=True, **options)
+    try:
+        return tabulate_module.tabulate(rows, disable_numparse=True, **options)
+    finally:
+        tabulate_module.MIN_PADDING = padding
 
 
 def render_table(report: Report) -> str:
@@ -157,6 +161,15 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename: the file appears whole or not at all."""
     handle, temporary = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
     try:
+        # mkstemp makes the file private (0600); a report gets the mode a new file would get
+        # (or keeps the one it had), so that colleagues on a shared folder can read it.
+        if path.exists():
+            mode = path.stat().st_mode & 0o777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(temporary, mode)
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()

@@ -114,3 +114,21 @@ def test_sign_notes_reach_the_json_warnings(tmp_path: Path, config) -> None:
     report = json.loads(result.stdout)
     assert any("rapport.csv: personnel costs are negative" in w for w in report["warnings"])
     assert {r["label"]: r["values"]["outcome"] for r in report["rows"]}["Personalkostnader"] == -100
+
+
+def test_output_file_is_readable_by_others(tmp_path: Path) -> None:
+    """-o writes with the mode a new file gets (not mkstemp's private 0600)."""
+    import os
+
+    out = tmp_path / "r.csv"
+    umask = os.umask(0o022)
+    try:
+        run("variance", EXAMPLES / "ks-2024.csv", "--config", CONFIG, "-o", out)
+    finally:
+        os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o644
+
+
+def test_dash_output_is_stdout() -> None:
+    result = run("variance", EXAMPLES / "ks-2024.csv", "--config", CONFIG, "-o", "-", "--format", "csv")
+    assert result.stdout.startswith("label,kind,level,")

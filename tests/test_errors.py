@@ -638,8 +638,11 @@ def test_three_decimals_are_a_bad_amount_not_a_thousands_separator(ledger_from_t
 
 @pytest.mark.parametrize(
     ("header", "meaning"),
-    [("år;period;konto;utfall;outcome", "utfall"), ("år;period;version;konto;belopp;Belopp", "belopp"),
-     ("år;period;version;Konto;account;belopp", "konto")],
+    [
+        ("år;period;konto;utfall;outcome", "utfall"),
+        ("år;period;version;konto;belopp;Belopp", "belopp"),
+        ("år;period;version;Konto;account;belopp", "konto"),
+    ],
 )
 def test_two_columns_for_one_meaning(ledger_from_text, config, header: str, meaning: str) -> None:
     """Two columns that mean the same are an error, never one of them silently (or both) used."""
@@ -656,3 +659,49 @@ def test_a_version_file_with_a_version_column(ledger_from_text, config) -> None:
     err = error_lines(variance("--budget", path, "--config", config), 3)
     assert "ledger.csv:1: the file has a version column ('version'), but was given with --budget" in err
     assert "give it as a LEDGER file" in err
+
+
+def test_odd_files_get_a_clear_error(tmp_path: Path, config) -> None:
+    """An old .xls, a CSV named .xlsx, and a UTF-16 export (read, by its BOM)."""
+    xls = tmp_path / "gammal.xls"
+    xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
+    assert "an old Excel (.xls) workbook" in error_lines(variance(xls, "--config", config), 3)
+    fake = tmp_path / "csv.xlsx"
+    fake.write_text("år;period;version;konto;belopp\n2024;1;utfall;5011;1\n", "utf-8")
+    assert "named .xlsx but it is no workbook" in error_lines(variance(fake, "--config", config), 3)
+    utf16 = tmp_path / "unicode.txt"
+    utf16.write_bytes("år\tperiod\tversion\tkonto\tbelopp\n2024\t1\tutfall\t5011\t12,50\n".encode("utf-16"))
+    result = variance(utf16, "--config", config, "--unit", "kr", "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    assert "Personalkostnader,row,0,0,0,0,-13,0,-13" in result.stdout
+
+
+@pytest.mark.parametrize("encoding", ["rot13", "hex", "nonsense"])
+def test_encoding_must_be_a_text_encoding(ledger_from_text, config, encoding: str) -> None:
+    path = ledger_from_text("år;period;version;konto;belopp\n2024;1;utfall;5011;1\n")
+    err = error_lines(variance(path, "--config", config, "--encoding", encoding), 2)
+    assert f"--encoding {encoding}: no such text encoding" in err
+
+
+def test_the_same_file_twice_is_refused(ledger_from_text, config) -> None:
+    path = ledger_from_text("år;period;version;konto;belopp\n2024;1;utfall;5011;1\n")
+    assert "is given twice" in error_lines(variance(path, path, "--config", config), 2)
+
+
+def test_codes_are_stripped_before_filters(ledger_from_text, config) -> None:
+    """' 28910' is verksamhet 28910: --exclude verksamhet=289 drops it, as in a spreadsheet."""
+    text = "år;period;version;konto;verksamhet;belopp\n2024;1;utfall;5011; 28910;100\n2024;1;utfall;5011;10100;50\n"
+    result = variance(
+        ledger_from_text(text),
+        "--config",
+        config,
+        "--sign",
+        "ledger",
+        "--unit",
+        "kr",
+        "--exclude",
+        "verksamhet=289",
+        "--format",
+        "csv",
+    )
+    assert "Personalkostnader,row,0,0,0,0,-50,0,-50" in result.stdout
