@@ -650,7 +650,7 @@ def test_two_columns_for_one_meaning(ledger_from_text, config, header: str, mean
     if "Konto" in header:
         cells = "2024;1;utfall;5011;5011;100"
     err = error_lines(variance(ledger_from_text(f"{header}\n{cells}\n"), "--config", config), 3)
-    assert f"ledger.csv:1: the columns" in err and f"both mean {meaning}" in err
+    assert "ledger.csv:1: the columns" in err and f"both mean {meaning}" in err
 
 
 def test_a_version_file_with_a_version_column(ledger_from_text, config) -> None:
