@@ -84,6 +84,21 @@ class FilterType(click.ParamType):
         return name.strip(), parts
 
 
+class SignType(click.ParamType):
+    """auto | ledger | report, or NAME=ledger|report for one file (by its file name)."""
+
+    name = "[NAME=]auto|ledger|report"
+    MODES = ("auto", "ledger", "report")
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str | None, str]:
+        if isinstance(value, tuple):
+            return value
+        name, sep, mode = str(value).rpartition("=")
+        if mode not in self.MODES or (sep and (not name or mode == "auto")):
+            self.fail(f"{value!r}: write auto, ledger, report, or FILE=ledger|report", param, ctx)
+        return (name or None, mode)
+
+
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
@@ -125,11 +140,10 @@ def ledger_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--delimiter", type=click.Choice([";", ",", "tab"]), help="CSV delimiter [default: sniffed]."),
         click.option(
             "--sign",
-            type=click.Choice(["auto", "ledger", "report"]),
-            default="auto",
-            show_default=True,
-            help="ledger: debit + (costs +, revenue −); report: as printed; "
-            "auto: judged per file from personnel costs.",
+            type=SignType(),
+            multiple=True,
+            help="ledger: debit + (costs +, revenue −); report: as printed; auto (default): judged "
+            "per file from personnel costs. NAME=ledger|report sets one file's. Repeatable.",
         ),
         click.option(
             "--where",
@@ -207,7 +221,8 @@ def load_mapped(kwargs: dict[str, Any]) -> tuple[Any, Any, list[Any], Any, list[
         encoding=kwargs["encoding"],
         delimiter={"tab": "\t"}.get(kwargs["delimiter"], kwargs["delimiter"]),
         sheet=kwargs["sheet"],
-        sign=kwargs["sign"],
+        sign=next((mode for name, mode in reversed(kwargs["sign"]) if name is None), "auto"),
+        file_signs={name: mode for name, mode in kwargs["sign"] if name is not None},
         # Read only the dimensions the filters use: fewer columns, faster loads.
         columns=frozenset(column_key(name) for name, _ in (*kwargs["where"], *kwargs["exclude"])),
         extra_versions=(canonical_version(forecast),) if forecast else (),

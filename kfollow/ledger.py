@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -58,8 +58,10 @@ VERSION_ALIASES = {
     "prognos": FORECAST,
     "forecast": FORECAST,
 }
-# A wide file's version columns: a known name, or one followed by a qualifier (prognos-april).
-_WIDE_VERSION = re.compile(r"^(utfall|budget|prognos|forecast|outcome)([-_ ].+)?$")
+# A version column of a wide file: a known name, or a forecast with a qualifier
+# (prognos-april). Only a forecast can be shown under another name (--forecast-version), so
+# 'utfall 2024' or 'budget-rev' is no version: that would be rows no column shows.
+_WIDE_VERSION = re.compile(r"^(utfall|budget|prognos|forecast|outcome)$|^(prognos|forecast)[-_ ].+$")
 _PERIOD = re.compile(r"^(?:(\d{4})-(?=\d{1,2}$)|(\d{4})(?=\d{2}$))?(\d{1,2})$")
 
 
@@ -69,7 +71,7 @@ def canonical_version(name: str) -> str:
 
 
 def known_version(name: str, extra: tuple[str, ...] = ()) -> bool:
-    """utfall, budget, prognos (and aliases), a qualified one (prognos-april), or an extra."""
+    """utfall, budget, prognos (and aliases), a named forecast (prognos-april), or an extra."""
     return name in VERSION_ALIASES.values() or bool(_WIDE_VERSION.match(name)) or name in extra
 
 
@@ -87,6 +89,7 @@ class ReadOptions:
     delimiter: str | None = None
     sheet: str | None = None
     sign: str = "auto"  # auto | ledger | report
+    file_signs: dict[str, str] = field(default_factory=dict)  # file name -> ledger | report
     # Optional columns to read (dimensions, text); None: all of them.
     columns: frozenset[str] | None = None
     # Version names beyond the known ones that the command will use (its --forecast-version);
@@ -425,38 +428,46 @@ def _personnel_sum(frame: pd.DataFrame) -> int:
     return int(frame["amount"].to_numpy()[is_personnel[frame["account"].cat.codes.to_numpy()]].sum())
 
 
-def _decide_signs(frames: list[pd.DataFrame], names: list[str], sign: str, notes: list[str]) -> None:
-    """Turn every frame into ledger sign, in place. See SPEC §1 on --sign auto."""
-    if sign == "ledger":
-        return
-    if sign == "report":
-        for frame in frames:
-            frame["amount"] = -frame["amount"]
-        return
-    sums = [_personnel_sum(frame) for frame in frames]
-    # True = ledger sign, per file that has personnel rows to judge by.
-    decided = {total > 0 for total in sums if total != 0}
-    for frame, name, total in zip(frames, names, sums, strict=True):
-        if total > 0:
+def _decide_signs(frames: list[pd.DataFrame], names: list[str], options: ReadOptions, notes: list[str]) -> None:
+    """Turn every frame into ledger sign, in place. See SPEC §1 on --sign auto.
+
+    A file's own --sign NAME=MODE comes first, then --sign MODE; `auto` judges a file by its
+    personnel costs (class 5), and a file without any follows the files that were decided.
+    """
+    is_report: dict[str, bool] = {}
+    for name in names:
+        mode = options.file_signs.get(name, options.sign)
+        if mode != "auto":
+            is_report[name] = mode == "report"
+    undecided = []
+    for frame, name in zip(frames, names, strict=True):
+        if name in is_report:
             continue
-        if total < 0:
-            is_report = True
-        elif len(decided) == 1:  # no personnel rows: follow the other files
-            is_report = decided == {False}
+        total = _personnel_sum(frame)
+        if total:
+            is_report[name] = total < 0
+            if total < 0:
+                notes.append(
+                    f"{name}: personnel costs are negative, so amounts are read as report sign "
+                    f"(revenue +, costs −); --sign {name}=ledger overrides"
+                )
         else:
+            undecided.append(name)
+    for name in undecided:
+        conventions = set(is_report.values())
+        if len(conventions) != 1:
+            option = "--sign " if len(names) == 1 else f"--sign {name}="
             raise LoadError(
                 f"{name}: cannot tell the sign convention (personnel costs, class 5, are absent or "
-                "sum to 0): give --sign ledger (debit +, costs +, revenue −, as bookkeeping exports) "
-                "or --sign report (revenue +, costs −, as the printed report)"
+                f"sum to 0): give {option}ledger (debit +, costs +, revenue −, as bookkeeping "
+                f"exports) or {option}report (revenue +, costs −, as the printed report)"
             )
-        if is_report:
+        is_report[name] = conventions.pop()
+        if is_report[name]:
+            notes.append(f"{name}: read as report sign, like the other files; --sign {name}=ledger overrides")
+    for frame, name in zip(frames, names, strict=True):
+        if is_report[name]:
             frame["amount"] = -frame["amount"]
-            notes.append(
-                f"{name}: personnel costs are negative, so amounts are read as report sign "
-                "(revenue +, costs −); --sign ledger overrides"
-                if total < 0
-                else f"{name}: read as report sign, like the other files; --sign overrides"
-            )
 
 
 def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFrame, list[str]]:
@@ -478,7 +489,7 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
         raise LoadError(problems)
     if not any(len(f) for f in frames):
         raise LoadError(f"{', '.join(names)}: no ledger rows below the header")
-    _decide_signs(frames, names, options.sign, notes)
+    _decide_signs(frames, names, options, notes)
     ledger = concat(frames)
     for key in ("account", "version", "source", *DIMENSIONS, "text"):
         if key in ledger and not isinstance(ledger[key].dtype, pd.CategoricalDtype):

@@ -132,3 +132,21 @@ def test_output_file_is_readable_by_others(tmp_path: Path) -> None:
 def test_dash_output_is_stdout() -> None:
     result = run("variance", EXAMPLES / "ks-2024.csv", "--config", CONFIG, "-o", "-", "--format", "csv")
     assert result.stdout.startswith("label,kind,level,")
+
+
+def test_sign_per_file(tmp_path: Path, config) -> None:
+    """Files in different conventions, one without personnel rows: --sign NAME=MODE sets each."""
+    ledger = write(tmp_path / "huvudbok.csv", "år;period;version;konto;belopp\n2024;1;utfall;5011;100\n")
+    budget = write(tmp_path / "budget.csv", "år;period;konto;belopp\n2024;1;5011;-300\n")  # report sign
+    forecast = write(tmp_path / "prognos.csv", "år;period;konto;belopp\n2024;1;3011;50\n")  # report sign
+    args = ["variance", ledger, "--budget", budget, "--forecast", forecast, "--config", config, "--unit", "kr"]
+    result = run(*args, ok=False)
+    assert result.exit_code == 3
+    assert "prognos.csv: cannot tell the sign convention" in result.stderr
+    assert "--sign prognos.csv=ledger" in result.stderr
+    result = run(*args, "--sign", "prognos.csv=report", "--format", "json")
+    cells = {r["label"]: r["values"] for r in json.loads(result.stdout)["rows"]}
+    assert cells["Personalkostnader"]["outcome"] == -100
+    assert cells["Personalkostnader"]["budget"] == -300
+    assert cells["Verksamhetens intäkter"]["forecast"] == 50
+    assert run(*args, "--sign", "x=auto", ok=False).exit_code == 2

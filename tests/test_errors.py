@@ -705,3 +705,11 @@ def test_codes_are_stripped_before_filters(ledger_from_text, config) -> None:
         "csv",
     )
     assert "Personalkostnader,row,0,0,0,0,-50,0,-50" in result.stdout
+
+
+def test_only_a_forecast_takes_a_qualified_name(ledger_from_text, config) -> None:
+    """'utfall-2024' could be shown by no column: an error, where 'prognos-april' is a version."""
+    text = "år;period;version;konto;belopp\n2024;1;utfall-2024;5011;1\n2024;1;prognos-april;5011;1\n"
+    err = error_lines(variance(ledger_from_text(text), "--config", config), 3)
+    assert "ledger.csv:2: column 'version': 'utfall-2024': not a version" in err
+    assert "ledger.csv:3" not in err
