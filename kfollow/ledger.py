@@ -384,7 +384,7 @@ def normalise(
                 bad,
                 "version",
                 raw["version"],
-                "not a version: use utfall, budget or prognos (or a named version such as "
+                "not a version: use utfall, budget or prognos (or a named forecast such as "
                 "prognos-april; another name only with --forecast-version NAME)",
             )
             problems.cells(raw["version"].isna().to_numpy(), "version", raw["version"], "no version")
