@@ -17,7 +17,7 @@ import click
 
 from .errors import KfollowError, OptionError
 
-FORMATS = ("table", "markdown", "csv", "json", "xlsx")  # render.FORMATS; cli imports no pandas
+FORMATS = ("table", "markdown", "csv", "json", "xlsx")  # = render.FORMATS, without importing pandas
 LISTING_FORMATS = ("table", "markdown", "csv", "json")
 SUFFIX_FORMATS = {".xlsx": "xlsx", ".json": "json", ".csv": "csv", ".md": "markdown", ".txt": "table"}
 DEBUG = "KFOLLOW_DEBUG"

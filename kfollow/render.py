@@ -15,7 +15,6 @@ from typing import Any
 from .money import format_amount
 from .report import Report, round_cells
 
-FORMATS = ("table", "markdown", "csv", "json", "xlsx")
 UNIT_HEADERS = {"kr": "Belopp i kr", "tkr": "Belopp i tkr", "mkr": "Belopp i mkr"}
 
 
@@ -178,6 +177,9 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+FORMATS = (*RENDERERS, "xlsx")  # cli.FORMATS names the same (cli must not import this module)
 
 
 def render_bytes(report: Report, fmt: str) -> bytes:

@@ -150,3 +150,9 @@ def test_sign_per_file(tmp_path: Path, config) -> None:
     assert cells["Personalkostnader"]["budget"] == -300
     assert cells["Verksamhetens intäkter"]["forecast"] == 50
     assert run(*args, "--sign", "x=auto", ok=False).exit_code == 2
+
+
+def test_the_cli_offers_exactly_the_formats_render_has() -> None:
+    from kfollow import cli, render
+
+    assert cli.FORMATS == render.FORMATS
