@@ -19,17 +19,21 @@ EXCLUDED_LABEL = "(exkluderas)"
 def account_frame(ledger: pd.DataFrame, matched: list[Rule | None], year: int | None) -> pd.DataFrame:
     """One row per account: row label, rule, row count and öre (ledger sign) per version."""
     rules = dict(zip(ledger["account"].cat.categories.astype(str), matched, strict=True))
-    if year is not None and not (ledger["year"] == year).any():
-        found = ", ".join(str(y) for y in sorted(ledger["year"].unique()))
-        raise OptionError(
-            f"--year {year}: the (filtered) ledger has no rows for {year}; years found: {found or 'none'}"
-        )
-    frame = ledger if year is None else ledger[ledger["year"] == year]
-    grouped = frame.groupby(["account", "version"], observed=True)["amount"]
-    amounts = grouped.sum().unstack(fill_value=0)
+    frame = ledger
+    if year is not None:
+        in_year = ledger["year"].to_numpy() == year
+        if not in_year.any():
+            found = ", ".join(str(y) for y in sorted(ledger["year"].unique()))
+            raise OptionError(
+                f"--year {year}: the (filtered) ledger has no rows for {year}; years found: {found or 'none'}"
+            )
+        frame = ledger[in_year]
+    # One pass over the ledger: sum and row count per account and version.
+    grouped = frame.groupby(["account", "version"], observed=True)["amount"].agg(["sum", "size"])
+    amounts = grouped["sum"].unstack(fill_value=0)
     known = [v for v in (BUDGET, FORECAST, OUTCOME) if v in amounts.columns]
     amounts = amounts[known + sorted(set(amounts.columns.astype(str)) - set(known))]
-    counts = frame.groupby("account", observed=True).size()
+    counts = grouped["size"].groupby(level="account", observed=True).sum()
     out = pd.DataFrame(index=amounts.index.astype(str))
     rule = [rules.get(account) for account in out.index]
     out["row"] = [NOT_MAPPED if r is None else EXCLUDED_LABEL if r.row == EXCLUDED else r.row for r in rule]

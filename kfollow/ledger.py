@@ -254,8 +254,10 @@ def _periods(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
         year = np.where(long, values // 100, -1).astype("int16")
         bad = ~empty & ((month < 1) | (month > 12) | (long & ((year < 1900) | (year > 2200))))
         return year, month, bad, empty
-    month, bad = _ints(series, lambda t: None if (p := _parse_period(t)) is None else p[1])
-    year, _ = _ints(series, lambda t: None if (p := _parse_period(t)) is None or p[0] is None else p[0])
+    parsed, codes = _per_code(series, _parse_period)  # each distinct period parsed once
+    month = np.array([p[1] if p else -1 for p in parsed] + [-1], dtype="int32")[codes]
+    year = np.array([p[0] if p and p[0] is not None else -1 for p in parsed] + [-1], dtype="int32")[codes]
+    bad = np.array([p is None for p in parsed] + [False])[codes]
     return year, month, bad, series.isna().to_numpy()
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import MAX_REPORTED, LoadError, OptionError, capped
-from .money import clean_amount_text, floats_to_ore
+from .money import MINUS_SIGNS, THOUSANDS, clean_amount_text, floats_to_ore
 
 SAMPLE_BYTES = 256 * 1024  # enough to sniff the dialect of any export's first lines
 HEADER_SEARCH_ROWS = 30  # title rows above the header are skipped, within this many rows
@@ -428,8 +428,9 @@ def _decimal_ore(column: Any) -> np.ndarray | None:
     return ore
 
 
-_SPACES = (b" ", "\u00a0".encode(), "\u202f".encode())
-_MINUSES = ("\u2212".encode(), "\u2013".encode())
+# money's separators and minus signs, as the UTF-8 bytes the CSV blocks hold
+_SPACES = tuple(separator.encode() for separator in THOUSANDS)
+_MINUSES = tuple(minus.encode() for minus in MINUS_SIGNS)
 
 
 def _drop_spaces_and_minus_signs(data: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

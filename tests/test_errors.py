@@ -204,7 +204,7 @@ def test_bad_amount_xlsx_names_the_header(tmp_path: Path, config) -> None:
 @pytest.mark.parametrize("cell", [".5", "1e3", "1.5e2", "12345678901234567", "- 5", "1.000", "2.500"])
 def test_an_amount_cell_is_read_the_same_on_both_paths(ledger_from_text, config, cell: str) -> None:
     """A cell means the same whether or not another cell of the file has a thousands separator
-    (which sends the file from Arrow's exact-decimal reader to the text parser)."""
+    (which sends its block through the byte-level separator removal first)."""
     plain = "år,period,version,konto,belopp\n2024,1,utfall,3111,-10.00\n2024,1,utfall,3111,{}\n"
     spaced = "år;period;version;konto;belopp\n2024;1;utfall;3111;-1 000.00\n2024;1;utfall;3111;{}\n"
     results = []
