@@ -208,9 +208,12 @@ def _warn(lines: list[str] | tuple[str, ...]) -> None:
         click.echo(f"Warning: {line}", err=True)
 
 
-def load_mapped(kwargs: dict[str, Any]) -> tuple[Any, Any, list[Any], Any, list[str]]:
+def load_mapped(kwargs: dict[str, Any], every_column: bool = False) -> tuple[Any, Any, list[Any], Any, list[str]]:
     """load → normalise → map: (ledger, table row per ledger row, rule per account, rules,
-    notes). Filters come after, so that what is judged on the whole ledger can be."""
+    notes). Filters come after, so that what is judged on the whole ledger can be.
+
+    Only the columns the filters use are read, unless every_column (reconcile's duplicate
+    check compares whole rows)."""
     from .ledger import ReadOptions, canonical_version, column_key, load_ledger
     from .mapping import assign_rows, load_rules
 
@@ -224,7 +227,9 @@ def load_mapped(kwargs: dict[str, Any]) -> tuple[Any, Any, list[Any], Any, list[
         sign=next((mode for name, mode in reversed(kwargs["sign"]) if name is None), "auto"),
         file_signs={name: mode for name, mode in kwargs["sign"] if name is not None},
         # Read only the dimensions the filters use: fewer columns, faster loads.
-        columns=frozenset(column_key(name) for name, _ in (*kwargs["where"], *kwargs["exclude"])),
+        columns=None
+        if every_column
+        else frozenset(column_key(name) for name, _ in (*kwargs["where"], *kwargs["exclude"])),
         extra_versions=(canonical_version(forecast),) if forecast else (),
     )
     ledger, notes = load_ledger(sources, options)
@@ -306,10 +311,10 @@ def variance(**kwargs: Any) -> None:
 
     LEDGER is one or more .csv/.xlsx files; see the README for the columns.
     """
-    from .ledger import canonical_version
     from .mapping import check_unmapped
+    from .reconcile import table_findings
     from .render import render_bytes
-    from .report import ReportSpec, build_drift, latest_outcome
+    from .report import build_drift, latest_outcome
 
     fmt = _format(kwargs["fmt"], kwargs["output"], FORMATS)
     ledger, rows, _, rules, notes = load_mapped(kwargs)
@@ -319,18 +324,116 @@ def variance(**kwargs: Any) -> None:
     ledger, rows = filtered(ledger, rows, kwargs)
     if not kwargs["allow_unmapped"]:
         check_unmapped(ledger, rows, rules)
-    spec = ReportSpec(
-        year=kwargs["year"],
-        through=kwargs["through"],
-        unit=kwargs["unit"],
-        forecast_version=canonical_version(kwargs["forecast_version"]) if kwargs["forecast_version"] else None,
-        period_budget=kwargs["period_budget"],
-        default_period=default_period,
-    )
-    report = build_drift(ledger, rows, spec)
+    report = build_drift(ledger, rows, _spec(kwargs, default_period, kwargs["period_budget"]))
+    broken = table_findings(report, ledger, rows)  # a safety net: these mean a bug in kfollow
+    if broken:
+        notes = [
+            *notes,
+            f"the table does not reconcile ({len(broken)} error(s), first: {broken[0].message}); "
+            "run 'kfollow reconcile' with the same options for the details",
+        ]
     report = replace(report, warnings=(*notes, *report.warnings))
     _warn(report.warnings)
     emit(render_bytes(report, fmt), kwargs["output"])
+
+
+def _spec(kwargs: dict[str, Any], default_period: tuple[int, int] | None, period_budget: bool) -> Any:
+    from .ledger import canonical_version
+    from .report import ReportSpec
+
+    forecast = kwargs["forecast_version"]
+    return ReportSpec(
+        year=kwargs["year"],
+        through=kwargs["through"],
+        unit=kwargs["unit"],
+        forecast_version=canonical_version(forecast) if forecast else None,
+        period_budget=period_budget,
+        default_period=default_period,
+    )
+
+
+RECONCILE_FORMATS = ("text", "json", "junit")
+RECONCILE_SUFFIXES = {".json": "json", ".xml": "junit"}
+
+
+@cli.command()
+@ledger_options
+@click.option(
+    "--through",
+    type=click.IntRange(1, 12),
+    metavar="MONTH",
+    help="Last month of the period [default: the latest month with outcome in --year].",
+)
+@click.option(
+    "--forecast-version",
+    metavar="NAME",
+    help="The version shown as the forecast, e.g. prognos-april [default: prognos].",
+)
+@click.option(
+    "--unit",
+    type=click.Choice(["kr", "tkr", "mkr"]),
+    default="tkr",
+    show_default=True,
+    help="The unit the table is printed in (for the rounding differences).",
+)
+@click.option(
+    "--control",
+    type=FILE,
+    metavar="FILE",
+    help="CSV of control totals: rad;kolumn;belopp (a row of the table or an account prefix, a column key "
+    "such as outcome, the expected amount in kr as the table shows it: revenue +, costs −).",
+)
+@click.option(
+    "--tolerance",
+    default="0",
+    show_default=True,
+    metavar="KR",
+    help="How far a control total may be off, in kr, before it is an error.",
+)
+@click.option("--strict", is_flag=True, help="Warnings count as errors (exit 1).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE (whole or not at all) instead of stdout; the summary line still goes to stderr.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(RECONCILE_FORMATS),
+    help="text for people, json for scripts, junit for CI test reports [default: from -o's ending "
+    "(.json, .xml), else text].",
+)
+def reconcile(**kwargs: Any) -> None:
+    """Check that the Drift table reconciles: every account mapped, every column summing to the
+    ledger to the öre, subtotals and deviations, rounding, balanced budget, missing months,
+    duplicate rows and control totals.
+
+    Exit 0 when no check found an error, 1 when one did (--strict: or a warning), 2 for a usage
+    error, 3 for input that cannot be used.
+    """
+    from .reconcile import RENDERERS, parse_tolerance, read_controls, reconcile, summary_line
+    from .report import build_drift, latest_outcome
+
+    output = kwargs["output"]
+    fmt = kwargs["fmt"] or (RECONCILE_SUFFIXES.get(output.suffix.lower(), "text") if output else "text")
+    tolerance = parse_tolerance(kwargs["tolerance"])
+    if tolerance is None:
+        raise click.BadParameter(
+            f"{kwargs['tolerance']!r}: give an amount in kr ≥ 0, e.g. 0,50", param_hint="--tolerance"
+        )
+    ledger, rows, _, _, notes = load_mapped(kwargs, every_column=True)
+    default_period = latest_outcome(ledger, rows)
+    ledger, rows = filtered(ledger, rows, kwargs)
+    report = build_drift(ledger, rows, _spec(kwargs, default_period, period_budget=True))
+    controls = read_controls(kwargs["control"], report) if kwargs["control"] else None
+    result = reconcile(
+        report, ledger, rows, notes=notes, controls=controls, tolerance=tolerance, strict=kwargs["strict"]
+    )
+    emit(RENDERERS[fmt](result).encode("utf-8"), output)
+    if output is not None and str(output) != "-":
+        click.echo(summary_line(result), err=True)
+    click.get_current_context().exit(result.exit_code)
 
 
 @cli.command()

@@ -314,7 +314,7 @@ class _Blocks:
             ore = _decimal_ore(decimals) if decimals is not None else None
             if ore is None:  # unusual cells in this block: the exact text parser names each
                 text = pd.Series(column.to_pandas(), dtype="str")
-                ore, bad = _text_to_ore(text)
+                ore, bad = text_to_ore(text)
                 bad &= ~empty
                 if bad.any():
                     self._bad(bad, text, lines, position)
@@ -502,7 +502,7 @@ _EXPONENT = r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d{1,3}$"
 LIMIT_ORE = 10**18
 
 
-def _text_to_ore(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def text_to_ore(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Amount text (any Swedish dialect) -> exact öre, vectorised; mask of cells that are no amount."""
     clean = clean_amount_text(text)
     parts = clean.str.extract(_AMOUNT)
@@ -631,7 +631,7 @@ def _cell_amounts(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     number_ore, number_bad = floats_to_ore(numbers)
     is_text = ~is_number & ~empty
     text = raw.where(is_text, "0").astype(str)
-    text_ore, text_bad = _text_to_ore(text)
+    text_ore, text_bad = text_to_ore(text)
     ore = np.where(is_number, number_ore, np.where(is_text, text_ore, 0))
     bad = (is_number & number_bad) | (is_text & text_bad)
     return ore.astype("int64"), bad, empty

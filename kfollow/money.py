@@ -65,3 +65,9 @@ def clean_amount_text(text: pd.Series) -> pd.Series:
 def format_amount(value: int) -> str:
     """An integer in Swedish digit grouping, as the report prints it: -114 196."""
     return f"{value:,}".replace(",", " ")
+
+
+def format_kr(ore: int) -> str:
+    """Öre as kronor and öre, Swedish style: -1 234,56 kr."""
+    whole, rest = divmod(abs(int(ore)), 100)
+    return f"{'-' if ore < 0 else ''}{format_amount(whole)},{rest:02d} kr"

@@ -65,9 +65,22 @@ class ReportSpec:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """The ledger rows a column sums: one version, one year, months 1..through."""
+
+    version: str
+    year: int
+    through: int
+
+
+@dataclass(frozen=True)
 class Column:
     key: str
     header: str
+    # How the column is made, for the checks of reconcile: read from the ledger (selection),
+    # or the difference of two other columns (minuend key, subtrahend key).
+    selection: Selection | None = None
+    difference: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,7 @@ class Row:
     kind: str  # row | subtotal | total
     level: int
     values: dict[str, int]  # öre, report sign
+    parts: tuple[str, ...] = ()  # labels of the rows a subtotal or total sums
 
 
 @dataclass(frozen=True)
@@ -87,21 +101,24 @@ class Report:
     columns: tuple[Column, ...]
     rows: tuple[Row, ...]
     warnings: tuple[str, ...] = field(default=())
+    # Ledger amount × sign = table amount: −1 for the Drift table (report sign: revenue +).
+    sign: int = -1
 
 
-def drift_columns(year: int, period_budget: bool) -> tuple[Column, ...]:
+def drift_columns(year: int, through: int, forecast: str, period_budget: bool) -> tuple[Column, ...]:
+    """The columns of SPEC §3; a difference always follows the columns it is made of."""
     columns = [
-        Column("budget", f"Budget {year}"),
-        Column("forecast", f"Prognos helår {year}"),
-        Column("forecast_deviation", f"Avv. prognos/budget {year}"),
-        Column("outcome", f"Delårsbokslut {year}"),
-        Column("outcome_previous", f"Delårsbokslut {year - 1}"),
-        Column("outcome_change", f"Diff. utfall {year - 1}/{year}"),
+        Column("budget", f"Budget {year}", Selection(BUDGET, year, 12)),
+        Column("forecast", f"Prognos helår {year}", Selection(forecast, year, 12)),
+        Column("forecast_deviation", f"Avv. prognos/budget {year}", difference=("forecast", "budget")),
+        Column("outcome", f"Delårsbokslut {year}", Selection(OUTCOME, year, through)),
+        Column("outcome_previous", f"Delårsbokslut {year - 1}", Selection(OUTCOME, year - 1, through)),
+        Column("outcome_change", f"Diff. utfall {year - 1}/{year}", difference=("outcome", "outcome_previous")),
     ]
     if period_budget:
         columns += [
-            Column("period_budget", f"Periodbudget {year}"),
-            Column("period_deviation", f"Avv. utfall/periodbudget {year}"),
+            Column("period_budget", f"Periodbudget {year}", Selection(BUDGET, year, through)),
+            Column("period_deviation", f"Avv. utfall/periodbudget {year}", difference=("outcome", "period_budget")),
         ]
     return tuple(columns)
 
@@ -227,10 +244,11 @@ def resolve_period(sums: pd.DataFrame, spec: ReportSpec) -> tuple[int, int]:
     return year, int(months.max())
 
 
-def _column_sums(sums: pd.DataFrame, version: str, year: int, through: int) -> pd.Series:
-    """Report-sign öre per table row for one version, year and months 1..through."""
-    pick = (sums["version"] == version) & (sums["year"] == year) & (sums["period"] <= through)
-    return -sums[pick].groupby("row", observed=True)["amount"].sum()
+def _column_sums(sums: pd.DataFrame, selection: Selection, sign: int) -> pd.Series:
+    """Table-sign öre per table row for one column's selection."""
+    pick = (sums["version"] == selection.version) & (sums["year"] == selection.year)
+    pick &= sums["period"] <= selection.through
+    return sign * sums[pick].groupby("row", observed=True)["amount"].sum()
 
 
 def build_drift(ledger: pd.DataFrame, rows: pd.Categorical, spec: ReportSpec) -> Report:
@@ -245,34 +263,30 @@ def build_drift(ledger: pd.DataFrame, rows: pd.Categorical, spec: ReportSpec) ->
             f"--forecast-version {forecast}: no such version in the ledger; "
             f"versions found: {', '.join(sorted(versions))}"
         )
-    base = {
-        "budget": _column_sums(sums, BUDGET, year, 12),
-        "forecast": _column_sums(sums, forecast, year, 12),
-        "outcome": _column_sums(sums, OUTCOME, year, through),
-        "outcome_previous": _column_sums(sums, OUTCOME, year - 1, through),
-        "period_budget": _column_sums(sums, BUDGET, year, through),
-    }
-    values: dict[str, dict[str, int]] = {}
+    columns = drift_columns(year, through, forecast, spec.period_budget)
+    sign = -1  # report sign: revenue +, costs −
+    read = {c.key: _column_sums(sums, c.selection, sign) for c in columns if c.selection}
     layout = list(DRIFT_LAYOUT)
     if (sums["row"] == UNMAPPED).any():
         # --allow-unmapped: the unmapped accounts stay in the result, on a row of their own.
         layout.insert(-1, (UNMAPPED, "row", ()))
         layout[-1] = (RESULT, "total", (*layout[-1][2], UNMAPPED))
         warnings.append("accounts that map to no row are shown as 'Ej mappat' (--allow-unmapped)")
+    values: dict[str, dict[str, int]] = {}
     for label, _kind, parts in layout:
         if parts:
-            cell = {key: sum(values[part][key] for part in parts) for key in base}
+            cell = {key: sum(values[part][key] for part in parts) for key in read}
         else:
-            cell = {key: int(series.get(label, 0)) for key, series in base.items()}
-        cell["forecast_deviation"] = cell["forecast"] - cell["budget"]
-        cell["outcome_change"] = cell["outcome"] - cell["outcome_previous"]
-        cell["period_deviation"] = cell["outcome"] - cell["period_budget"]
-        values[label] = cell
+            cell = {key: int(series.get(label, 0)) for key, series in read.items()}
+        for column in columns:
+            if column.difference:
+                minuend, subtrahend = column.difference
+                cell[column.key] = cell[minuend] - cell[subtrahend]
+        values[label] = {c.key: cell[c.key] for c in columns}
 
-    columns = drift_columns(year, spec.period_budget)
-    table_rows = tuple(Row(label, kind, 0, {c.key: values[label][c.key] for c in columns}) for label, kind, _ in layout)
+    table_rows = tuple(Row(label, kind, 0, values[label], parts) for label, kind, parts in layout)
     warnings += _version_warnings(sums, year, through, forecast)
-    return Report("drift", year, through, spec.unit, columns, table_rows, tuple(warnings))
+    return Report("drift", year, through, spec.unit, columns, table_rows, tuple(warnings), sign)
 
 
 def _version_warnings(sums: pd.DataFrame, year: int, through: int, forecast: str) -> list[str]:

@@ -1,0 +1,678 @@
+"""Does the report foot? Every check of SPEC §6 on a mapped, filtered ledger and its table.
+
+Each check returns findings; a finding has a stable code, a severity, a message for the
+economist, the figures involved and, where there is one, the source file:line. The checks
+recompute what they verify by another route than report.py: the ledger is summed per
+version × year × month without the table rows, and the identities are checked on the Report
+the renderers print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import MAX_REPORTED, LoadError
+from .ledger import DIMENSIONS, OUTCOME, prefix_mask
+from .mapping import EXCLUDED
+from .money import format_amount, format_kr
+from .report import Column, Report, Selection, exact_group_sums, round_cells
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+SEVERITIES = (ERROR, WARNING, INFO)
+
+# code -> (severity, what the check asks). The codes are a contract: CI scripts match on them.
+CHECKS: dict[str, tuple[str, str]] = {
+    "unmapped-account": (ERROR, "every account maps to a row of the table"),
+    "conservation": (ERROR, "each column's rows sum to the ledger rows of that column, to the öre"),
+    "identity": (ERROR, "subtotals, result and deviations follow from their parts (unrounded)"),
+    "control-total": (ERROR, "the table matches the control totals of --control"),
+    "budget-unbalanced": (WARNING, "the budget result is zero"),
+    "missing-version": (WARNING, "budget, forecast and outcome all have rows for the year"),
+    "missing-months": (WARNING, "outcome has every month of the period, this year and last"),
+    "missing-previous-year": (WARNING, "the previous year has outcome to compare with"),
+    "unused-version": (WARNING, "every version in the ledger is shown in a column"),
+    "duplicate-rows": (WARNING, "no ledger row appears twice"),
+    # Each printed figure is rounded once from exact öre, so a printed subtotal can be a unit
+    # off the sum of its printed rows (as in the reference report): info, not an error.
+    "rounding-difference": (INFO, "printed subtotals and deviations equal the sums of printed figures"),
+    "sign-convention": (INFO, "how the sign of each file was read"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+    subject: str = ""  # what it is about, short: 'konto 9111', 'Årets resultat / budget'
+    figures: dict[str, Any] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()  # file:line
+
+    @property
+    def severity(self) -> str:
+        return CHECKS[self.code][0]
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    year: int
+    through: int
+    unit: str
+    files: tuple[str, ...]
+    ledger_rows: int
+    findings: tuple[Finding, ...]
+    skipped: dict[str, str] = field(default_factory=dict)  # code -> why it did not run
+    strict: bool = False
+
+    def count(self, severity: str) -> int:
+        return sum(f.severity == severity for f in self.findings)
+
+    @property
+    def failed(self) -> bool:
+        return self.count(ERROR) > 0 or (self.strict and self.count(WARNING) > 0)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+def kr(ore: int) -> float:
+    """Öre -> kronor for JSON figures: int / 100 prints as the two-decimal number it is."""
+    return int(ore) / 100
+
+
+def exact_sum(amount: np.ndarray) -> int:
+    """Σ öre, exact even where an int64 sum would wrap."""
+    if float(np.abs(amount).sum(dtype="float64")) < 2**62:
+        return int(amount.sum(dtype="int64"))
+    return int(sum(int(x) for x in amount))  # beyond 4.6·10^16 kr: rare enough to be slow
+
+
+# --- the ledger side: sums without the table rows ------------------------------------------
+
+
+def in_table(rows: pd.Categorical) -> np.ndarray:
+    """Ledger rows the table shows: mapped or unmapped, not excluded ("-")."""
+    return np.asarray(rows.codes) != list(rows.categories).index(EXCLUDED)
+
+
+def ledger_totals(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame:
+    """Row count and öre (ledger sign) per version × year × month of the rows the table shows.
+
+    The table rows play no part, so the sums are an independent measure of what the table's
+    leaf rows must add up to.
+    """
+    versions = ledger["version"].cat.categories.astype(str)
+    year = ledger["year"].to_numpy()
+    first = int(year.min()) if len(year) else 0
+    years = int(year.max()) - first + 1 if len(year) else 1
+    key = ledger["version"].cat.codes.to_numpy().astype("int32") * years
+    key += year
+    key -= first
+    key *= 13
+    key += ledger["period"].to_numpy()
+    groups = len(versions) * years * 13
+    key[~in_table(rows)] = groups  # one more group for the rest
+    counts, sums = exact_group_sums(key, ledger["amount"].to_numpy(), groups + 1)
+    present = np.flatnonzero(counts[:groups])
+    rest, period = np.divmod(present, 13)
+    version, year_offset = np.divmod(rest, years)
+    return pd.DataFrame(
+        {
+            "version": np.asarray(versions)[version],
+            "year": year_offset + first,
+            "period": period,
+            "rows": counts[present],
+            "amount": sums[present],
+        }
+    )
+
+
+def _selected(totals: pd.DataFrame, selection: Selection) -> pd.DataFrame:
+    pick = (totals["version"] == selection.version) & (totals["year"] == selection.year)
+    return totals[pick & (totals["period"] <= selection.through)]
+
+
+# --- checks on the table ---------------------------------------------------------------------
+
+
+def _cell(report: Report, row: str, column: str) -> str:
+    header = next(c.header for c in report.columns if c.key == column)
+    return f"{row} / {header}"
+
+
+def check_conservation(report: Report, totals: pd.DataFrame) -> list[Finding]:
+    """For each column read from the ledger: Σ leaf rows of the table = Σ ledger rows selected."""
+    findings = []
+    leaves = [row for row in report.rows if not row.parts]
+    for column in report.columns:
+        if column.selection is None:
+            continue
+        table = sum(row.values[column.key] for row in leaves)
+        ledger = report.sign * int(_selected(totals, column.selection)["amount"].sum())
+        if table != ledger:
+            s = column.selection
+            findings.append(
+                Finding(
+                    "conservation",
+                    f"column {column.header!r}: the table's rows sum to {format_kr(table)}, but the ledger rows "
+                    f"it should hold ({s.version}, {s.year}, months 1–{s.through}) sum to {format_kr(ledger)}; "
+                    f"difference {format_kr(table - ledger)}",
+                    column.header,
+                    {
+                        "column": column.key,
+                        "table_kr": kr(table),
+                        "ledger_kr": kr(ledger),
+                        "difference_kr": kr(table - ledger),
+                    },
+                )
+            )
+    return findings
+
+
+def _identities(report: Report, values: list[dict[str, int]]) -> Iterable[tuple[str, str, str, int, int, str]]:
+    """(kind, row, column, value, value from its parts, parts) for every identity of the table."""
+    by_label = {row.label: cells for row, cells in zip(report.rows, values, strict=True)}
+    for row, cells in zip(report.rows, values, strict=True):
+        for column in report.columns:
+            if row.parts:
+                expected = sum(by_label[part][column.key] for part in row.parts)
+                yield "row", row.label, column.key, cells[column.key], expected, " + ".join(row.parts)
+            if column.difference:
+                minuend, subtrahend = column.difference
+                expected = cells[minuend] - cells[subtrahend]
+                yield "column", row.label, column.key, cells[column.key], expected, f"{minuend} − {subtrahend}"
+
+
+def check_identities(report: Report) -> list[Finding]:
+    """Subtotals = Σ parts and deviations = differences, on the unrounded öre."""
+    exact = [dict(row.values) for row in report.rows]
+    return [
+        Finding(
+            "identity",
+            f"{_cell(report, label, key)}: {format_kr(value)}, but {parts} gives {format_kr(expected)}",
+            _cell(report, label, key),
+            {"row": label, "column": key, "value_kr": kr(value), "expected_kr": kr(expected), "formula": parts},
+        )
+        for _kind, label, key, value, expected, parts in _identities(report, exact)
+        if value != expected
+    ]
+
+
+def check_rounding(report: Report) -> list[Finding]:
+    """Where a printed subtotal or deviation differs from what its printed parts give.
+
+    Not an error: each cell is rounded once from exact öre, so the printed figures may be one
+    unit off their printed parts, as in the reference report. The finding says where, so that
+    nobody 'corrects' the table by hand. One finding per cell, the first identity that differs.
+    """
+    unit = report.unit
+    findings, seen = [], set()
+    for kind, label, key, value, expected, parts in _identities(report, round_cells(report)):
+        if value == expected or (label, key) in seen:
+            continue
+        seen.add((label, key))
+        what = "its rows" if kind == "row" else parts
+        findings.append(
+            Finding(
+                "rounding-difference",
+                f"{_cell(report, label, key)}: printed {format_amount(value)} {unit}, "
+                f"{what} as printed give {format_amount(expected)} ({value - expected:+d} {unit})",
+                _cell(report, label, key),
+                {"row": label, "column": key, "printed": value, "from_printed_parts": expected, "unit": unit},
+            )
+        )
+    return findings
+
+
+def check_budget_balance(report: Report) -> list[Finding]:
+    total = report.rows[-1]
+    if "budget" not in total.values or total.values["budget"] == 0:
+        return []
+    budget = total.values["budget"]
+    return [
+        Finding(
+            "budget-unbalanced",
+            f"{total.label} in the budget is {format_kr(budget)}, not 0: a nämnd's budget is balanced "
+            "(is a budget row missing, or on an account mapped elsewhere?)",
+            _cell(report, total.label, "budget"),
+            {"row": total.label, "budget_kr": kr(budget)},
+        )
+    ]
+
+
+# --- checks on the ledger --------------------------------------------------------------------
+
+
+def check_unmapped(ledger: pd.DataFrame, rows: pd.Categorical) -> list[Finding]:
+    """Each account no rule maps, with its row count, amount and first line."""
+    missing = np.flatnonzero(np.asarray(rows.codes) == -1)
+    if not len(missing):
+        return []
+    codes = ledger["account"].cat.codes.to_numpy()[missing]
+    accounts, first, counts = np.unique(codes, return_index=True, return_counts=True)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.cumsum(counts)[:-1]
+    amounts = [exact_sum(part) for part in np.split(ledger["amount"].to_numpy()[missing][order], bounds)]
+    names = ledger["account"].cat.categories.astype(str)
+    findings = []
+    for code, at, count, amount in zip(accounts, first, counts, amounts, strict=True):
+        row = missing[at]
+        source = f"{ledger['source'].iloc[row]}:{ledger['line'].iloc[row]}"
+        findings.append(
+            Finding(
+                "unmapped-account",
+                f"konto {names[code]} maps to no row of the table: {count} ledger row{'s' if count != 1 else ''}, "
+                f"{format_kr(amount)} (ledger sign), first at {source}. Map it in kfollow.toml [accounts] "
+                '(e.g. "91" = "Kommunbidrag", or "-" to exclude it)',
+                f"konto {names[code]}",
+                {"account": names[code], "rows": int(count), "amount_kr": kr(amount)},
+                (source,),
+            )
+        )
+    return _capped(findings, "unmapped-account", "accounts")
+
+
+def check_coverage(report: Report, totals: pd.DataFrame, versions: Iterable[str]) -> list[Finding]:
+    """Versions without rows for the year, outcome months missing, no previous year, and
+    versions that no column shows."""
+    year, through = report.year, report.through
+    findings = []
+    shown = list(dict.fromkeys(c.selection.version for c in report.columns if c.selection))
+    found = set(totals.loc[totals["year"] == year, "version"])
+    for version in shown:
+        if version not in found:
+            findings.append(
+                Finding(
+                    "missing-version",
+                    f"no {version} rows for {year}: its columns are 0",
+                    version,
+                    {"version": version, "year": year},
+                )
+            )
+    outcome = totals[totals["version"] == OUTCOME]
+    previous = outcome[outcome["year"] == year - 1]
+    if not len(previous):
+        findings.append(
+            Finding(
+                "missing-previous-year",
+                f"no outcome (utfall) rows for {year - 1}: the column Delårsbokslut {year - 1} is 0",
+                str(year - 1),
+                {"year": year - 1},
+            )
+        )
+    for when in (year, year - 1):
+        months = set(outcome.loc[outcome["year"] == when, "period"].astype(int))
+        gaps = [m for m in range(1, through + 1) if m not in months]
+        if months and gaps:
+            findings.append(
+                Finding(
+                    "missing-months",
+                    f"outcome (utfall) {when} has no rows for month {', '.join(map(str, gaps))} of 1–{through}: "
+                    "is the export complete?",
+                    str(when),
+                    {"year": when, "months": gaps, "through": through},
+                )
+            )
+    for version in sorted(set(versions) - set(shown)):
+        rows = int(totals.loc[totals["version"] == version, "rows"].sum())
+        if rows:
+            findings.append(
+                Finding(
+                    "unused-version",
+                    f"version {version!r} has {rows} rows that no column shows "
+                    f"(--forecast-version {version} shows it as the forecast)",
+                    version,
+                    {"version": version, "rows": rows},
+                )
+            )
+    return findings
+
+
+def check_duplicates(ledger: pd.DataFrame) -> list[Finding]:
+    """Rows equal in every column but their place in the files (a double export, a file
+    pasted twice). A warning: two identical postings can be real."""
+    columns = [c for c in ledger.columns if c not in ("source", "line")]
+    if not len(ledger):
+        return []
+    # Hash each row once (vectorised), then compare only rows whose hashes collide.
+    hashes = pd.util.hash_pandas_object(ledger[columns], index=False).to_numpy()
+    candidates = np.flatnonzero(pd.Series(hashes).duplicated(keep=False).to_numpy())
+    if not len(candidates):
+        return []
+    subset = ledger.iloc[candidates]
+    twins = subset.duplicated(subset=columns, keep=False).to_numpy()
+    subset = subset[twins]
+    if not len(subset):
+        return []
+    groups = subset.groupby(hashes[candidates][twins], sort=False)
+    findings = []
+    for _, group in groups:
+        first = group.iloc[0]
+        sources = tuple(f"{s}:{line}" for s, line in zip(group["source"], group["line"], strict=True))
+        shown = ", ".join(sources[:10]) + (f" and {len(sources) - 10} more" if len(sources) > 10 else "")
+        what = _describe(first, columns)
+        findings.append(
+            Finding(
+                "duplicate-rows",
+                f"{len(group)} identical rows ({what}): {shown}",
+                sources[0],
+                {"rows": len(group), "amount_kr": kr(int(first["amount"]))},
+                sources,
+            )
+        )
+    return _capped(findings, "duplicate-rows", "groups of identical rows")
+
+
+def _describe(row: pd.Series, columns: list[str]) -> str:
+    parts = [f"{row['version']} {row['year']}-{int(row['period']):02d}", f"konto {row['account']}"]
+    parts += [f"{c} {row[c]}" for c in (*DIMENSIONS, "text") if c in columns and pd.notna(row[c])]
+    parts.append(f"{format_kr(int(row['amount']))} ledger sign")
+    return ", ".join(parts)
+
+
+def _capped(findings: list[Finding], code: str, what: str) -> list[Finding]:
+    if len(findings) <= MAX_REPORTED:
+        return findings
+    rest = len(findings) - MAX_REPORTED
+    return [*findings[:MAX_REPORTED], Finding(code, f"… and {rest} more {what}", "more", {"more": rest})]
+
+
+# --- control totals --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Control:
+    """One line of a --control file: a table row (label) or account prefix, a column, öre."""
+
+    source: str  # file:line
+    subject: str
+    column: str
+    expected: int  # öre, table sign
+
+
+CONTROL_HEADERS = {
+    "subject": ("rad", "row", "konto", "account"),
+    "column": ("kolumn", "column"),
+    "amount": ("belopp", "amount", "kr"),
+}
+
+
+def read_controls(path: Path, report: Report) -> list[Control]:
+    """Read a control-totals CSV: rad;kolumn;belopp. All problems are reported at once."""
+    import csv
+
+    from .loaders import text_to_ore
+
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    lines = text.splitlines()
+    header_at = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if header_at is None:
+        raise LoadError(f"{path.name}: the --control file is empty; write a header rad;kolumn;belopp, a line a total")
+    first = lines[header_at]
+    delimiter = ";" if ";" in first else "\t" if "\t" in first else ","
+    records = list(csv.reader(lines, delimiter=delimiter))
+    header = [cell.strip().lower() for cell in records[header_at]]
+    where = {key: next((header.index(n) for n in names if n in header), None) for key, names in CONTROL_HEADERS.items()}
+    if None in where.values():
+        missing = [f"{key} ({' / '.join(CONTROL_HEADERS[key])})" for key, at in where.items() if at is None]
+        raise LoadError(
+            f"{path.name}:{header_at + 1}: --control file: missing column {', '.join(missing)}; "
+            f"the header has: {', '.join(records[header_at])}"
+        )
+    labels = {row.label.lower(): row.label for row in report.rows}
+    keys = [c.key for c in report.columns]
+    controls, problems, cells = [], [], []
+    for number, record in enumerate(records[header_at + 1 :], start=header_at + 2):
+        if not any(cell.strip() for cell in record):
+            continue
+        source = f"{path.name}:{number}"
+        if len(record) <= max(where.values()):  # type: ignore[type-var]
+            problems.append(f"{source}: --control line has {len(record)} fields, the header {len(header)}")
+            continue
+        subject = record[where["subject"]].strip()
+        column = record[where["column"]].strip().lower()
+        if subject.lower() in labels:
+            subject = labels[subject.lower()]
+        elif not subject.isdigit():
+            problems.append(
+                f"{source}: column {header[where['subject']]!r}: {subject!r} is neither a row of the table "
+                f"({', '.join(r.label for r in report.rows)}) nor an account prefix (digits)"
+            )
+        if column not in keys:
+            named = header[where["column"]]
+            problems.append(f"{source}: column {named!r}: {column!r} is no column; use {', '.join(keys)}")
+        cells.append(record[where["amount"]])
+        controls.append(Control(source, subject, column, 0))
+    ore, bad = text_to_ore(pd.Series(cells, dtype=object)) if cells else (np.array([]), np.array([], dtype=bool))
+    for control, cell, is_bad in zip(controls, cells, bad, strict=True):
+        if is_bad:
+            problems.append(
+                f"{control.source}: column {header[where['amount']]!r}: {cell.strip()!r} is no amount in kr "
+                "(write e.g. -114 196 000 or -114196000,00)"
+            )
+    if problems:
+        raise LoadError(problems)
+    return [Control(c.source, c.subject, c.column, int(o)) for c, o in zip(controls, ore, strict=True)]
+
+
+def control_value(control: Control, report: Report, ledger: pd.DataFrame) -> int:
+    """The table's exact öre for a control: a row's cell, or an account prefix summed like a column."""
+    for row in report.rows:
+        if row.label == control.subject:
+            return row.values[control.column]
+    accounts = prefix_mask(ledger, "account", (control.subject,))
+    columns = {c.key: c for c in report.columns}
+
+    def value(column: Column) -> int:
+        if column.difference:
+            return value(columns[column.difference[0]]) - value(columns[column.difference[1]])
+        s = column.selection
+        assert s is not None
+        pick = accounts & (ledger["year"].to_numpy() == s.year) & (ledger["period"].to_numpy() <= s.through)
+        pick &= (ledger["version"] == s.version).to_numpy()
+        return report.sign * exact_sum(ledger["amount"].to_numpy()[pick])
+
+    return value(columns[control.column])
+
+
+def check_controls(controls: list[Control], report: Report, ledger: pd.DataFrame, tolerance: int) -> list[Finding]:
+    findings = []
+    for control in controls:
+        actual = control_value(control, report, ledger)
+        difference = actual - control.expected
+        if abs(difference) <= tolerance:
+            continue
+        what = control.subject if not control.subject.isdigit() else f"konto {control.subject}*"
+        header = next(c.header for c in report.columns if c.key == control.column)
+        findings.append(
+            Finding(
+                "control-total",
+                f"{what} / {header}: the table has {format_kr(actual)}, "
+                f"the control total {format_kr(control.expected)}; "
+                f"difference {format_kr(difference)} (tolerance {format_kr(tolerance)})",
+                f"{what} / {header}",
+                {
+                    "subject": control.subject,
+                    "column": control.column,
+                    "table_kr": kr(actual),
+                    "control_kr": kr(control.expected),
+                    "difference_kr": kr(difference),
+                    "tolerance_kr": kr(tolerance),
+                },
+                (control.source,),
+            )
+        )
+    return findings
+
+
+# --- all of it -------------------------------------------------------------------------------
+
+
+def table_findings(report: Report, ledger: pd.DataFrame, rows: pd.Categorical) -> list[Finding]:
+    """The checks on the table itself (conservation, identities): what `variance` runs too."""
+    return check_conservation(report, ledger_totals(ledger, rows)) + check_identities(report)
+
+
+def reconcile(
+    report: Report,
+    ledger: pd.DataFrame,
+    rows: pd.Categorical,
+    *,
+    notes: Iterable[str] = (),
+    controls: list[Control] | None = None,
+    tolerance: int = 0,
+    strict: bool = False,
+) -> Reconciliation:
+    """Every check on a filtered, mapped ledger and the table built from it."""
+    totals = ledger_totals(ledger, rows)
+    findings = [
+        *check_unmapped(ledger, rows),
+        *check_conservation(report, totals),
+        *check_identities(report),
+        *(check_controls(controls, report, ledger, tolerance) if controls is not None else []),
+        *check_budget_balance(report),
+        *check_coverage(report, totals, ledger["version"].cat.categories.astype(str)),
+        *check_duplicates(ledger),
+        *check_rounding(report),
+        *(Finding("sign-convention", note, note.partition(":")[0]) for note in notes),
+    ]
+    skipped = {} if controls is not None else {"control-total": "no --control file given"}
+    files = tuple(str(name) for name in ledger["source"].cat.categories)
+    return Reconciliation(
+        report.year, report.through, report.unit, files, len(ledger), tuple(findings), skipped, strict
+    )
+
+
+# --- output ----------------------------------------------------------------------------------
+
+HEADINGS = {ERROR: "Errors", WARNING: "Warnings", INFO: "Info"}
+
+
+def summary_line(result: Reconciliation) -> str:
+    counts = [(result.count(s), s) for s in SEVERITIES]
+    words = {ERROR: "error", WARNING: "warning", INFO: "info"}
+    parts = ", ".join(f"{n} {words[s]}{'s' if n != 1 and s != INFO else ''}" for n, s in counts)
+    verdict = "FAILED" if result.failed else "OK"
+    why = " (--strict: warnings count)" if result.strict and result.count(WARNING) and not result.count(ERROR) else ""
+    run = len(CHECKS) - len(result.skipped)
+    return f"reconcile {result.year} months 1–{result.through}: {run} checks, {parts}: {verdict}{why}"
+
+
+def render_text(result: Reconciliation) -> str:
+    rows = format_amount(result.ledger_rows)
+    files = ", ".join(result.files)
+    lines = [f"kfollow reconcile: {files} ({rows} ledger rows), {result.year} months 1–{result.through}"]
+    for severity in SEVERITIES:
+        found = [f for f in result.findings if f.severity == severity]
+        if not found:
+            continue
+        lines += ["", f"{HEADINGS[severity]} ({len(found)})"]
+        for finding in found:
+            lines.append(f"  {finding.code}: {finding.message}")
+    for code, why in result.skipped.items():
+        lines += ["", f"Skipped: {code} ({why})"]
+    lines += ["", summary_line(result)]
+    return "\n".join(lines) + "\n"
+
+
+def result_dict(result: Reconciliation) -> dict[str, Any]:
+    checks = []
+    for code, (severity, question) in CHECKS.items():
+        found = [f for f in result.findings if f.code == code]
+        status = "skipped" if code in result.skipped else ("fail" if found and severity != INFO else "pass")
+        checks.append(
+            {"code": code, "severity": severity, "checks": question, "status": status, "findings": len(found)}
+        )
+    return {
+        "command": "reconcile",
+        "year": result.year,
+        "through": result.through,
+        "unit": result.unit,
+        "files": list(result.files),
+        "ledger_rows": result.ledger_rows,
+        "checks": checks,
+        "findings": [
+            {
+                "code": f.code,
+                "severity": f.severity,
+                "subject": f.subject,
+                "message": f.message,
+                "figures": f.figures,
+                "sources": list(f.sources),
+            }
+            for f in result.findings
+        ],
+        "summary": {
+            "errors": result.count(ERROR),
+            "warnings": result.count(WARNING),
+            "info": result.count(INFO),
+            "strict": result.strict,
+            "ok": not result.failed,
+            "exit_code": result.exit_code,
+        },
+    }
+
+
+def render_json(result: Reconciliation) -> str:
+    import json
+
+    return json.dumps(result_dict(result), ensure_ascii=False, indent=2) + "\n"
+
+
+def render_junit(result: Reconciliation) -> str:
+    """JUnit XML as GitLab and Jenkins read it: a testcase per check, and per finding where a
+    check has findings. Errors fail; warnings fail under --strict; info passes with its text."""
+    import xml.etree.ElementTree as ET
+
+    suite = ET.Element("testsuite", name="kfollow reconcile")
+    tests = failures = skipped = 0
+    for code, (severity, question) in CHECKS.items():
+        found = [f for f in result.findings if f.code == code]
+        if code in result.skipped:
+            case = ET.SubElement(suite, "testcase", classname=f"kfollow.reconcile.{code}", name=code)
+            ET.SubElement(case, "skipped", message=result.skipped[code])
+            tests, skipped = tests + 1, skipped + 1
+            continue
+        if not found:
+            case = ET.SubElement(suite, "testcase", classname=f"kfollow.reconcile.{code}", name=code)
+            ET.SubElement(case, "system-out").text = f"OK: {question}"
+            tests += 1
+            continue
+        for finding in found:
+            name = f"{code}: {finding.subject}" if finding.subject else code
+            case = ET.SubElement(suite, "testcase", classname=f"kfollow.reconcile.{code}", name=name)
+            text = "\n".join([finding.message, *finding.sources])
+            if severity == ERROR or (severity == WARNING and result.strict):
+                ET.SubElement(case, "failure", message=finding.message, type=severity).text = text
+                failures += 1
+            else:
+                ET.SubElement(case, "system-out").text = f"{severity}: {text}"
+            tests += 1
+    for key, value in (("tests", tests), ("failures", failures), ("errors", 0), ("skipped", skipped)):
+        suite.set(key, str(value))
+    suite.set("time", "0")
+    root = ET.Element("testsuites", name="kfollow", tests=str(tests), failures=str(failures), errors="0")
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+RENDERERS = {"text": render_text, "json": render_json, "junit": render_junit}
+
+
+def parse_tolerance(text: str) -> int | None:
+    """--tolerance in kr ('0', '0,50', '1 000') -> öre; None if it is no amount."""
+    from .loaders import text_to_ore
+
+    ore, bad = text_to_ore(pd.Series([text], dtype=object))
+    return None if bad[0] or ore[0] < 0 else int(ore[0])
