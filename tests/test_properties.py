@@ -503,3 +503,40 @@ def test_every_dialect_round_trips_to_the_same_ore(workdir: Path, rows, dialect:
         assert (cell(got["ansvar"]), cell(got["verksamhet"])) == (entry.ansvar, entry.verksamhet)
         if dialect.text:
             assert cell(got["text"]) == text
+
+
+@SETTINGS
+@given(rows=ledgers(), options=specs(), twice=st.lists(st.integers(0, 1000), max_size=3))
+def test_reconcile_finds_what_the_model_finds(workdir: Path, rows: list[Entry], options: dict, twice) -> None:
+    """On any ledger the table foots (no conservation or identity finding); each unmapped
+    account is one finding with the model's row count and amount; identical rows are found as
+    the model groups them; the budget warning appears exactly when the budget result is not 0."""
+    from collections import Counter
+    from dataclasses import replace
+
+    from kfollow.reconcile import reconcile
+
+    rows = rows + [rows[i % len(rows)] for i in twice]  # some rows exported twice
+    spec, year, _ = make_spec(rows, options)
+    ledger = load(workdir, rows)
+    mapped, _ = assign_rows(ledger, load_rules(workdir / "kfollow.toml"))
+    report = build_drift(ledger, mapped, replace(spec, period_budget=True))
+    findings = reconcile(report, ledger, mapped).findings
+    by_code = Counter(f.code for f in findings)
+    assert by_code["conservation"] == by_code["identity"] == 0, findings
+
+    unmapped: dict[str, list[int]] = {}
+    for r in rows:
+        if row_of(r.account) == UNMAPPED:
+            unmapped.setdefault(r.account, []).append(r.ore)
+    found = {f.figures["account"]: f.figures for f in findings if f.code == "unmapped-account"}
+    assert found == {
+        account: {"account": account, "rows": len(ore), "amount_kr": sum(ore) / 100}
+        for account, ore in unmapped.items()
+    }
+
+    groups = sorted(n for n in Counter(rows).values() if n > 1)
+    assert sorted(f.figures["rows"] for f in findings if f.code == "duplicate-rows") == groups
+
+    budget = sum(r.ore for r in rows if r.version == "budget" and r.year == year and row_of(r.account) != "-")
+    assert by_code["budget-unbalanced"] == (budget != 0)
