@@ -10,6 +10,8 @@ Writes, next to this script:
 * ks-2024.csv   - the same rows as Swedish CSV (cp1252, ';', decimal comma, space as thousands
                   separator, CRLF);
 * kfollow.toml  - the kommun's account config (Kommunbidrag on 91xx);
+* control-totals.csv - control totals of the Drift table for `kfollow reconcile --control`
+                  (exact öre, computed here from the ledger rows, not by kfollow);
 * README.md     - what the example is.
 
 The ledger is constructed, not real: the exact öre totals of every Drift row and column are
@@ -42,6 +44,7 @@ HERE = Path(__file__).resolve().parent
 XLSX = HERE / "ks-2024.xlsx"
 CSV = HERE / "ks-2024.csv"
 TOML = HERE / "kfollow.toml"
+CONTROLS = HERE / "control-totals.csv"
 README = HERE / "README.md"
 
 SEED = 20240831
@@ -698,7 +701,9 @@ prints 1 730, not 1 731).
 | `ks-2024.xlsx` | sheet `Huvudbok`: title rows, a blank row, then the header; amounts are numbers (kr, 2 decimals), codes are text |
 | `ks-2024.csv` | the same {len(rows)} rows, Swedish CSV: cp1252, `;`, decimal comma, space as thousands separator (`-1 234 567,89`), CRLF |
 | `kfollow.toml` | the kommun's config: `"{KOMMUNBIDRAG_PREFIX}" = "Kommunbidrag"` |
+| `control-totals.csv` | control totals of the Drift table for `kfollow reconcile --control` (see [CI](#ci-reconcile-on-every-export)) |
 | `make_examples.py` | writes all of the above and checks it |
+| `ci/` | (written by hand) running `kfollow reconcile` from cron, GitHub Actions or GitLab CI |
 | `broken.csv` | (written by hand) a small export with mistakes, to show kfollow's error messages |
 
 Columns: `{';'.join(HEADER)}`. Amounts are in **ledger sign** (debit positive: costs +,
@@ -735,6 +740,60 @@ Traps on purpose: two cells are exact halves in tkr (Lokalhyror *Delårsbokslut 
 (half to even) gets wrong; the 2024 budget is in balance to the öre; exploatering's outcome
 2023 revenue is negative (a repaid plot sale, booked as one positive row on 3711); the
 forecast of exploatering's övriga kostnader for September–December is a credit.
+
+## CI: reconcile on every export
+
+`kfollow reconcile` checks that the Drift table reconciles: every account mapped, every column
+summing to the ledger to the öre, subtotals and deviations, a balanced budget, no missing
+months, no duplicate rows and, with `--control`, the control totals you hold from elsewhere
+(the ledger system's trial balance, the budget kommunfullmäktige adopted). Run it on every new
+ledger export and a broken export is caught before anyone prints a table.
+
+| file | what |
+| --- | --- |
+| `control-totals.csv` | the control totals of the example's Drift table (`{' '.join(DRIFT_ARGS)}`, {YEAR} months 1–{THROUGH}) |
+| `ci/reconcile.sh` | POSIX `sh` for cron or any CI: runs `kfollow reconcile`, writes `reconcile-report.xml` (JUnit) and `reconcile-report.txt` (the same findings for people), exits with kfollow's exit code |
+| `ci/github-actions.yml` | a GitHub Actions workflow (copy it to `.github/workflows/`): on push and every weekday morning, runs `ci/reconcile.sh`, uploads both reports and shows the JUnit one as a check |
+| `ci/gitlab-ci.yml` | the same job for GitLab CI (`artifacts: reports: junit:`, shown in the pipeline's Tests tab) |
+
+```sh
+examples/ci/reconcile.sh                       # the example; the reports go to the current folder
+LEDGER=huvudbok.xlsx CONFIG=kfollow.toml CONTROL=kontroll.csv FILTER="--where ansvar=21" \\
+  OUT_DIR=rapporter examples/ci/reconcile.sh --tolerance 1 --strict
+```
+
+`LEDGER`, `CONFIG`, `CONTROL` default to the files in `examples/`, `OUT_DIR` to the current
+folder, `FILTER` (which rows make the table, split at spaces) to `{' '.join(DRIFT_ARGS)}`; set
+`FILTER=` for the whole ledger. Arguments go to `kfollow reconcile` as they are, and `KFOLLOW`
+names the program (e.g. `.venv/bin/kfollow`) if `kfollow` is not on `PATH`.
+
+**Control totals** are a CSV with the header `rad;kolumn;belopp`, a line a total:
+
+- `rad`: a row of the Drift table (`Personalkostnader`, `Verksamhetens kostnader`,
+  `Årets resultat`, …; case does not matter) or an account prefix, digits only (`5` is account
+  class 5, `9111` one account), summed like the table's column over the accounts it names;
+- `kolumn`: a column key: `budget`, `forecast`, `forecast_deviation`, `outcome`,
+  `outcome_previous`, `outcome_change`, `period_budget`, `period_deviation`;
+- `belopp`: the expected amount in kr, öre allowed (`-114 196 123,45` or `-114196123.45`), in
+  **report sign** (revenue and kommunbidrag +, costs −), not in ledger sign.
+
+A total that is off by more than `--tolerance` kr (default 0: to the öre) is an error,
+`control-total` in the reports. The example's file (UTF-8; `make_examples.py` computes the
+figures from the ledger rows and checks that kfollow agrees):
+
+```text
+{control_totals_csv(as_tuples(rows))}```
+
+Exit codes, of `kfollow reconcile` and so of `ci/reconcile.sh`:
+
+| code | meaning | reports |
+| --- | --- | --- |
+| 0 | no check found an error (warnings and info may be listed) | written |
+| 1 | a check found an error (with `--strict`: or a warning): the table does not reconcile | written, one failing testcase per finding |
+| 2 | usage error: an unknown option, a file that does not exist | none from kfollow: the script writes both, with kfollow's message (a JUnit error) |
+| 3 | the input cannot be used: an unreadable export, a bad `--control` file | as for 2 |
+
+`ci/reconcile.sh` itself exits 127 when it cannot find `kfollow`.
 
 Regenerate (needs pandas and openpyxl; deterministic, same bytes every run) and self-check:
 
@@ -807,13 +866,14 @@ def map_account(konto: str, amap: dict[str, str]) -> str | None:
     return amap[best] if best else None
 
 
-def compute(rows: list[tuple], amap: dict, exploatering: bool) -> dict:
-    """{row: {column: exact öre}} (report sign) for one table."""
+def compute(rows: list[tuple], amap: dict, exploatering: bool, accounts: str = "") -> dict:
+    """{row: {column: exact öre}} (report sign) for one table; only accounts starting with
+    `accounts` if given (their total is then the "Årets resultat" row)."""
     year = max(r[0] for r in rows if r[2] == "utfall")
     through = max(r[1] for r in rows if r[2] == "utfall" and r[0] == year)
     q = {leaf: dict.fromkeys(QUANTITIES, 0) for leaf in LEAVES}
     for yr, per, version, konto, _a, verk, _ak, _p, _t, ore in rows:
-        if verk.startswith("289") != exploatering:
+        if verk.startswith("289") != exploatering or not konto.startswith(accounts):
             continue
         leaf = map_account(konto, amap)
         assert leaf in LEAVES, (konto, leaf)
@@ -889,6 +949,89 @@ def self_check() -> None:
     print(f"self-check passed: {len(rows)} rows, csv == xlsx, {cells} printed cells match "
           f"(drift, drift_period, exploatering, exploatering period), {ties} exact halves, "
           f"{diffs} printed rounding differences")
+    check_controls(rows, amap)
+
+
+# --------------------------------------------------------------------------------------------
+# 6. Control totals for `kfollow reconcile --control` (the Drift table).
+# --------------------------------------------------------------------------------------------
+# (rad, kolumn): a row of the Drift table or an account prefix (digits), and a column key. The
+# figures are what a finance team would take from elsewhere (the ledger system's trial
+# balance, the adopted budget), so they are computed here from the ledger rows with compute(),
+# not by kfollow; check_controls() then asks kfollow whether its table agrees to the öre.
+CONTROL_LINES = [
+    ("Årets resultat", "budget"),  # the budget is in balance: 0,00
+    ("Verksamhetens intäkter", "outcome"),
+    ("Verksamhetens kostnader", "outcome"),
+    ("Personalkostnader", "forecast"),
+    ("Kommunbidrag", "outcome"),
+    ("Finansnetto", "outcome_previous"),
+    ("5", "outcome"),  # account class 5: personalkostnader, from the trial balance
+    ("9111", "budget"),  # kommunbidrag's account: the allocation kommunfullmäktige adopted
+]
+DRIFT_ARGS = ["--exclude", "verksamhet=289"]  # the Drift table is everything but exploatering
+
+
+def control_totals(rows: list[tuple]) -> list[tuple[str, str, int]]:
+    """[(rad, kolumn, exact öre in report sign)] of CONTROL_LINES for the Drift table."""
+    amap = account_map()
+    table = compute(rows, amap, exploatering=False)
+    out = []
+    for subject, column in CONTROL_LINES:
+        if subject.isdigit():
+            ore = compute(rows, amap, exploatering=False, accounts=subject)["Årets resultat"][column]
+        else:
+            ore = table[subject][column]
+        out.append((subject, column, ore))
+    return out
+
+
+def control_totals_csv(rows: list[tuple]) -> str:
+    """The text of control-totals.csv: UTF-8, ';', Swedish amounts in kr with öre."""
+    lines = ["rad;kolumn;belopp"]
+    lines += [f"{subject};{column};{swedish_amount(ore)}" for subject, column, ore in control_totals(rows)]
+    return "\n".join(lines) + "\n"
+
+
+def as_tuples(rows: list[dict]) -> list[tuple]:
+    """Ledger rows as built -> the tuples read_csv_rows() gives for the written files."""
+    return [tuple(r[h] for h in HEADER) for r in rows]
+
+
+def write_controls(rows: list[dict]) -> None:
+    CONTROLS.write_bytes(control_totals_csv(as_tuples(rows)).encode("utf-8"))
+
+
+def check_controls(rows: list[tuple], amap: dict) -> None:
+    """control-totals.csv is current, its row figures are the report's, and kfollow agrees."""
+    import importlib.util
+    import json
+    import subprocess
+
+    assert CONTROLS.read_bytes() == control_totals_csv(rows).encode("utf-8"), \
+        f"{CONTROLS.name} is out of date: run make_examples.py"
+    controls = control_totals(rows)
+    table = compute(rows, amap, exploatering=False)
+    for subject, column, ore in controls:
+        if subject.isdigit():
+            continue
+        assert tkr(ore) == dict(zip(COLUMNS, TARGETS["drift"][subject], strict=True))[column], (subject, column)
+    assert controls[0] == ("Årets resultat", "budget", 0)
+    assert ("5", "outcome", table[PERS]["outcome"]) in controls  # class 5 is personalkostnader
+    if importlib.util.find_spec("kfollow") is None:
+        print(f"{CONTROLS.name}: {len(controls)} control totals; kfollow not installed, "
+              "not cross-checked")
+        return
+    # kfollow's table, from the xlsx, must match every control total to the öre.
+    result = subprocess.run([sys.executable, "-m", "kfollow", "reconcile", str(XLSX), "--config",
+                             str(TOML), *DRIFT_ARGS, "--control", str(CONTROLS), "--format",
+                             "json"], capture_output=True, check=False)
+    assert result.returncode in (0, 1), result.stderr.decode("utf-8", "replace")
+    report = json.loads(result.stdout)
+    status = {c["code"]: c["status"] for c in report["checks"]}
+    wrong = [f["message"] for f in report["findings"] if f["code"] == "control-total"]
+    assert status["control-total"] == "pass" and not wrong, wrong
+    print(f"{CONTROLS.name}: {len(controls)} control totals, kfollow reconcile agrees to the öre")
 
 
 def main() -> None:
@@ -902,8 +1045,10 @@ def main() -> None:
         write_xlsx(rows)
         write_csv(rows)
         TOML.write_text(TOML_TEXT, encoding="utf-8")
+        write_controls(rows)
         write_readme(rows)
-        print(f"wrote {XLSX.name}, {CSV.name}, {TOML.name}, {README.name}: {len(rows)} rows")
+        print(f"wrote {XLSX.name}, {CSV.name}, {TOML.name}, {CONTROLS.name}, {README.name}: "
+              f"{len(rows)} rows")
     self_check()
 
 

@@ -380,8 +380,9 @@ RECONCILE_SUFFIXES = {".json": "json", ".xml": "junit"}
     "--control",
     type=FILE,
     metavar="FILE",
-    help="CSV of control totals: rad;kolumn;belopp (a row of the table or an account prefix, a column key "
-    "such as outcome, the expected amount in kr as the table shows it: revenue +, costs −).",
+    help="CSV of control totals: rad;kolumn;belopp (a row of the table or an account prefix; a column: budget, "
+    "forecast, forecast_deviation, outcome, outcome_previous, outcome_change, period_budget or period_deviation; "
+    "the expected amount in kr as the table shows it: revenue +, costs −). Lines starting with # are comments.",
 )
 @click.option(
     "--tolerance",
@@ -394,8 +395,11 @@ RECONCILE_SUFFIXES = {".json": "json", ".xml": "junit"}
 @click.option(
     "-o",
     "--output",
+    "outputs",
+    multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to FILE (whole or not at all) instead of stdout; the summary line still goes to stderr.",
+    help="Write to FILE (whole or not at all) instead of stdout; the summary line then goes to stderr. "
+    "Repeatable, e.g. -o report.xml -o report.txt: each file in the format its ending names.",
 )
 @click.option(
     "--format",
@@ -415,8 +419,12 @@ def reconcile(**kwargs: Any) -> None:
     from .reconcile import RENDERERS, parse_tolerance, read_controls, reconcile, summary_line
     from .report import build_drift, latest_outcome
 
-    output = kwargs["output"]
-    fmt = kwargs["fmt"] or (RECONCILE_SUFFIXES.get(output.suffix.lower(), "text") if output else "text")
+    outputs: tuple[Path, ...] = kwargs["outputs"] or (Path("-"),)
+    if kwargs["fmt"] and len(outputs) > 1:
+        raise click.UsageError("--format goes with one -o; with several, each file's ending names its format")
+    if sum(str(path) == "-" for path in outputs) > 1 or len(set(outputs)) < len(outputs):
+        raise click.UsageError("each -o must name a different file (and '-' for stdout at most once)")
+    formats = [kwargs["fmt"] or RECONCILE_SUFFIXES.get(path.suffix.lower(), "text") for path in outputs]
     tolerance = parse_tolerance(kwargs["tolerance"])
     if tolerance is None:
         raise click.BadParameter(
@@ -430,8 +438,9 @@ def reconcile(**kwargs: Any) -> None:
     result = reconcile(
         report, ledger, rows, notes=notes, controls=controls, tolerance=tolerance, strict=kwargs["strict"]
     )
-    emit(RENDERERS[fmt](result).encode("utf-8"), output)
-    if output is not None and str(output) != "-":
+    for path, fmt in zip(outputs, formats, strict=True):
+        emit(RENDERERS[fmt](result).encode("utf-8"), path)
+    if all(str(path) != "-" for path in outputs):  # no report on stdout: the verdict on stderr
         click.echo(summary_line(result), err=True)
     click.get_current_context().exit(result.exit_code)
 

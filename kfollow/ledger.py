@@ -548,4 +548,16 @@ def filter_mask(
                 )
             hit = prefix_mask(frame, column, prefixes)
             keep &= hit if option == "--where" else ~hit
+    if len(frame) and not keep.any():
+        # Most likely a typo in a code: a table of zeros would look like an answer.
+        used = [f"--where {n}={','.join(p)}" for n, p in where] + [f"--exclude {n}={','.join(p)}" for n, p in exclude]
+        codes = "; ".join(
+            f"{column_key(name)}: {', '.join(_some_codes(frame[column_key(name)]))}" for name, _ in (*where, *exclude)
+        )
+        raise OptionError(f"{' '.join(used)} leave none of the ledger's {len(frame)} rows. Codes found: {codes}")
     return keep
+
+
+def _some_codes(values: pd.Series, shown: int = 8) -> list[str]:
+    codes = sorted(str(c) for c in values.cat.categories[np.unique(values.cat.codes[values.cat.codes >= 0])])
+    return codes[:shown] + ([f"… ({len(codes)} codes)"] if len(codes) > shown else [])

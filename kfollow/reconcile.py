@@ -53,6 +53,9 @@ class Finding:
     subject: str = ""  # what it is about, short: 'konto 9111', 'Årets resultat / budget'
     figures: dict[str, Any] = field(default_factory=dict)
     sources: tuple[str, ...] = ()  # file:line
+    # How many findings this one stands for: more than 1 for the '… and N more' line that ends
+    # a capped list, so that the summary counts every account or group.
+    stands_for: int = 1
 
     @property
     def severity(self) -> str:
@@ -71,7 +74,7 @@ class Reconciliation:
     strict: bool = False
 
     def count(self, severity: str) -> int:
-        return sum(f.severity == severity for f in self.findings)
+        return sum(f.stands_for for f in self.findings if f.severity == severity)
 
     @property
     def failed(self) -> bool:
@@ -377,7 +380,7 @@ def check_duplicates(ledger: pd.DataFrame) -> list[Finding]:
     if total > MAX_REPORTED:
         rest = total - MAX_REPORTED
         more = f"… and {rest} more groups of identical rows"
-        findings.append(Finding("duplicate-rows", more, "more", {"more": rest}))
+        findings.append(Finding("duplicate-rows", more, f"{rest} more", {"more": rest}, stands_for=rest))
     return findings
 
 
@@ -405,7 +408,8 @@ def _capped(findings: list[Finding], code: str, what: str) -> list[Finding]:
     if len(findings) <= MAX_REPORTED:
         return findings
     rest = len(findings) - MAX_REPORTED
-    return [*findings[:MAX_REPORTED], Finding(code, f"… and {rest} more {what}", "more", {"more": rest})]
+    more = Finding(code, f"… and {rest} more {what}", f"{rest} more", {"more": rest}, stands_for=rest)
+    return [*findings[:MAX_REPORTED], more]
 
 
 # --- control totals --------------------------------------------------------------------------
@@ -439,7 +443,9 @@ def read_controls(path: Path, report: Report) -> list[Control]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
-    lines = text.splitlines()
+    # Comment lines (#) say where a figure comes from; they keep their place so that line
+    # numbers stay the file's.
+    lines = ["" if line.lstrip().startswith("#") else line for line in text.splitlines()]
     header_at = next((i for i, line in enumerate(lines) if line.strip()), None)
     if header_at is None:
         raise LoadError(f"{path.name}: the --control file is empty; write a header rad;kolumn;belopp, a line a total")
@@ -449,10 +455,10 @@ def read_controls(path: Path, report: Report) -> list[Control]:
     header = [cell.strip().lower() for cell in records[header_at]]
     where = {key: next((header.index(n) for n in names if n in header), None) for key, names in CONTROL_HEADERS.items()}
     if None in where.values():
-        missing = [f"{key} ({' / '.join(CONTROL_HEADERS[key])})" for key, at in where.items() if at is None]
+        missing = [" or ".join(CONTROL_HEADERS[key]) for key, at in where.items() if at is None]
         raise LoadError(
-            f"{path.name}:{header_at + 1}: --control file: missing column {', '.join(missing)}; "
-            f"the header has: {', '.join(records[header_at])}"
+            f"{path.name}:{header_at + 1}: --control file: no column {'; no column '.join(missing)}. The first "
+            f"line that is not a # comment must be the header rad;kolumn;belopp; found: {', '.join(records[header_at])}"
         )
     labels = {row.label.lower(): row.label for row in report.rows}
     keys = [c.key for c in report.columns]
@@ -461,8 +467,9 @@ def read_controls(path: Path, report: Report) -> list[Control]:
         if not any(cell.strip() for cell in record):
             continue
         source = f"{path.name}:{number}"
-        if len(record) <= max(where.values()):  # type: ignore[type-var]
-            problems.append(f"{source}: --control line has {len(record)} fields, the header {len(header)}")
+        if len(record) != len(header):
+            hint = ": a decimal comma in a comma-separated file? Quote the amount or use ;" if delimiter == "," else ""
+            problems.append(f"{source}: --control line has {len(record)} fields, the header {len(header)}{hint}")
             continue
         subject = record[where["subject"]].strip()
         column = record[where["column"]].strip().lower()
@@ -490,12 +497,13 @@ def read_controls(path: Path, report: Report) -> list[Control]:
     return [Control(c.source, c.subject, c.column, int(o)) for c, o in zip(controls, ore, strict=True)]
 
 
-def control_value(control: Control, report: Report, ledger: pd.DataFrame) -> int:
-    """The table's exact öre for a control: a row's cell, or an account prefix summed like a column."""
+def control_value(control: Control, report: Report, ledger: pd.DataFrame, rows: pd.Categorical) -> int:
+    """The table's exact öre for a control: a row's cell, or an account prefix summed like a
+    column over the rows the table shows (accounts excluded with "-" count as 0)."""
     for row in report.rows:
         if row.label == control.subject:
             return row.values[control.column]
-    accounts = prefix_mask(ledger, "account", (control.subject,))
+    accounts = prefix_mask(ledger, "account", (control.subject,)) & in_table(rows)
     columns = {c.key: c for c in report.columns}
 
     def value(column: Column) -> int:
@@ -510,10 +518,12 @@ def control_value(control: Control, report: Report, ledger: pd.DataFrame) -> int
     return value(columns[control.column])
 
 
-def check_controls(controls: list[Control], report: Report, ledger: pd.DataFrame, tolerance: int) -> list[Finding]:
+def check_controls(
+    controls: list[Control], report: Report, ledger: pd.DataFrame, rows: pd.Categorical, tolerance: int
+) -> list[Finding]:
     findings = []
     for control in controls:
-        actual = control_value(control, report, ledger)
+        actual = control_value(control, report, ledger, rows)
         difference = actual - control.expected
         if abs(difference) <= tolerance:
             continue
@@ -525,7 +535,7 @@ def check_controls(controls: list[Control], report: Report, ledger: pd.DataFrame
                 f"{what} / {header}: the table has {format_kr(actual)}, "
                 f"the control total {format_kr(control.expected)}; "
                 f"difference {format_kr(difference)} (tolerance {format_kr(tolerance)})",
-                f"{what} / {header}",
+                f"{what} / {header} ({control.source})",
                 {
                     "subject": control.subject,
                     "column": control.column,
@@ -564,7 +574,7 @@ def reconcile(
         *check_unmapped(ledger, rows),
         *check_conservation(report, totals),
         *check_identities(report),
-        *(check_controls(controls, report, ledger, tolerance) if controls is not None else []),
+        *(check_controls(controls, report, ledger, rows, tolerance) if controls is not None else []),
         *check_budget_balance(report),
         *check_coverage(report, totals, ledger["version"].cat.categories.astype(str)),
         *check_duplicates(ledger),
