@@ -537,6 +537,15 @@ def test_where_on_a_column_the_ledger_lacks(ledger_from_text, config) -> None:
     assert "verksamhet" in err  # what it could have used
 
 
+@pytest.mark.parametrize("command", ["variance", "reconcile", "accounts"])
+def test_filters_that_leave_no_rows_are_a_usage_error(ledger_from_text, config, command: str) -> None:
+    """A typo in a code (ansvar 999) must not give a table of zeros, or a reconcile 'OK'."""
+    path = ledger_from_text(ledger())
+    result = run(command, path, "--config", config, "--sign", "ledger", "--where", "ansvar=999", ok=False)
+    err = error_lines(result, 2)
+    assert "--where ansvar=999 leave none of the ledger's 9 rows. Codes found: ansvar: 100" in err
+
+
 @pytest.mark.parametrize("value", ["13", "0"])
 def test_bad_through(ledger_from_text, config, value: str) -> None:
     err = usage_error(variance(ledger_from_text(ledger()), "--config", config, "--through", value))
