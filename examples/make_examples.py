@@ -222,7 +222,11 @@ def propagate(cons, lo: dict, hi: dict) -> None:
 
 
 def solve(rng: random.Random) -> dict:
-    cons = build_constraints()
+    return solve_constraints(build_constraints(), rng)
+
+
+def solve_constraints(cons: list[tuple[dict, int, int]], rng: random.Random) -> dict:
+    """One integer point satisfying every constraint, found by randomised propagation."""
     names = sorted({v for coeffs, _, _ in cons for v in coeffs})
     big = 10**15
     lo0 = {v: -big for v in names}
@@ -261,6 +265,7 @@ ANSVAR = {
     "2100": "Kommunledning", "2110": "Kansli och nämndservice", "2120": "Ekonomiavdelning",
     "2130": "HR-avdelning", "2210": "IT-avdelning", "2300": "Kost och lokalvård",
     "2400": "Planenheten", "2500": "Exploateringsenheten", "2600": "Näringsliv",
+    "2211": "IT-avdelning, investeringar", "2700": "Fastighetsavdelningen",
 }
 VERKSAMHET = {
     "10100": "Nämnd- och styrelseverksamhet", "10410": "Valnämnd", "10500": "Överförmyndare",
@@ -268,7 +273,7 @@ VERKSAMHET = {
     "28100": "Ledning och administration", "28200": "Ekonomi", "28300": "HR",
     "28400": "IT och tjänstekatalog", "28500": "Kost", "28600": "Lokalvård",
     "28910": "Exploatering bostadsmark", "28920": "Exploatering verksamhetsmark",
-    "28950": "Markförvaltning, arrenden",
+    "28950": "Markförvaltning, arrenden", "28700": "Fastighetsförvaltning",
 }
 PROJEKT = {"92010": "Norra Stadsskogen", "92020": "Verksamhetsområde norr"}
 
@@ -577,10 +582,7 @@ def build_ledger(totals: dict, rng: random.Random) -> list[dict]:
             for m, a in month_split(amount, c, list(range(1, 13)), rng, budget=True):
                 rows.append(ledger_row(YEAR - 1, m, "budget", c, c.text, a))
 
-    order = {"utfall": 0, "budget": 1, "prognos": 2}
-    rows.sort(key=lambda r: (r["år"], order[r["version"]], r["period"], r["ansvar"],
-                             r["verksamhet"], r["konto"], r["projekt"], r["text"]))
-    return rows
+    return sort_rows(rows)
 
 
 def transactions(year, month, c: Combo, amount: int, rng: random.Random) -> list[dict]:
@@ -590,6 +592,280 @@ def transactions(year, month, c: Combo, amount: int, rng: random.Random) -> list
         return [ledger_row(year, month, "utfall", c, c.text, first),
                 ledger_row(year, month, "utfall", c, c.text + ", periodisering", amount - first)]
     return [ledger_row(year, month, "utfall", c, c.text, amount)]
+
+
+# --------------------------------------------------------------------------------------------
+# 3b. Investeringar: project rows on class 1 accounts (kfollow investments, SPEC §4).
+# --------------------------------------------------------------------------------------------
+# seed-tables.json "investeringar" (tkr, expenditure positive): label -> (level, [budget,
+# forecast, forecast_deviation = budget - forecast, outcome, outcome_previous, outcome_change]).
+INV_TARGETS: dict[str, tuple[int, list[int]]] = {
+    "Expansionsinvestering": (0, [44500, 17862, 26638, 10413, 16344, -5930]),
+    "Markinköp": (1, [0, 1412, -1412, 1412, 10111, -8699]),
+    "Expansionsinvestering - Exploatering": (1, [44500, 16450, 28050, 9002, 6233, 2770]),
+    "Norra Stadsskogen": (2, [9000, 10000, -1000, 4396, 491, 3905]),
+    "Verksamhetsområde norr": (2, [3000, 1500, 1500, 137, 3335, -3198]),
+    "Övriga exploateringsområden": (2, [32500, 4950, 27550, 4469, 2406, 2063]),
+    "Imageinvestering": (0, [0, 0, 0, 0, 0, 0]),
+    "Reinvestering": (0, [20100, 12400, 7700, 7556, 7853, -298]),
+    "Inventarier": (1, [900, 900, 0, 0, 272, -272]),
+    "Tjänstekatalog": (1, [6000, 5000, 1000, 3420, 3575, -155]),
+    "Fastigheter": (1, [13200, 6500, 6700, 4136, 4007, 129]),
+    "Anpassningsinvestering": (0, [7000, 5000, 2000, 3839, 2671, 1168]),
+    "IT-infrastruktur": (1, [5000, 5000, 0, 3839, 983, 2856]),
+    "Lokalanpassningar": (1, [2000, 0, 2000, 0, 1688, -1688]),
+    "Totala utgifter": (-1, [71600, 35262, 36338, 21809, 26868, -5060]),
+}
+INV_TOTAL = "Totala utgifter"
+# The one printed figure that no ledger can give (seed "_note"). Expansionsinvestering prints
+# outcome 10 413 and outcome_previous 16 344, so its exact change lies strictly between
+# 10 412,5 - 16 344,5 = -5 932 and 10 413,5 - 16 343,5 = -5 930 tkr; as it prints -5 930 it
+# is in (-5 930,5; -5 930). Markinköp's change prints -8 699: in (-8 699,5; -8 698,5].
+# Expansionsinvestering - Exploatering is Expansionsinvestering less Markinköp, so its exact
+# change is in (2 768; 2 769,5) and rounds to 2 769 at most, never to the printed 2 770 (the
+# report rounded its rows separately). Every other cell is the report's; this one is 2 769.
+INV_EXPECTED_INSTEAD = {("Expansionsinvestering - Exploatering", "outcome_change"): (2770, 2769)}
+# The [investments] of kfollow.toml: category path -> project-code prefixes; table order.
+INVESTMENTS: list[tuple[str, list[str]]] = [
+    ("Expansionsinvestering/Markinköp", ["91"]),
+    ("Expansionsinvestering/Expansionsinvestering - Exploatering/Norra Stadsskogen", ["9201"]),
+    ("Expansionsinvestering/Expansionsinvestering - Exploatering/Verksamhetsområde norr",
+     ["9202"]),
+    ("Expansionsinvestering/Expansionsinvestering - Exploatering/Övriga exploateringsområden",
+     ["9203", "9204", "9205"]),
+    ("Imageinvestering", []),
+    ("Reinvestering/Inventarier", ["941"]),
+    ("Reinvestering/Tjänstekatalog", ["942"]),
+    ("Reinvestering/Fastigheter", ["943", "944"]),
+    ("Anpassningsinvestering/IT-infrastruktur", ["951"]),
+    ("Anpassningsinvestering/Lokalanpassningar", ["952"]),
+]
+INV_ACCOUNTS = ["1"]  # [investments.options] accounts: class 1 carries the expenditure
+INV_KONTO = {"1111": "Markreserv", "1121": "Verksamhetsfastigheter",
+             "1190": "Pågående ny- och ombyggnad", "1221": "Inventarier",
+             "1222": "Datorer och IT-utrustning"}
+INV_COLUMN_EXPR = {
+    "budget": {"B": 1}, "forecast": {"F": 1}, "forecast_deviation": {"B": 1, "F": -1},
+    "outcome": {"O": 1}, "outcome_previous": {"P": 1}, "outcome_change": {"O": 1, "P": -1},
+}
+
+
+class Project:
+    """One investment project. budget/forecast: tkr 2024 (forecast None: as the outcome, a
+    purchase already made); o24/o23: its share of the category's outcome Jan-Aug 2024/2023;
+    kind: how it is booked ("works": budget over 12 months, invoices over the year;
+    "equipment": budget in January, a few purchases; "purchase": a land purchase, one
+    köpeskilling and the lantmäteriet fee)."""
+
+    def __init__(self, code, name, leaf, konto, ansvar, verk, budget, forecast, o24, o23,
+                 kind="works", month=None):
+        self.code, self.name, self.leaf, self.konto = code, name, leaf, konto
+        self.ansvar, self.verk, self.budget, self.forecast = ansvar, verk, budget, forecast
+        self.o24, self.o23, self.kind, self.month = o24, o23, kind, month
+
+    def row(self, year, period, version, text, ore) -> dict:
+        return {"år": year, "period": period, "version": version, "konto": self.konto,
+                "ansvar": self.ansvar, "verksamhet": self.verk, "aktivitet": "",
+                "projekt": self.code, "text": text, "belopp": ore}
+
+
+MARK, NS, VN, OVRIGA = ("Markinköp", "Norra Stadsskogen", "Verksamhetsområde norr",
+                        "Övriga exploateringsområden")
+INVENT, TJK, FAST, ITINF, LOKANP = ("Inventarier", "Tjänstekatalog", "Fastigheter",
+                                    "IT-infrastruktur", "Lokalanpassningar")
+P = Project
+PROJECTS = [
+    # Markinköp: no budget; 2024 the strategic land at Krangatan (June), 2023 another purchase.
+    P("91011", "Markförvärv Tuvan 1:12", MARK, "1111", "2500", "28950", 0, 0, 0, 1,
+      "purchase", month=3),
+    P("91012", "Strategisk mark, Krangatans förlängning", MARK, "1111", "2500", "28950", 0,
+      None, 1, 0, "purchase", month=6),
+    # Expansionsinvestering - Exploatering: streets, water and parks in the exploatering areas.
+    P("92011", "Norra Stadsskogen, gator etapp 1", NS, "1190", "2500", "28910", 5000, 6000,
+      2600, 491),
+    P("92012", "Norra Stadsskogen, VA och dagvatten", NS, "1190", "2500", "28910", 3000, 3200,
+      1500, 0),
+    P("92013", "Norra Stadsskogen, park och lek", NS, "1190", "2500", "28910", 1000, 800, 296,
+      0),
+    P("92021", "Verksamhetsområde norr, gata och belysning", VN, "1190", "2500", "28920", 2000,
+      1000, 100, 2500),
+    P("92022", "Verksamhetsområde norr, dagvattendamm", VN, "1190", "2500", "28920", 1000, 500,
+      37, 835),
+    P("92031", "Sörhaga etapp 2, gator", OVRIGA, "1190", "2500", "28910", 8000, 400, 170, 1900),
+    P("92032", "Sörhaga etapp 2, VA", OVRIGA, "1190", "2500", "28910", 4500, 250, 49, 506),
+    P("92041", "Markreserv Hjortmarka, skogsfastighet", OVRIGA, "1111", "2500", "28950", 0,
+      4300, 4250, 0, "purchase", month=4),
+    P("92051", "Kristineholm, verksamhetsmark", OVRIGA, "1190", "2500", "28920", 20000, 0, 0, 0),
+    # Reinvestering
+    P("94111", "Inventarier, stadshuset", INVENT, "1221", "2100", "28100", 400, 400, 0, 0,
+      "equipment"),
+    P("94121", "Köksutrustning, tillagningskök", INVENT, "1221", "2300", "28500", 500, 500, 0,
+      272, "equipment"),
+    P("94210", "Datorer och skärmar, tjänstekatalog", TJK, "1222", "2211", "28400", 3500, 3000,
+      2100, 2200, "equipment"),
+    P("94220", "Mobiltelefoner och surfplattor, tjänstekatalog", TJK, "1222", "2211", "28400",
+      1500, 1300, 900, 1000, "equipment"),
+    P("94230", "Skrivare och AV-utrustning, tjänstekatalog", TJK, "1222", "2211", "28400", 1000,
+      700, 420, 375, "equipment"),
+    P("94310", "Stadshuset, ventilation", FAST, "1190", "2700", "28700", 6000, 3500, 2500, 1200),
+    P("94320", "Stadshuset, passersystem", FAST, "1121", "2700", "28700", 1200, 1000, 936, 0),
+    P("94410", "Nolhaga slott, tak och fasad", FAST, "1190", "2700", "28700", 5000, 2000, 700,
+      2807),
+    P("94420", "Nolhaga slott, fönster", FAST, "1190", "2700", "28700", 1000, 0, 0, 0),
+    # Anpassningsinvestering
+    P("95110", "Nätverk och trådlöst nät", ITINF, "1222", "2211", "28400", 3000, 3000, 2400, 983,
+      "equipment"),
+    P("95120", "Serverhall, lagring och backup", ITINF, "1222", "2211", "28400", 2000, 2000,
+      1439, 0, "equipment"),
+    P("95201", "Kontorslokaler stadshuset plan 3", LOKANP, "1190", "2700", "28700", 0, 0, 0,
+      1688),
+    P("95210", "Lokalanpassningar, ej fördelad pott", LOKANP, "1121", "2700", "28700", 2000, 0,
+      0, 0, "equipment"),
+]
+del P
+
+
+def inv_leaf_paths() -> dict[str, str]:
+    """Leaf label -> its path, for the categories that have projects."""
+    return {path.rsplit("/", 1)[-1]: path for path, prefixes in INVESTMENTS if prefixes}
+
+
+def inv_leaves_of(label: str, paths: list[str] | None = None) -> list[str]:
+    """The leaf labels a row of the table sums: itself, its descendants, or all (the total)."""
+    paths = [p for p, _ in INVESTMENTS] if paths is None else paths
+    leaves = [p for p in paths if not any(q.startswith(p + "/") for q in paths)]
+    if label == INV_TOTAL:
+        return [p.rsplit("/", 1)[-1] for p in leaves]
+    return [p.rsplit("/", 1)[-1] for p in leaves if label in p.split("/")]
+
+
+def inv_expected(label: str, column: str, printed: int) -> int:
+    return INV_EXPECTED_INSTEAD.get((label, column), (printed, printed))[1]
+
+
+def investment_constraints() -> list[tuple[dict, int, int]]:
+    """Exact öre per leaf category: B budget, F forecast, O outcome, P outcome 2023."""
+    cons: list[tuple[dict, int, int]] = []
+    with_projects = inv_leaf_paths()
+    for label, (_level, values) in INV_TARGETS.items():
+        leaves = [leaf for leaf in inv_leaves_of(label) if leaf in with_projects]
+        if not leaves:
+            continue  # Imageinvestering: no projects, a row of zeros
+        for column, printed in zip(COLUMNS, values):
+            coeffs: dict = {}
+            for leaf in leaves:
+                for q, c in INV_COLUMN_EXPR[column].items():
+                    coeffs[("inv", leaf, q)] = coeffs.get(("inv", leaf, q), 0) + c
+            cons.append((coeffs, *rounding_interval(inv_expected(label, column, printed))))
+    for leaf in with_projects:
+        projects = [p for p in PROJECTS if p.leaf == leaf]
+        # Budget and forecast are whole tkr per project (as adopted, as forecast) ...
+        cons.append(({("inv", leaf, "B"): 1}, *[sum(p.budget for p in projects) * UNIT] * 2))
+        if all(p.forecast is not None for p in projects):
+            value = sum(p.forecast for p in projects) * UNIT
+            cons.append(({("inv", leaf, "F"): 1}, value, value))
+        else:  # ... except a purchase already made: forecast = outcome, to the öre.
+            assert all(p.forecast == 0 for p in projects if p.forecast is not None), leaf
+            cons.append(({("inv", leaf, "F"): 1, ("inv", leaf, "O"): -1}, 0, 0))
+        for q, share in (("O", "o24"), ("P", "o23")):
+            if not any(getattr(p, share) for p in projects):  # nothing booked: no rows
+                cons.append(({("inv", leaf, q): 1}, 0, 0))
+    return cons
+
+
+def build_investments(totals: dict, rng: random.Random) -> list[dict]:
+    rows: list[dict] = []
+    for leaf in inv_leaf_paths():
+        projects = [p for p in PROJECTS if p.leaf == leaf]
+        outcome = dict(zip(projects, shares(totals[("inv", leaf, "O")],
+                                            [p.o24 for p in projects])))
+        previous = dict(zip(projects, shares(totals[("inv", leaf, "P")],
+                                             [p.o23 for p in projects])))
+        for p in projects:
+            # Budget 2024 (whole kronor) and last year's budget for the projects then running
+            # (whole hundreds of tkr; a purchase: whole millions), in no column of the table.
+            budget24 = p.budget * UNIT
+            budget23 = 0
+            if p.o23 and p.kind == "purchase":
+                budget23 = (previous[p] // (1000 * UNIT) + 1) * 1000 * UNIT
+            elif p.o23:
+                budget23 = round(previous[p] * 12 / THROUGH * rng.uniform(1.0, 1.4)
+                                 / (100 * UNIT)) * 100 * UNIT
+            for year, amount in ((YEAR, budget24), (YEAR - 1, budget23)):
+                if not amount:
+                    continue
+                months = list(range(1, 13)) if p.kind == "works" else [1]
+                kronor = prop_split(amount // 100, [1.0] * len(months))
+                rows += [p.row(year, m, "budget", p.name, kr * 100)
+                         for m, kr in zip(months, kronor)]
+            # Outcome Jan-Aug 2024 and 2023, and Sep-Dec 2023 (in no column of the table).
+            actual24 = project_outcome(p, YEAR, outcome[p], list(range(1, THROUGH + 1)), rng)
+            rows += actual24
+            rows += project_outcome(p, YEAR - 1, previous[p], list(range(1, THROUGH + 1)), rng)
+            if p.o23 and p.kind != "purchase":
+                later = round(previous[p] * rng.uniform(0.3, 0.8))
+                rows += project_outcome(p, YEAR - 1, later, list(range(THROUGH + 1, 13)), rng)
+            # Prognos 2024: months 1..T = the outcome, T+1..12 = the rest of the forecast.
+            by_month: dict[int, int] = {}
+            for r in actual24:
+                by_month[r["period"]] = by_month.get(r["period"], 0) + r["belopp"]
+            rows += [p.row(YEAR, m, "prognos", p.name, a) for m, a in sorted(by_month.items())]
+            forecast = outcome[p] if p.forecast is None else p.forecast * UNIT
+            rest = forecast - outcome[p]
+            assert rest >= 0, (p.code, "forecast below the outcome so far")
+            if rest:
+                months = (list(range(THROUGH + 1, 13)) if p.kind == "works" else
+                          [10] if p.kind == "equipment" else [9])
+                weights = [rng.uniform(0.8, 1.2) for _ in months]
+                rows += [p.row(YEAR, m, "prognos", p.name, a)
+                         for m, a in zip(months, prop_split(rest, weights)) if a]
+    return rows
+
+
+def shares(total: int, weights: list[float]) -> list[int]:
+    """prop_split that also takes all-zero weights (for a total of 0)."""
+    return prop_split(total, weights) if total else [0] * len(weights)
+
+
+def project_outcome(p: Project, year: int, amount: int, months: list[int],
+                    rng: random.Random) -> list[dict]:
+    """A project's outcome for some months: invoices, or a purchase and its fee."""
+    if not amount:
+        return []
+    if p.kind == "purchase":
+        fee = round(amount * rng.uniform(0.002, 0.006))
+        month = p.month if p.month in months else months[0]
+        return [p.row(year, month, "utfall", f"{p.name}, köpeskilling", amount - fee),
+                p.row(year, min(month + 1, months[-1]), "utfall",
+                      f"{p.name}, lantmäteriförrättning", fee)]
+    k = rng.randint(min(len(months), 2 if p.kind == "equipment" else 3),
+                    min(len(months), 4 if p.kind == "equipment" else 6))
+    chosen = sorted(rng.sample(months, k))
+    out = []
+    parts = prop_split(amount, [rng.uniform(0.5, 1.5) for _ in chosen])
+    for m, a in zip(chosen, parts):
+        if not a:
+            continue
+        if p.kind == "works" and a > 30_000_000 and rng.random() < 0.5:
+            fee = round(a * rng.uniform(0.05, 0.12))
+            out += [p.row(year, m, "utfall", f"{p.name}, entreprenad", a - fee),
+                    p.row(year, m, "utfall", f"{p.name}, byggledning", fee)]
+        else:
+            what = "entreprenad" if p.kind == "works" else "inköp"
+            out.append(p.row(year, m, "utfall", f"{p.name}, {what}", a))
+    return out
+
+
+def add_investments(rows: list[dict], rng: random.Random) -> list[dict]:
+    """The Drift rows with the investment rows merged in (the Drift rows keep their order)."""
+    totals = solve_constraints(investment_constraints(), rng)
+    return sort_rows(rows + build_investments(totals, rng))
+
+
+def sort_rows(rows: list[dict]) -> list[dict]:
+    order = {"utfall": 0, "budget": 1, "prognos": 2}
+    return sorted(rows, key=lambda r: (r["år"], order[r["version"]], r["period"], r["ansvar"],
+                                       r["verksamhet"], r["konto"], r["projekt"], r["text"]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -653,6 +929,24 @@ def write_xlsx(rows: list[dict]) -> None:
     XLSX.write_bytes(out.getvalue())
 
 
+def investments_toml() -> str:
+    """The [investments] tables of kfollow.toml, from INVESTMENTS."""
+    def strings(items: list[str]) -> str:
+        return "[" + ", ".join(f'"{item}"' for item in items) + "]"
+
+    lines = ["[investments]"]
+    for path, prefixes in INVESTMENTS:
+        note = "  # no projects this year: the row shows zeros" if not prefixes else ""
+        lines.append(f'"{path}" = {strings(prefixes)}{note}')
+    lines += ["", "[investments.options]",
+              "# Account prefixes that carry investment expenditure (ledger sign: expenditure +),",
+              "# class 1 as by default. This ledger's: "
+              + ", ".join(f"{k} {v}" for k, v in list(INV_KONTO.items())[:2]) + ",",
+              "# " + ", ".join(f"{k} {v}" for k, v in list(INV_KONTO.items())[2:]) + ".",
+              f"accounts = {strings(INV_ACCOUNTS)}"]
+    return "\n".join(lines) + "\n"
+
+
 TOML_TEXT = f'''\
 # kfollow configuration for the constructed example kommun (examples/ks-2024.xlsx / .csv).
 #
@@ -667,9 +961,18 @@ TOML_TEXT = f'''\
 [accounts]
 "{KOMMUNBIDRAG_PREFIX}" = "Kommunbidrag"
 
-# The report's two operating tables from this ledger (exploatering = verksamhet 289xx):
+# [investments] makes the Investeringar table (kfollow investments). A key is a category path,
+# "/" between its levels; a value lists the project-code prefixes of the category's projects.
+# The order here is the table's order. A parent (Expansionsinvestering, ...) is the exact sum
+# of its sub-categories and has no projects of its own. Project codes start with their
+# category's prefix: 91xxx markinköp, 9201x Norra Stadsskogen, 9202x Verksamhetsområde norr,
+# 9203x-9205x other exploatering areas, 941xx-944xx reinvestering, 951xx-952xx anpassning.
+# Rows: the accounts of [investments.options] with a projekt that starts with a prefix.
+{investments_toml()}
+# The report's tables from this ledger (exploatering = verksamhet 289xx):
 #   kfollow variance ks-2024.xlsx --exclude verksamhet=289 --period-budget   # Drift
 #   kfollow variance ks-2024.xlsx --where verksamhet=289                     # Exploatering
+#   kfollow investments ks-2024.xlsx                                         # Investeringar
 '''
 
 
@@ -876,6 +1179,8 @@ def compute(rows: list[tuple], amap: dict, exploatering: bool, accounts: str = "
         if verk.startswith("289") != exploatering or not konto.startswith(accounts):
             continue
         leaf = map_account(konto, amap)
+        if leaf == "-":  # class 1 (investments), 2, 89: in no Drift table
+            continue
         assert leaf in LEAVES, (konto, leaf)
         v = -ore
         if version == "budget" and yr == year:
@@ -912,11 +1217,13 @@ def self_check() -> None:
     # Kommunbidrag on 91xx only, exploatering without premises.
     assert {r[3] for r in rows if map_account(r[3], amap) == KB} == {"9111"}
     assert not any(r[5].startswith("289") and r[3].startswith("60") for r in rows)
-    # Both budgets are in balance to the öre, in both tables.
+    # Both operating budgets are in balance to the öre, in both tables (the investment budget,
+    # on class 1, is expenditure and in neither).
     for y in (YEAR - 1, YEAR):
         for expl in (False, True):
             assert sum(r[9] for r in rows if r[0] == y and r[2] == "budget"
-                       and r[5].startswith("289") == expl) == 0
+                       and r[5].startswith("289") == expl
+                       and map_account(r[3], amap) != "-") == 0
 
     cells = ties = diffs = 0
     for name, expl in (("drift", False), ("exploatering", True)):
@@ -950,6 +1257,7 @@ def self_check() -> None:
           f"(drift, drift_period, exploatering, exploatering period), {ties} exact halves, "
           f"{diffs} printed rounding differences")
     check_controls(rows, amap)
+    check_investments(rows)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1034,6 +1342,107 @@ def check_controls(rows: list[tuple], amap: dict) -> None:
     print(f"{CONTROLS.name}: {len(controls)} control totals, kfollow reconcile agrees to the öre")
 
 
+# --------------------------------------------------------------------------------------------
+# 7. Self-check of the Investeringar table: from the rows and kfollow.toml, exact öre.
+# --------------------------------------------------------------------------------------------
+def investment_table(rows: list[tuple]) -> list[tuple[str, int, dict[str, int]]]:
+    """[(label, level, {column: exact öre})] of the Investeringar table, computed from the
+    rows and kfollow.toml's [investments] alone (expenditure +, as in the ledger); level -1
+    is the total. Asserts that every row on an investment account is in exactly one
+    category."""
+    section = tomllib.loads(TOML.read_text(encoding="utf-8"))["investments"]
+    accounts = tuple(section.get("options", {}).get("accounts", ["1"]))
+    categories = {path: tuple(prefixes) for path, prefixes in section.items() if path != "options"}
+    year = max(r[0] for r in rows if r[2] == "utfall")
+    through = max(r[1] for r in rows if r[2] == "utfall" and r[0] == year)
+    q = {path: dict.fromkeys("BFOP", 0) for path in categories}
+    for yr, per, version, konto, _a, _v, _ak, projekt, _t, ore in rows:
+        if not konto.startswith(accounts):
+            continue
+        found = [path for path, prefixes in categories.items() if projekt.startswith(prefixes)]
+        assert len(found) == 1, (konto, projekt, found)
+        if version == "budget" and yr == year:
+            q[found[0]]["B"] += ore
+        elif version == "prognos" and yr == year:
+            q[found[0]]["F"] += ore
+        elif version == "utfall" and yr == year and per <= through:
+            q[found[0]]["O"] += ore
+        elif version == "utfall" and yr == year - 1 and per <= through:
+            q[found[0]]["P"] += ore
+    order: list[str] = []  # parents first, then their children, in the file's order
+    for path in categories:
+        parts = path.split("/")
+        order += [p for p in ("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+                  if p not in order]
+    assert not any(categories.get(p) for p in order if any(c.startswith(p + "/") for c in order))
+    out = []
+    for path, level in [(p, p.count("/")) for p in order] + [("", -1)]:
+        inside = [c for c in categories if not path or c == path or c.startswith(path + "/")]
+        B, F, O, P = (sum(q[c][k] for c in inside) for k in "BFOP")  # noqa: N806
+        values = {"budget": B, "forecast": F, "forecast_deviation": B - F, "outcome": O,
+                  "outcome_previous": P, "outcome_change": O - P}
+        out.append((path.rsplit("/", 1)[-1] if path else INV_TOTAL, level, values))
+    return out
+
+
+def check_investments(rows: list[tuple]) -> None:
+    config = tomllib.loads(TOML.read_text(encoding="utf-8"))["investments"]
+    assert [(k, v) for k, v in config.items() if k != "options"] == INVESTMENTS
+    table = investment_table(rows)
+    assert [(label, level) for label, level, _ in table] == \
+        [(label, level) for label, (level, _) in INV_TARGETS.items()]
+    assert {r[7] for r in rows if r[3].startswith("1")} == {p.code for p in PROJECTS}
+    cells = diffs = 0
+    values = {label: v for label, _, v in table}
+    for label, level, exact in table:
+        for col, printed in zip(COLUMNS, INV_TARGETS[label][1]):
+            got = tkr(exact[col])
+            assert got == inv_expected(label, col, printed), (label, col, exact[col], got, printed)
+            cells += got == printed
+        if level >= 0:
+            diffs += tkr(exact["budget"]) - tkr(exact["forecast"]) != \
+                tkr(exact["forecast_deviation"])
+            diffs += tkr(exact["outcome"]) - tkr(exact["outcome_previous"]) != \
+                tkr(exact["outcome_change"])
+        children = [lbl for lbl, lvl, _ in table if lvl == level + 1] if level == -1 else \
+            [lbl for lbl in INV_TARGETS if lbl in inv_children(label)]
+        if children:
+            diffs += sum(sum(tkr(values[c][col]) for c in children) != tkr(exact[col])
+                         for col in COLUMNS)
+    (label, col), (printed, instead) = next(iter(INV_EXPECTED_INSTEAD.items()))
+    print(f"investments: {len(table)} rows, {cells} of {len(table) * len(COLUMNS)} printed cells "
+          f"match; {label} / {col} is {values[label][col] / UNIT:.3f} tkr -> {instead}, not the "
+          f"printed {printed}; {diffs} printed rounding differences")
+    check_kfollow_investments(table)
+
+
+def inv_children(label: str) -> list[str]:
+    """The labels of a category's direct sub-categories."""
+    paths = [p for p, _ in INVESTMENTS]
+    parents = {"/".join(p.split("/")[:i]) for p in paths for i in range(1, p.count("/") + 1)}
+    path = next((p for p in parents | set(paths) if p.rsplit("/", 1)[-1] == label), None)
+    return [] if path is None else sorted(
+        {c[len(path) + 1:].split("/")[0] for c in parents | set(paths) if c.startswith(path + "/")})
+
+
+def check_kfollow_investments(table: list[tuple[str, int, dict[str, int]]]) -> None:
+    """kfollow investments, where it exists, prints this table."""
+    import json
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-m", "kfollow", "investments", str(XLSX),
+                             "--config", str(TOML), "--format", "json"], capture_output=True,
+                            check=False)
+    if result.returncode == 2 and b"No such command" in result.stderr:
+        print("kfollow has no investments command yet: not cross-checked")
+        return
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+    report = json.loads(result.stdout)
+    got = [(r["label"], {k: r["values"][k] for k in COLUMNS}) for r in report["rows"]]
+    assert got == [(label, {k: tkr(v[k]) for k in COLUMNS}) for label, _, v in table], got
+    print("kfollow investments prints the same table")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true", help="only re-read and check the files")
@@ -1042,6 +1451,8 @@ def main() -> None:
         rng = random.Random(SEED)
         totals = solve(rng)
         rows = build_ledger(totals, rng)
+        # The investment rows draw on their own generator: the Drift rows stay as they were.
+        rows = add_investments(rows, random.Random(SEED + 1))
         write_xlsx(rows)
         write_csv(rows)
         TOML.write_text(TOML_TEXT, encoding="utf-8")

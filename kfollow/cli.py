@@ -208,7 +208,9 @@ def _warn(lines: list[str] | tuple[str, ...]) -> None:
         click.echo(f"Warning: {line}", err=True)
 
 
-def load_mapped(kwargs: dict[str, Any], every_column: bool = False) -> tuple[Any, Any, list[Any], Any, list[str]]:
+def load_mapped(
+    kwargs: dict[str, Any], every_column: bool = False, columns: tuple[str, ...] = ()
+) -> tuple[Any, Any, list[Any], Any, list[str]]:
     """load → normalise → map: (ledger, table row per ledger row, rule per account, rules,
     notes). Filters come after, so that what is judged on the whole ledger can be.
 
@@ -229,7 +231,7 @@ def load_mapped(kwargs: dict[str, Any], every_column: bool = False) -> tuple[Any
         # Read only the dimensions the filters use: fewer columns, faster loads.
         columns=None
         if every_column
-        else frozenset(column_key(name) for name, _ in (*kwargs["where"], *kwargs["exclude"])),
+        else frozenset((*columns, *(column_key(name) for name, _ in (*kwargs["where"], *kwargs["exclude"])))),
         extra_versions=(canonical_version(forecast),) if forecast else (),
     )
     ledger, notes = load_ledger(sources, options)
@@ -258,6 +260,41 @@ def _format(fmt: str | None, output: Path | None, allowed: tuple[str, ...]) -> s
     if chosen == "xlsx" and (output is None or str(output) == "-"):
         raise click.UsageError("--format xlsx writes a workbook: give -o FILE.xlsx")
     return chosen
+
+
+def xlsx_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--sheet-name",
+        metavar="NAME",
+        help="The xlsx sheet's name [default: the table's, Drift or Investeringar].",
+    )(command)
+    return click.option(
+        "--append",
+        is_flag=True,
+        help="Add the table to the workbook -o names, as a sheet of its own (a sheet of the same name is "
+        "replaced), so that one file holds the report's tables.",
+    )(command)
+
+
+def emit_report(report: Any, fmt: str, kwargs: dict[str, Any]) -> None:
+    """Render a table to -o or stdout; with --append, into the existing workbook."""
+    from .render import render_bytes
+
+    output, name, into = kwargs["output"], kwargs["sheet_name"], None
+    if (kwargs["append"] or name) and fmt != "xlsx":
+        raise click.UsageError("--append and --sheet-name are for xlsx workbooks: give -o FILE.xlsx")
+    if name and (len(name) > 31 or any(c in name for c in "[]:*?/\\")):
+        raise click.BadParameter(f"{name!r}: at most 31 characters, none of [ ] : * ? / \\", param_hint="--sheet-name")
+    if kwargs["append"] and output.exists():
+        into = output
+    try:
+        data = render_bytes(report, fmt, into, name)
+    except Exception as error:  # openpyxl's errors for a file that is no workbook vary
+        if into is None:
+            raise
+        message = f"-o {output} --append: {output.name} is not an xlsx workbook kfollow can add to ({error})"
+        raise OptionError(message) from None
+    emit(data, output)
 
 
 def emit(data: bytes, output: Path | None) -> None:
@@ -305,6 +342,7 @@ def cli() -> None:
 )
 @click.option("--allow-unmapped", is_flag=True, help="Show unmapped accounts as a row 'Ej mappat' instead of stopping.")
 @click.option("--unit", type=click.Choice(["kr", "tkr", "mkr"]), default="tkr", show_default=True)
+@xlsx_options
 @output_options(FORMATS)
 def variance(**kwargs: Any) -> None:
     """The Drift table: budget, forecast and outcome per report row, with deviations.
@@ -312,8 +350,6 @@ def variance(**kwargs: Any) -> None:
     LEDGER is one or more .csv/.xlsx files; see the README for the columns.
     """
     from .mapping import check_unmapped
-    from .reconcile import table_findings
-    from .render import render_bytes
     from .report import build_drift, latest_outcome
 
     fmt = _format(kwargs["fmt"], kwargs["output"], FORMATS)
@@ -325,16 +361,99 @@ def variance(**kwargs: Any) -> None:
     if not kwargs["allow_unmapped"]:
         check_unmapped(ledger, rows, rules)
     report = build_drift(ledger, rows, _spec(kwargs, default_period, kwargs["period_budget"]))
-    broken = table_findings(report, ledger, rows)  # a safety net: these mean a bug in kfollow
+    notes = _table_warnings(report, ledger, rows, notes)  # a safety net: a failure is a bug
+    report = replace(report, warnings=(*notes, *report.warnings))
+    _warn(report.warnings)
+    emit_report(report, fmt, kwargs)
+
+
+def _table_warnings(report: Any, ledger: Any, rows: Any, notes: list[str]) -> list[str]:
+    """The load notes, and a warning if the table fails its own checks (a bug in kfollow)."""
+    from .reconcile import table_findings
+
+    broken = table_findings(report, ledger, rows)
     if broken:
         notes = [
             *notes,
             f"the table does not reconcile ({len(broken)} error(s), first: {broken[0].message}); "
             "run 'kfollow reconcile' with the same options for the details",
         ]
-    report = replace(report, warnings=(*notes, *report.warnings))
+    return notes
+
+
+@cli.command()
+@ledger_options
+@click.option(
+    "--through",
+    type=click.IntRange(1, 12),
+    metavar="MONTH",
+    help="Last month of the period [default: the latest month with outcome in --year].",
+)
+@click.option(
+    "--forecast-version",
+    metavar="NAME",
+    help="The version shown as the forecast, e.g. prognos-april [default: prognos].",
+)
+@click.option(
+    "--allow-unmapped",
+    is_flag=True,
+    help="Show projects that match no category as a row 'Ej kategoriserat' instead of stopping.",
+)
+@click.option("--unit", type=click.Choice(["kr", "tkr", "mkr"]), default="tkr", show_default=True)
+@xlsx_options
+@output_options(FORMATS)
+def investments(**kwargs: Any) -> None:
+    """The Investeringar table: budget, forecast and outcome per investment category.
+
+    Categories and their project-code prefixes come from [investments] in kfollow.toml; rows
+    are the ledger rows on the investment accounts (default class 1), expenditure positive.
+    """
+    from .investments import build_investments, check_projects, investment_plan, investment_rows
+    from .report import latest_outcome
+
+    fmt = _format(kwargs["fmt"], kwargs["output"], FORMATS)
+    ledger, drift_rows, _, rules, notes = load_mapped(kwargs, columns=("projekt",))
+    plan = investment_plan(rules)
+    default_period = latest_outcome(ledger, drift_rows)  # the period of the report's Drift table
+    ledger, _ = filtered(ledger, drift_rows, kwargs)
+    rows, match = investment_rows(ledger, plan)
+    check_projects(ledger, rows, match, plan, kwargs["allow_unmapped"])
+    report = build_investments(ledger, rows, plan, _spec(kwargs, default_period, period_budget=False))
+    report = replace(report, warnings=(*_table_warnings(report, ledger, rows, notes), *report.warnings))
     _warn(report.warnings)
-    emit(render_bytes(report, fmt), kwargs["output"])
+    emit_report(report, fmt, kwargs)
+
+
+@cli.command()
+@ledger_options
+@output_options(LISTING_FORMATS)
+def projects(**kwargs: Any) -> None:
+    """Every project on the investment accounts with its category, row count and kr per version.
+
+    Amounts are in kr, ledger sign (expenditure +), for --year (default: all years). Use it to
+    write the [investments] of kfollow.toml.
+    """
+    from .investments import investment_plan, investment_rows, project_listing
+
+    fmt = _format(kwargs["fmt"], kwargs["output"], LISTING_FORMATS)
+    ledger, drift_rows, _, rules, notes = load_mapped(kwargs, columns=("projekt",))
+    _warn(notes)
+    plan = investment_plan(rules, required=False)
+    ledger, _ = filtered(ledger, drift_rows, kwargs)
+    rows, match = investment_rows(ledger, plan)
+    emit(project_listing(ledger, rows, match, kwargs["year"], fmt).encode("utf-8"), kwargs["output"])
+
+
+def _investment_table(ledger: Any, rules: Any, spec: Any) -> Any:
+    """The Investeringar table for reconcile, when kfollow.toml has [investments]."""
+    from .investments import build_investments, has_investments, investment_plan, investment_rows
+    from .reconcile import InvestmentTable
+
+    if not has_investments(rules):
+        return None
+    plan = investment_plan(rules)
+    rows, match = investment_rows(ledger, plan)
+    return InvestmentTable(build_investments(ledger, rows, plan, spec), rows, match)
 
 
 def _spec(kwargs: dict[str, Any], default_period: tuple[int, int] | None, period_budget: bool) -> Any:
@@ -430,13 +549,21 @@ def reconcile(**kwargs: Any) -> None:
         raise click.BadParameter(
             f"{kwargs['tolerance']!r}: give an amount in kr ≥ 0, e.g. 0,50", param_hint="--tolerance"
         )
-    ledger, rows, _, _, notes = load_mapped(kwargs, every_column=True)
+    ledger, rows, _, rules, notes = load_mapped(kwargs, every_column=True)
     default_period = latest_outcome(ledger, rows)
     ledger, rows = filtered(ledger, rows, kwargs)
-    report = build_drift(ledger, rows, _spec(kwargs, default_period, period_budget=True))
+    spec = _spec(kwargs, default_period, period_budget=True)
+    report = build_drift(ledger, rows, spec)
     controls = read_controls(kwargs["control"], report) if kwargs["control"] else None
     result = reconcile(
-        report, ledger, rows, notes=notes, controls=controls, tolerance=tolerance, strict=kwargs["strict"]
+        report,
+        ledger,
+        rows,
+        notes=notes,
+        controls=controls,
+        tolerance=tolerance,
+        strict=kwargs["strict"],
+        investments=_investment_table(ledger, rules, spec),
     )
     for path, fmt in zip(outputs, formats, strict=True):
         emit(RENDERERS[fmt](result).encode("utf-8"), path)

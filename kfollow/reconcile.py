@@ -33,6 +33,8 @@ CHECKS: dict[str, tuple[str, str]] = {
     "conservation": (ERROR, "each column's rows sum to the ledger rows of that column, to the öre"),
     "identity": (ERROR, "subtotals, result and deviations follow from their parts (unrounded)"),
     "control-total": (ERROR, "the table matches the control totals of --control"),
+    "unmapped-project": (ERROR, "every project on an investment account is in an [investments] category"),
+    "ambiguous-project": (ERROR, "no project is in two [investments] categories"),
     "budget-unbalanced": (WARNING, "the budget result is zero"),
     "missing-version": (WARNING, "budget, forecast and outcome all have rows for the year"),
     "missing-months": (WARNING, "outcome has every month of the period, this year and last"),
@@ -147,7 +149,8 @@ def _selected(totals: pd.DataFrame, selection: Selection) -> pd.DataFrame:
 
 def _cell(report: Report, row: str, column: str) -> str:
     header = next(c.header for c in report.columns if c.key == column)
-    return f"{row} / {header}"
+    table = "" if report.table == "drift" else f"{report.table.capitalize()}: "
+    return f"{table}{row} / {header}"
 
 
 def check_conservation(report: Report, totals: pd.DataFrame) -> list[Finding]:
@@ -181,12 +184,14 @@ def check_conservation(report: Report, totals: pd.DataFrame) -> list[Finding]:
 
 def _identities(report: Report, values: list[dict[str, int]]) -> Iterable[tuple[str, str, str, int, int, str]]:
     """(kind, row, column, value, value from its parts, parts) for every identity of the table."""
-    by_label = {row.label: cells for row, cells in zip(report.rows, values, strict=True)}
+    by_key = {row.key: cells for row, cells in zip(report.rows, values, strict=True)}
+    labels = {row.key: row.label for row in report.rows}
     for row, cells in zip(report.rows, values, strict=True):
         for column in report.columns:
             if row.parts:
-                expected = sum(by_label[part][column.key] for part in row.parts)
-                yield "row", row.label, column.key, cells[column.key], expected, " + ".join(row.parts)
+                expected = sum(by_key[part][column.key] for part in row.parts)
+                parts = " + ".join(labels[part] for part in row.parts)
+                yield "row", row.label, column.key, cells[column.key], expected, parts
             if column.difference:
                 minuend, subtrahend = column.difference
                 expected = cells[minuend] - cells[subtrahend]
@@ -550,6 +555,39 @@ def check_controls(
     return findings
 
 
+# --- the Investeringar table ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvestmentTable:
+    report: Report
+    rows: pd.Categorical  # category path per ledger row (investment_rows)
+    match: Any  # investments.ProjectMatch
+
+
+def check_investments(table: InvestmentTable, ledger: pd.DataFrame) -> list[Finding]:
+    """Projects in no category or in two (errors), and the table's own checks."""
+    from .investments import project_problems
+
+    findings = []
+    for project, count, total, paths, source in project_problems(ledger, table.rows, table.match):
+        figures = {"project": project, "rows": count, "amount_kr": kr(total), "categories": paths}
+        rows = f"{count} row{'s' if count != 1 else ''}, {format_kr(total)} (expenditure +), first at {source}"
+        if paths:
+            message = f"projekt {project} matches {len(paths)} categories ({', '.join(paths)}): {rows}"
+            findings.append(Finding("ambiguous-project", message, f"projekt {project}", figures, (source,)))
+        else:
+            message = f"projekt {project} is on an investment account but in no [investments] category: {rows}"
+            findings.append(Finding("unmapped-project", message, f"projekt {project}", figures, (source,)))
+    report = table.report
+    return [
+        *findings,
+        *check_conservation(report, ledger_totals(ledger, table.rows)),
+        *check_identities(report),
+        *check_rounding(report),
+    ]
+
+
 # --- all of it -------------------------------------------------------------------------------
 
 
@@ -567,8 +605,9 @@ def reconcile(
     controls: list[Control] | None = None,
     tolerance: int = 0,
     strict: bool = False,
+    investments: InvestmentTable | None = None,
 ) -> Reconciliation:
-    """Every check on a filtered, mapped ledger and the table built from it."""
+    """Every check on a filtered, mapped ledger and the tables built from it."""
     totals = ledger_totals(ledger, rows)
     findings = [
         *check_unmapped(ledger, rows),
@@ -580,8 +619,11 @@ def reconcile(
         *check_duplicates(ledger),
         *check_rounding(report),
         *(Finding("sign-convention", note, note.partition(":")[0]) for note in notes),
+        *(check_investments(investments, ledger) if investments is not None else []),
     ]
     skipped = {} if controls is not None else {"control-total": "no --control file given"}
+    if investments is None:
+        skipped |= {code: "no [investments] in kfollow.toml" for code in ("unmapped-project", "ambiguous-project")}
     files = tuple(str(name) for name in ledger["source"].cat.categories)
     return Reconciliation(
         report.year, report.through, report.unit, files, len(ledger), tuple(findings), skipped, strict

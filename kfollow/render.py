@@ -33,17 +33,27 @@ def tabulate(rows: Sequence[Sequence[object]], **options: Any) -> str:
     padding = tabulate_module.MIN_PADDING  # a module setting: restored for other users
     tabulate_module.MIN_PADDING = 0
     try:
-        return tabulate_module.tabulate(rows, disable_numparse=True, **options)
+        # preserve_whitespace keeps the leading spaces that indent sub-categories.
+        return tabulate_module.tabulate(rows, disable_numparse=True, preserve_whitespace=True, **options)
     finally:
         tabulate_module.MIN_PADDING = padding
 
 
+def _rule_before(report: Report, index: int) -> bool:
+    """The Drift table rules off each subtotal (it follows its parts); a hierarchical table,
+    whose parents come first, rules off each top-level group and the total."""
+    row = report.rows[index]
+    if report.table == "drift":
+        return row.kind != "row"
+    return index > 0 and row.level == 0
+
+
 def render_table(report: Report) -> str:
-    """Aligned text with Swedish digit grouping and a rule before each subtotal, as printed."""
+    """Aligned text with Swedish digit grouping and rules between groups, as printed."""
 
     cells = round_cells(report)
     body = [
-        [row.label, *(format_amount(v[c.key]) for c in report.columns)]
+        ["  " * row.level + row.label, *(format_amount(v[c.key]) for c in report.columns)]
         for row, v in zip(report.rows, cells, strict=True)
     ]
     headers = [UNIT_HEADERS[report.unit], *(_wrapped(c.header) for c in report.columns)]
@@ -57,8 +67,8 @@ def render_table(report: Report) -> str:
     rule_at = next(i for i, line in enumerate(lines) if set(line) <= {"-", " "} and "-" in line)
     rule = lines[rule_at]
     out = lines[: rule_at + 1]
-    for row, line in zip(report.rows, lines[rule_at + 1 :], strict=True):
-        if row.kind != "row":
+    for index, line in enumerate(lines[rule_at + 1 :]):
+        if _rule_before(report, index):
             out.append(rule)
         out.append(line)
     return "\n".join(out) + "\n"
@@ -68,7 +78,8 @@ def render_markdown(report: Report) -> str:
     cells = round_cells(report)
     body = [
         [
-            row.label if row.kind == "row" else f"**{row.label}**",
+            # Markdown drops leading spaces: children are indented with no-break spaces.
+            "\u00a0\u00a0" * row.level + (row.label if row.kind == "row" else f"**{row.label}**"),
             *(format_amount(v[c.key]) for c in report.columns),
         ]
         for row, v in zip(report.rows, cells, strict=True)
@@ -121,17 +132,29 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
     "json": render_json,
 }
 
-SHEET_TITLES = {"drift": "Drift"}
+SHEET_TITLES = {"drift": "Drift", "investeringar": "Investeringar"}
 
 
-def xlsx_bytes(report: Report) -> bytes:
-    """A workbook: real numbers in a thousands format, bold subtotals, frozen header."""
-    from openpyxl import Workbook
+def xlsx_bytes(report: Report, into: Path | None = None, sheet_name: str | None = None) -> bytes:
+    """A workbook: real numbers in a thousands format, bold subtotals, frozen header.
+
+    With `into` (an existing workbook) the table becomes one more sheet of it, or takes the
+    place of the sheet of the same name, so that a report's tables share one file.
+    """
+    from openpyxl import Workbook, load_workbook
     from openpyxl.styles import Alignment, Font
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = SHEET_TITLES.get(report.table, report.table)
+    title = sheet_name or SHEET_TITLES.get(report.table, report.table)
+    if into is None:
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = title
+    else:
+        workbook = load_workbook(into)
+        index = workbook.sheetnames.index(title) if title in workbook.sheetnames else len(workbook.sheetnames)
+        if title in workbook.sheetnames:
+            workbook.remove(workbook[title])
+        sheet = workbook.create_sheet(title, index)
     bold = Font(bold=True)
     headers = [UNIT_HEADERS[report.unit], *(c.header for c in report.columns)]
     sheet.append(headers)
@@ -182,9 +205,9 @@ def write_atomic(path: Path, data: bytes) -> None:
 FORMATS = (*RENDERERS, "xlsx")  # cli.FORMATS names the same (cli must not import this module)
 
 
-def render_bytes(report: Report, fmt: str) -> bytes:
+def render_bytes(report: Report, fmt: str, into: Path | None = None, sheet_name: str | None = None) -> bytes:
     if fmt == "xlsx":
-        return xlsx_bytes(report)
+        return xlsx_bytes(report, into, sheet_name)
     return RENDERERS[fmt](report).encode("utf-8")
 
 

@@ -8,7 +8,7 @@ happens once per printed cell, in render.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -88,8 +88,13 @@ class Row:
     label: str
     kind: str  # row | subtotal | total
     level: int
-    values: dict[str, int]  # öre, report sign
-    parts: tuple[str, ...] = ()  # labels of the rows a subtotal or total sums
+    values: dict[str, int]  # öre, table sign
+    parts: tuple[str, ...] = ()  # keys of the rows a subtotal or total sums
+    path: str = ""  # where labels repeat (investment categories): the row's unique key
+
+    @property
+    def key(self) -> str:
+        return self.path or self.label
 
 
 @dataclass(frozen=True)
@@ -244,6 +249,19 @@ def resolve_period(sums: pd.DataFrame, spec: ReportSpec) -> tuple[int, int]:
     return year, int(months.max())
 
 
+def resolve_columns(sums: pd.DataFrame, spec: ReportSpec) -> tuple[int, int, str]:
+    """Year, last month and the forecast version of a table (--forecast-version must exist)."""
+    year, through = resolve_period(sums, spec)
+    versions = set(sums["version"].astype(str).unique())
+    forecast = spec.forecast_version or FORECAST
+    if spec.forecast_version is not None and forecast not in versions:
+        raise OptionError(
+            f"--forecast-version {forecast}: no such version in the ledger; "
+            f"versions found: {', '.join(sorted(versions))}"
+        )
+    return year, through, forecast
+
+
 def _column_sums(sums: pd.DataFrame, selection: Selection, sign: int) -> pd.Series:
     """Table-sign öre per table row for one column's selection."""
     pick = (sums["version"] == selection.version) & (sums["year"] == selection.year)
@@ -254,39 +272,43 @@ def _column_sums(sums: pd.DataFrame, selection: Selection, sign: int) -> pd.Seri
 def build_drift(ledger: pd.DataFrame, rows: pd.Categorical, spec: ReportSpec) -> Report:
     """The Drift table of SPEC §3 from a mapped (and filtered) ledger."""
     sums = aggregate(ledger, rows)
-    year, through = resolve_period(sums, spec)
-    versions = set(sums["version"].astype(str).unique())
+    year, through, forecast = resolve_columns(sums, spec)
     warnings = []
-    forecast = spec.forecast_version or FORECAST
-    if spec.forecast_version is not None and forecast not in versions:
-        raise OptionError(
-            f"--forecast-version {forecast}: no such version in the ledger; "
-            f"versions found: {', '.join(sorted(versions))}"
-        )
     columns = drift_columns(year, through, forecast, spec.period_budget)
-    sign = -1  # report sign: revenue +, costs −
-    read = {c.key: _column_sums(sums, c.selection, sign) for c in columns if c.selection}
     layout = list(DRIFT_LAYOUT)
     if (sums["row"] == UNMAPPED).any():
         # --allow-unmapped: the unmapped accounts stay in the result, on a row of their own.
         layout.insert(-1, (UNMAPPED, "row", ()))
         layout[-1] = (RESULT, "total", (*layout[-1][2], UNMAPPED))
         warnings.append("accounts that map to no row are shown as 'Ej mappat' (--allow-unmapped)")
-    values: dict[str, dict[str, int]] = {}
-    for label, _kind, parts in layout:
-        if parts:
-            cell = {key: sum(values[part][key] for part in parts) for key in read}
-        else:
-            cell = {key: int(series.get(label, 0)) for key, series in read.items()}
-        for column in columns:
-            if column.difference:
-                minuend, subtrahend = column.difference
-                cell[column.key] = cell[minuend] - cell[subtrahend]
-        values[label] = {c.key: cell[c.key] for c in columns}
-
-    table_rows = tuple(Row(label, kind, 0, values[label], parts) for label, kind, parts in layout)
+    sign = -1  # report sign: revenue +, costs −
+    rows = table_rows(sums, columns, [Row(label, kind, 0, {}, parts) for label, kind, parts in layout], sign)
     warnings += _version_warnings(sums, year, through, forecast)
-    return Report("drift", year, through, spec.unit, columns, table_rows, tuple(warnings), sign)
+    return Report("drift", year, through, spec.unit, columns, rows, tuple(warnings), sign)
+
+
+def table_rows(sums: pd.DataFrame, columns: tuple[Column, ...], layout: list[Row], sign: int) -> tuple[Row, ...]:
+    """Fill the layout's rows with values: a leaf from the sums (its key in sums["row"]), a
+    subtotal as the exact sum of its parts (which come earlier or later in the layout), a
+    difference column from its two columns. All in öre, table sign."""
+    read = {c.key: _column_sums(sums, c.selection, sign) for c in columns if c.selection}
+    by_key = {row.key: row for row in layout}
+    values: dict[str, dict[str, int]] = {}
+
+    def fill(row: Row) -> dict[str, int]:
+        if row.key not in values:
+            if row.parts:
+                cell = {key: sum(fill(by_key[part])[key] for part in row.parts) for key in read}
+            else:
+                cell = {key: int(series.get(row.key, 0)) for key, series in read.items()}
+            for column in columns:
+                if column.difference:
+                    minuend, subtrahend = column.difference
+                    cell[column.key] = cell[minuend] - cell[subtrahend]
+            values[row.key] = {c.key: cell[c.key] for c in columns}
+        return values[row.key]
+
+    return tuple(replace(row, values=fill(row)) for row in layout)
 
 
 def _version_warnings(sums: pd.DataFrame, year: int, through: int, forecast: str) -> list[str]:

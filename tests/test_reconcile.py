@@ -72,6 +72,10 @@ TROUBLE = (
 )
 
 ALL_CODES = list(CHECKS)
+# Without [investments] in kfollow.toml the project checks do not run; without --control,
+# neither does control-total.
+PROJECT_CHECKS = ("unmapped-project", "ambiguous-project")
+NOT_RUN = ("control-total", *PROJECT_CHECKS)
 SUMMARY_CLEAN = "reconcile 2024 months 1–2: 11 checks, 0 errors, 0 warnings, 0 info: OK"
 
 
@@ -134,7 +138,7 @@ def test_clean_ledger_passes_every_check(ledger_from_text, config) -> None:
     """CLEAN: no finding at all, every check passes but control-total (no --control), exit 0."""
     data = reconcile_json(ledger_from_text(ledger()), config)
     assert data["findings"] == []
-    assert status(data) == {code: "skipped" if code == "control-total" else "pass" for code in ALL_CODES}
+    assert status(data) == {code: "skipped" if code in NOT_RUN else "pass" for code in ALL_CODES}
     assert data["summary"] == {"errors": 0, "warnings": 0, "info": 0, "strict": False, "ok": True, "exit_code": 0}
     assert (data["year"], data["through"], data["ledger_rows"], data["files"]) == (2024, 2, 11, ["ledger.csv"])
 
@@ -756,6 +760,8 @@ def test_json_structure(ledger_from_text, config) -> None:
         "conservation": ("error", "pass", 0),
         "identity": ("error", "pass", 0),
         "control-total": ("error", "skipped", 0),
+        "unmapped-project": ("error", "skipped", 0),
+        "ambiguous-project": ("error", "skipped", 0),
         "budget-unbalanced": ("warning", "warn", 1),
         "missing-version": ("warning", "pass", 0),
         "missing-months": ("warning", "pass", 0),
@@ -796,6 +802,8 @@ TROUBLE_CASES = {
     "conservation",
     "identity",
     "control-total",
+    "unmapped-project",
+    "ambiguous-project",
     "budget-unbalanced: Årets resultat / Budget 2024",
     "missing-version",
     "missing-months",
@@ -828,11 +836,11 @@ def test_junit_has_a_testcase_per_check_and_per_finding(ledger_from_text, config
     assert cases["conservation"].find("system-out").text.startswith("OK: ")
     assert cases["duplicate-rows: ledger.csv:11"].get("classname") == "kfollow.reconcile.duplicate-rows"
     assert_counts(root, suite)
-    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("12", "3" if strict else "1", "1")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("14", "3" if strict else "1", "3")
 
 
 def test_junit_of_a_clean_run_with_controls_and_info(ledger_from_text, config, tmp_path) -> None:
-    """ROUNDING with a matching control total: no failures, nothing skipped, info findings as
+    """ROUNDING with a matching control total: no failures, only the project checks skipped, info findings as
     passing testcases of their own."""
     control = write(tmp_path / "control.csv", "rad;kolumn;belopp\nPersonalkostnader;outcome;-1400\n")
     path = ledger_from_text(ROUNDING)
@@ -848,7 +856,7 @@ def test_junit_of_a_clean_run_with_controls_and_info(ledger_from_text, config, t
     ]
     assert all(cases[name].find("system-out").text.startswith("info: ") for name in rounding)
     assert_counts(root, suite)
-    assert (suite.get("failures"), suite.get("skipped")) == ("0", "0")
+    assert (suite.get("failures"), suite.get("skipped")) == ("0", str(len(PROJECT_CHECKS)))
 
 
 def test_text_groups_findings_by_severity_and_ends_with_the_summary(ledger_from_text, config) -> None:

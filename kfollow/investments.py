@@ -1,0 +1,284 @@
+"""The Investeringar table (SPEC §4): projects on investment accounts, by kommun categories.
+
+kfollow.toml's [investments] maps category paths ("Reinvestering/Fastigheter") to project-code
+prefixes. Categories nest by their paths; a parent's value is the exact sum of its children.
+Like the Drift table, one group-by over the ledger gives every cell, in öre, ledger sign
+(expenditure +), rounded once when printed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError, MappingError
+from .ledger import prefix_mask
+from .mapping import EXCLUDED, UNMAPPED, Rules
+from .money import format_kr
+from .report import BUDGET, OUTCOME, Column, Report, ReportSpec, Row, Selection, aggregate, resolve_columns, table_rows
+
+TOTAL = "Totala utgifter"
+UNCATEGORISED = "Ej kategoriserat"
+NO_PROJECT = "(inget projekt)"
+DEFAULT_ACCOUNTS = ("1",)
+
+
+@dataclass(frozen=True)
+class Category:
+    path: str  # "Expansionsinvestering/Markinköp": the row's key
+    prefixes: tuple[str, ...]  # project-code prefixes (leaf categories only)
+    children: tuple[str, ...] = ()  # paths, in table order
+
+    @property
+    def label(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def level(self) -> int:
+        return self.path.count("/")
+
+
+@dataclass(frozen=True)
+class InvestmentPlan:
+    categories: tuple[Category, ...]  # table order: each parent before its children
+    accounts: tuple[str, ...]  # account prefixes that carry investment expenditure
+    origin: str
+
+    @property
+    def leaves(self) -> tuple[Category, ...]:
+        return tuple(c for c in self.categories if not c.children)
+
+
+def has_investments(rules: Rules) -> bool:
+    section = rules.sections.get("investments")
+    return isinstance(section, dict) and any(k != "options" for k in section)
+
+
+def investment_plan(rules: Rules, required: bool = True) -> InvestmentPlan:
+    """The [investments] of kfollow.toml, checked; every problem is reported at once.
+    Not required (kfollow projects): without it, no categories on the default accounts."""
+    origin = rules.config.name if rules.config else "kfollow.toml"
+    section = rules.sections.get("investments")
+    if not required and not isinstance(section, dict):
+        return InvestmentPlan((), DEFAULT_ACCOUNTS, origin)
+    if required and not has_investments(rules):
+        where = f"{rules.config}" if rules.config else "no kfollow.toml was found (give --config FILE)"
+        raise ConfigError(
+            f"{where}: no [investments] categories. Add them, e.g.\n"
+            '  [investments]\n  "Reinvestering/Fastigheter" = ["943", "944"]\n  "Imageinvestering" = []'
+        )
+    problems = []
+    options = section.get("options", {})
+    accounts = options.get("accounts", list(DEFAULT_ACCOUNTS)) if isinstance(options, dict) else None
+    if not isinstance(accounts, list) or not accounts or not all(isinstance(a, str) and a.strip() for a in accounts):
+        problems.append(f'{origin}: [investments.options] accounts must be a list of account prefixes, e.g. ["1"]')
+        accounts = list(DEFAULT_ACCOUNTS)
+    # Build the tree in config order: a path's parents are made when it is first named.
+    own: dict[str, tuple[str, ...]] = {}
+    children: dict[str, list[str]] = {"": []}
+    for raw, prefixes in section.items():
+        if raw == "options":
+            continue
+        parts = [p.strip() for p in str(raw).split("/")]
+        if not all(parts):
+            problems.append(f'{origin}: [investments] "{raw}": a category path has an empty part')
+            continue
+        if not isinstance(prefixes, list) or not all(isinstance(p, str) and p.strip() for p in prefixes):
+            problems.append(
+                f'{origin}: [investments] "{raw}" = {prefixes!r}: give a list of project-code prefixes, e.g. ["943"]'
+            )
+            continue
+        for depth in range(1, len(parts) + 1):
+            path, parent = "/".join(parts[:depth]), "/".join(parts[: depth - 1])
+            if path not in children:
+                children[path] = []
+                children[parent].append(path)
+        own[path] = tuple(p.strip() for p in prefixes)
+    for path, prefixes in own.items():
+        if prefixes and children[path]:
+            problems.append(
+                f'{origin}: [investments] "{path}" has sub-categories and projects of its own; its value is the '
+                f'sum of its sub-categories, so give its projects one, e.g. "{path}/Övrigt"'
+            )
+    if problems:
+        raise ConfigError(problems)
+
+    def walk(path: str) -> list[Category]:
+        return [Category(path, own.get(path, ()), tuple(children[path])), *(c for k in children[path] for c in walk(k))]
+
+    categories = tuple(c for top in children[""] for c in walk(top))
+    return InvestmentPlan(categories, tuple(a.strip() for a in accounts), origin)
+
+
+@dataclass(frozen=True)
+class ProjectMatch:
+    """For each distinct project on investment accounts: the leaf categories it matches."""
+
+    projects: list[str]
+    matches: list[list[str]]  # paths
+
+
+def investment_rows(ledger: pd.DataFrame, plan: InvestmentPlan) -> tuple[pd.Categorical, ProjectMatch]:
+    """Each ledger row's category path (EXCLUDED off the investment accounts, NaN where its
+    project matches no category or several), and the match of each distinct project."""
+    on_accounts = prefix_mask(ledger, "account", plan.accounts)
+    if "projekt" in ledger:
+        names = ledger["projekt"].cat.categories.astype(str)
+        codes = ledger["projekt"].cat.codes.to_numpy()
+    else:
+        names, codes = pd.Index([], dtype=object), np.full(len(ledger), -1, dtype="int8")
+    used = np.unique(codes[on_accounts])
+    leaves = plan.leaves
+    projects, matches = [], []
+    lookup = np.full(len(names) + 1, -1, dtype="int32")  # project code (-1 last) -> leaf index
+    for code in used:
+        project = names[code] if code >= 0 else NO_PROJECT
+        hits = [i for i, leaf in enumerate(leaves) if code >= 0 and project.startswith(leaf.prefixes)]
+        projects.append(project)
+        matches.append([leaves[i].path for i in hits])
+        lookup[code] = hits[0] if len(hits) == 1 else -1
+    labels = [*(leaf.path for leaf in leaves), EXCLUDED]
+    row_codes = np.where(on_accounts, lookup[codes], len(leaves))
+    return pd.Categorical.from_codes(row_codes, labels), ProjectMatch(projects, matches)
+
+
+def project_problems(
+    ledger: pd.DataFrame, rows: pd.Categorical, match: ProjectMatch
+) -> list[tuple[str, int, int, list[str], str]]:
+    """Projects on investment accounts in no category or in several: (project, row count,
+    öre, the categories it matches, first file:line)."""
+    uncategorised = np.flatnonzero(np.asarray(rows.codes) == -1)
+    if not len(uncategorised):
+        return []
+    codes = ledger["projekt"].cat.codes.to_numpy()[uncategorised] if "projekt" in ledger else None
+    if codes is None:
+        codes = np.full(len(uncategorised), -1)
+    names = ledger["projekt"].cat.categories.astype(str) if "projekt" in ledger else pd.Index([])
+    frame = pd.DataFrame({"code": codes, "amount": ledger["amount"].to_numpy()[uncategorised], "at": uncategorised})
+    totals = frame.groupby("code").agg(rows=("amount", "size"), amount=("amount", "sum"), at=("at", "min"))
+    paths = dict(zip(match.projects, match.matches, strict=True))
+    out = []
+    for code, count, total, at in totals.itertuples(name=None):
+        project = names[code] if code >= 0 else NO_PROJECT
+        source = f"{ledger['source'].iloc[at]}:{ledger['line'].iloc[at]}"
+        out.append((project, int(count), int(total), paths.get(project, []), source))
+    return out
+
+
+def check_projects(
+    ledger: pd.DataFrame, rows: pd.Categorical, match: ProjectMatch, plan: InvestmentPlan, allow: bool
+) -> None:
+    """Stop (exit 3) on projects in two categories, and on projects in none unless `allow`."""
+    none, several = [], []
+    for project, count, total, paths, source in project_problems(ledger, rows, match):
+        what = f"projekt {project}: {count} row{'s' if count != 1 else ''}, {format_kr(total)}, first at {source}"
+        if paths:
+            several.append(f"  {what}; matches {', '.join(paths)}")
+        else:
+            none.append(f"  {what}")
+    lines = []
+    if several:
+        lines += [f"{len(several)} project(s) match more than one [investments] category in {plan.origin}:"]
+        lines += [*several, "make the categories' prefixes distinct"]
+    if none and not allow:
+        lines += [f"{len(none)} project(s) on investment accounts ({', '.join(plan.accounts)}*) match no category:"]
+        lines += none
+        lines.append(
+            f"add their prefixes to [investments] in {plan.origin}, or give --allow-unmapped to show them as "
+            f"'{UNCATEGORISED}'"
+        )
+    if lines:
+        raise MappingError(lines)
+
+
+def investment_columns(year: int, through: int, forecast: str) -> tuple[Column, ...]:
+    """SPEC §4: as the Drift table, but the forecast deviation is budget − forecast (+ = underspend)."""
+    return (
+        Column("budget", f"Budget {year}", Selection(BUDGET, year, 12)),
+        Column("forecast", f"Prognos helår {year}", Selection(forecast, year, 12)),
+        Column("forecast_deviation", f"Avv. prognos/budget {year}", difference=("budget", "forecast")),
+        Column("outcome", f"Delårsbokslut {year}", Selection(OUTCOME, year, through)),
+        Column("outcome_previous", f"Delårsbokslut {year - 1}", Selection(OUTCOME, year - 1, through)),
+        Column("outcome_change", f"Diff. utfall {year - 1}/{year}", difference=("outcome", "outcome_previous")),
+    )
+
+
+def build_investments(ledger: pd.DataFrame, rows: pd.Categorical, plan: InvestmentPlan, spec: ReportSpec) -> Report:
+    """The Investeringar table from a (filtered) ledger and its investment_rows."""
+    sums = aggregate(ledger, rows)
+    sums["row"] = sums["row"].cat.rename_categories({UNMAPPED: UNCATEGORISED})
+    year, through, forecast = resolve_columns(sums, spec)
+    layout = [
+        Row(c.label, "subtotal" if c.children else "row", c.level, {}, c.children, c.path) for c in plan.categories
+    ]
+    warnings = []
+    if (sums["row"] == UNCATEGORISED).any():
+        layout.append(Row(UNCATEGORISED, "row", 0, {}, (), UNCATEGORISED))
+        warnings.append(f"projects that match no category are shown as '{UNCATEGORISED}' (--allow-unmapped)")
+    top = tuple(row.key for row in layout if row.level == 0)
+    layout.append(Row(TOTAL, "total", 0, {}, top, TOTAL))
+    columns = investment_columns(year, through, forecast)
+    found = set(sums.loc[sums["year"] == year, "version"].astype(str))
+    missing = [v for v in (BUDGET, forecast, OUTCOME) if v not in found]
+    warnings += [f"no {v} rows on investment accounts for {year}: its columns are 0" for v in missing]
+    sign = 1  # expenditure positive, as booked
+    rows = table_rows(sums, columns, layout, sign)
+    return Report("investeringar", year, through, spec.unit, columns, rows, tuple(warnings), sign)
+
+
+NOT_CATEGORISED = "EJ KATEGORISERAT"
+
+
+def project_listing(ledger: pd.DataFrame, rows: pd.Categorical, match: ProjectMatch, year: int | None, fmt: str) -> str:
+    """`kfollow projects`: each project on investment accounts, its category, row count and kr
+    per version (ledger sign: expenditure +), for --year (default: all years)."""
+    import json
+
+    from .errors import OptionError
+    from .money import round_to_unit
+    from .render import listing_text
+
+    keep = np.asarray(rows.codes) != list(rows.categories).index(EXCLUDED)
+    if year is not None:
+        in_year = ledger["year"].to_numpy() == year
+        if not in_year.any():
+            raise OptionError(f"--year {year}: the (filtered) ledger has no rows for {year}")
+        keep &= in_year
+    frame = ledger[keep]
+    project = frame["projekt"].astype(object).fillna(NO_PROJECT) if "projekt" in frame else NO_PROJECT
+    grouped = (
+        pd.DataFrame({"project": project, "version": frame["version"].astype(str), "amount": frame["amount"]})
+        .groupby(["project", "version"])["amount"]
+        .agg(["sum", "size"])
+    )
+    amounts = grouped["sum"].unstack(fill_value=0)
+    versions = [v for v in (BUDGET, "prognos", OUTCOME) if v in amounts.columns]
+    versions += sorted(set(amounts.columns) - set(versions))
+    counts = grouped["size"].groupby(level="project").sum()
+    categories = dict(zip(match.projects, match.matches, strict=True))
+    records = []
+    for name in amounts.index:
+        paths = categories.get(name, [])
+        category = paths[0] if len(paths) == 1 else NOT_CATEGORISED if not paths else "FLERA: " + ", ".join(paths)
+        amount_kr = [int(round_to_unit(int(amounts.at[name, v]), "kr")) for v in versions]
+        records.append([name, category, int(counts[name]), *amount_kr])
+    if fmt == "json":
+        return (
+            json.dumps(
+                [
+                    {
+                        "project": r[0],
+                        "category": r[1],
+                        "rows": r[2],
+                        "amounts_kr": dict(zip(versions, r[3:], strict=True)),
+                    }
+                    for r in records
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
+        )
+    return listing_text(["Projekt", "Kategori", "Rader", *(f"{v} (kr)" for v in versions)], records, fmt)
