@@ -376,7 +376,7 @@ def _table_warnings(report: Any, ledger: Any, rows: Any, notes: list[str]) -> li
         notes = [
             *notes,
             f"the table does not reconcile ({len(broken)} error(s), first: {broken[0].message}); "
-            "run 'kfollow reconcile' with the same options for the details",
+            "run 'kfollow reconcile' on the same ledger, config and filters for the details",
         ]
     return notes
 
@@ -544,6 +544,9 @@ def reconcile(**kwargs: Any) -> None:
     if sum(str(path) == "-" for path in outputs) > 1 or len(set(outputs)) < len(outputs):
         raise click.UsageError("each -o must name a different file (and '-' for stdout at most once)")
     formats = [kwargs["fmt"] or RECONCILE_SUFFIXES.get(path.suffix.lower(), "text") for path in outputs]
+    for path in outputs:  # before a long load, and before the first report is written
+        if str(path) != "-" and not path.parent.exists():
+            raise OptionError(f"-o {path}: the folder {path.parent} does not exist")
     tolerance = parse_tolerance(kwargs["tolerance"])
     if tolerance is None:
         raise click.BadParameter(

@@ -10,7 +10,7 @@ the renderers print.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -20,9 +20,19 @@ import pandas as pd
 
 from .errors import MAX_REPORTED, LoadError
 from .ledger import DIMENSIONS, OUTCOME, prefix_mask
-from .mapping import EXCLUDED
+from .mapping import (
+    ALLOCATION,
+    EXCLUDED,
+    FINANCIAL,
+    INCOME,
+    OTHER,
+    PERSONNEL,
+    PREMISES,
+    SERVICES,
+    UNMAPPED,
+)
 from .money import format_amount, format_kr
-from .report import Column, Report, Selection, exact_group_sums, round_cells
+from .report import COSTS, NET_COSTS, RESULT, Column, Report, Selection, exact_group_sums, round_cells
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
@@ -182,20 +192,55 @@ def check_conservation(report: Report, totals: pd.DataFrame) -> list[Finding]:
     return findings
 
 
+# The identities of SPEC §3, written out here rather than read from the Report, so that a
+# wrong layout or column in report.py is caught, not repeated.
+SPEC_ROWS = {
+    COSTS: (PERSONNEL, PREMISES, SERVICES, OTHER),
+    NET_COSTS: (INCOME, COSTS),
+    RESULT: (NET_COSTS, ALLOCATION, FINANCIAL, UNMAPPED),  # Ej mappat: with --allow-unmapped
+}
+SPEC_COLUMNS = {
+    "drift": {
+        "forecast_deviation": ("forecast", "budget"),
+        "outcome_change": ("outcome", "outcome_previous"),
+        "period_deviation": ("outcome", "period_budget"),
+    },
+    "investeringar": {  # SPEC §4: + is an underspend
+        "forecast_deviation": ("budget", "forecast"),
+        "outcome_change": ("outcome", "outcome_previous"),
+    },
+}
+
+
+def _formulas(report: Report) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, str]]]:
+    """Row key -> part keys, column key -> (minuend, subtrahend): SPEC's for the Drift table;
+    an investment table's parents sum the categories kfollow.toml nests under them."""
+    keys = {row.key for row in report.rows}
+    if report.table == "drift":
+        rows = {label: tuple(p for p in parts if p in keys) for label, parts in SPEC_ROWS.items() if label in keys}
+    else:
+        rows = {row.key: row.parts for row in report.rows if row.parts}
+    columns = {k: v for k, v in SPEC_COLUMNS.get(report.table, {}).items() if k in {c.key for c in report.columns}}
+    return rows, columns
+
+
 def _identities(report: Report, values: list[dict[str, int]]) -> Iterable[tuple[str, str, str, int, int, str]]:
-    """(kind, row, column, value, value from its parts, parts) for every identity of the table."""
+    """(kind, row, column, value, value from its parts, formula) for every identity of the table."""
     by_key = {row.key: cells for row, cells in zip(report.rows, values, strict=True)}
     labels = {row.key: row.label for row in report.rows}
+    headers = {c.key: c.header for c in report.columns}
+    row_formulas, column_formulas = _formulas(report)
     for row, cells in zip(report.rows, values, strict=True):
         for column in report.columns:
-            if row.parts:
-                expected = sum(by_key[part][column.key] for part in row.parts)
-                parts = " + ".join(labels[part] for part in row.parts)
-                yield "row", row.label, column.key, cells[column.key], expected, parts
-            if column.difference:
-                minuend, subtrahend = column.difference
+            if row.key in row_formulas:
+                parts = row_formulas[row.key]
+                expected = sum(by_key[part][column.key] for part in parts)
+                yield "row", row.label, column.key, cells[column.key], expected, " + ".join(labels[p] for p in parts)
+            if column.key in column_formulas:
+                minuend, subtrahend = column_formulas[column.key]
                 expected = cells[minuend] - cells[subtrahend]
-                yield "column", row.label, column.key, cells[column.key], expected, f"{minuend} − {subtrahend}"
+                formula = f"{headers[minuend]} − {headers[subtrahend]}"
+                yield "column", row.label, column.key, cells[column.key], expected, formula
 
 
 def check_identities(report: Report) -> list[Finding]:
@@ -205,7 +250,7 @@ def check_identities(report: Report) -> list[Finding]:
         Finding(
             "identity",
             f"{_cell(report, label, key)}: {format_kr(value)}, but {parts} gives {format_kr(expected)}",
-            _cell(report, label, key),
+            f"{_cell(report, label, key)} = {parts}",
             {"row": label, "column": key, "value_kr": kr(value), "expected_kr": kr(expected), "formula": parts},
         )
         for _kind, label, key, value, expected, parts in _identities(report, exact)
@@ -233,7 +278,14 @@ def check_rounding(report: Report) -> list[Finding]:
                 f"{_cell(report, label, key)}: printed {format_amount(value)} {unit}, "
                 f"{what} as printed give {format_amount(expected)} ({value - expected:+d} {unit})",
                 _cell(report, label, key),
-                {"row": label, "column": key, "printed": value, "from_printed_parts": expected, "unit": unit},
+                {
+                    "row": label,
+                    "column": key,
+                    "printed": value,
+                    "from_printed_parts": expected,
+                    "difference": value - expected,
+                    "unit": unit,
+                },
             )
         )
     return findings
@@ -322,19 +374,21 @@ def check_coverage(report: Report, totals: pd.DataFrame, versions: Iterable[str]
             findings.append(
                 Finding(
                     "missing-months",
-                    f"outcome (utfall) {when} has no rows for month {', '.join(map(str, gaps))} of 1–{through}: "
+                    f"outcome (utfall) {when} has no rows for month{'s' if len(gaps) > 1 else ''} "
+                    f"{', '.join(map(str, gaps))} of 1–{through}: "
                     "is the export complete?",
                     str(when),
                     {"year": when, "months": gaps, "through": through},
                 )
             )
+    recent = totals[totals["year"].isin((year, year - 1))]
     for version in sorted(set(versions) - set(shown)):
-        rows = int(totals.loc[totals["version"] == version, "rows"].sum())
+        rows = int(recent.loc[recent["version"] == version, "rows"].sum())
         if rows:
             findings.append(
                 Finding(
                     "unused-version",
-                    f"version {version!r} has {rows} rows that no column shows "
+                    f"version {version!r} has {rows} rows in {year - 1}–{year} that no column shows "
                     f"(--forecast-version {version} shows it as the forecast)",
                     version,
                     {"version": version, "rows": rows},
@@ -376,7 +430,7 @@ def check_duplicates(ledger: pd.DataFrame) -> list[Finding]:
         findings.append(
             Finding(
                 "duplicate-rows",
-                f"{len(members)} identical rows ({_describe(first, columns)}): {shown}",
+                f"{len(members)} rows identical in every column kfollow reads ({_describe(first, columns)}): {shown}",
                 sources[0],
                 {"rows": len(members), "amount_kr": kr(int(first["amount"]))},
                 sources,
@@ -497,6 +551,8 @@ def read_controls(path: Path, report: Report) -> list[Control]:
                 f"{control.source}: column {header[where['amount']]!r}: {cell.strip()!r} is no amount in kr "
                 "(write e.g. -114 196 000 or -114196000,00)"
             )
+    if not controls and not problems:
+        problems.append(f"{path.name}: the --control file has a header but no control totals")
     if problems:
         raise LoadError(problems)
     return [Control(c.source, c.subject, c.column, int(o)) for c, o in zip(controls, ore, strict=True)]
@@ -720,8 +776,24 @@ def render_json(result: Reconciliation) -> str:
 def render_junit(result: Reconciliation) -> str:
     """JUnit XML as GitLab and Jenkins read it: a testcase per check, and per finding where a
     check has findings. Errors fail; warnings fail under --strict; info passes with its text."""
+    import re
     import xml.etree.ElementTree as ET
 
+    # Ledger text may hold control characters that XML 1.0 cannot: they would make the file
+    # unreadable to the CI, so they become U+FFFD.
+    invalid = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+    result = replace(
+        result,
+        findings=tuple(
+            replace(
+                f,
+                message=invalid.sub("\ufffd", f.message),
+                subject=invalid.sub("\ufffd", f.subject),
+                sources=tuple(invalid.sub("\ufffd", x) for x in f.sources),
+            )
+            for f in result.findings
+        ),
+    )
     suite = ET.Element("testsuite", name="kfollow reconcile")
     tests = failures = skipped = 0
     for code, (severity, question) in CHECKS.items():
