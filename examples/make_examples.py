@@ -9,7 +9,8 @@ Writes, next to this script:
 * ks-2024.xlsx  - sheet "Huvudbok": two title rows, a blank row, the header row, the ledger;
 * ks-2024.csv   - the same rows as Swedish CSV (cp1252, ';', decimal comma, space as thousands
                   separator, CRLF);
-* kfollow.toml  - the kommun's account config (Kommunbidrag on 91xx);
+* kfollow.toml  - the kommun's account config (Kommunbidrag on 91xx) and its investment
+                  categories ([investments]: project-code prefixes);
 * control-totals.csv - control totals of the Drift table for `kfollow reconcile --control`
                   (exact öre, computed here from the ledger rows, not by kfollow);
 * README.md     - what the example is.
@@ -22,8 +23,16 @@ is needed). The totals are found by a small pure-Python constraint search with a
 (no scipy), then spread over accounts, ansvar, verksamhet and months with öre amounts that sum
 exactly. The run is deterministic: the same files, byte for byte, every time.
 
+The investment projects (class 1 accounts, section 3b) are found the same way, with their own
+random generator so that the Drift rows do not change: they reproduce the report's
+Investeringar table (SPEC §4) in every cell but one, which no ledger can give as printed
+(Expansionsinvestering - Exploatering's Diff. utfall: 2 769, printed 2 770; see
+INV_EXPECTED_INSTEAD).
+
 Needs pandas and openpyxl (the project's venv). The last step re-reads both files (pandas for
-the CSV, openpyxl for the xlsx), recomputes the tables from exact öre and asserts every cell.
+the CSV, openpyxl for the xlsx), recomputes the tables (Drift, Exploatering, Investeringar)
+from exact öre and asserts every cell; where kfollow is installed, it checks that `kfollow
+reconcile` agrees with the control totals and `kfollow investments` prints the same table.
 """
 
 from __future__ import annotations
@@ -265,7 +274,7 @@ ANSVAR = {
     "2100": "Kommunledning", "2110": "Kansli och nämndservice", "2120": "Ekonomiavdelning",
     "2130": "HR-avdelning", "2210": "IT-avdelning", "2300": "Kost och lokalvård",
     "2400": "Planenheten", "2500": "Exploateringsenheten", "2600": "Näringsliv",
-    "2211": "IT-avdelning, investeringar", "2700": "Fastighetsavdelningen",
+    "2211": "IT-investeringar", "2700": "Fastighetsavdelningen",
 }
 VERKSAMHET = {
     "10100": "Nämnd- och styrelseverksamhet", "10410": "Valnämnd", "10500": "Överförmyndare",
@@ -751,7 +760,7 @@ def investment_constraints() -> list[tuple[dict, int, int]]:
         leaves = [leaf for leaf in inv_leaves_of(label) if leaf in with_projects]
         if not leaves:
             continue  # Imageinvestering: no projects, a row of zeros
-        for column, printed in zip(COLUMNS, values):
+        for column, printed in zip(COLUMNS, values, strict=True):
             coeffs: dict = {}
             for leaf in leaves:
                 for q, c in INV_COLUMN_EXPR[column].items():
@@ -778,9 +787,9 @@ def build_investments(totals: dict, rng: random.Random) -> list[dict]:
     for leaf in inv_leaf_paths():
         projects = [p for p in PROJECTS if p.leaf == leaf]
         outcome = dict(zip(projects, shares(totals[("inv", leaf, "O")],
-                                            [p.o24 for p in projects])))
+                                            [p.o24 for p in projects]), strict=True))
         previous = dict(zip(projects, shares(totals[("inv", leaf, "P")],
-                                             [p.o23 for p in projects])))
+                                             [p.o23 for p in projects]), strict=True))
         for p in projects:
             # Budget 2024 (whole kronor) and last year's budget for the projects then running
             # (whole hundreds of tkr; a purchase: whole millions), in no column of the table.
@@ -797,7 +806,7 @@ def build_investments(totals: dict, rng: random.Random) -> list[dict]:
                 months = list(range(1, 13)) if p.kind == "works" else [1]
                 kronor = prop_split(amount // 100, [1.0] * len(months))
                 rows += [p.row(year, m, "budget", p.name, kr * 100)
-                         for m, kr in zip(months, kronor)]
+                         for m, kr in zip(months, kronor, strict=True)]
             # Outcome Jan-Aug 2024 and 2023, and Sep-Dec 2023 (in no column of the table).
             actual24 = project_outcome(p, YEAR, outcome[p], list(range(1, THROUGH + 1)), rng)
             rows += actual24
@@ -818,7 +827,7 @@ def build_investments(totals: dict, rng: random.Random) -> list[dict]:
                           [10] if p.kind == "equipment" else [9])
                 weights = [rng.uniform(0.8, 1.2) for _ in months]
                 rows += [p.row(YEAR, m, "prognos", p.name, a)
-                         for m, a in zip(months, prop_split(rest, weights)) if a]
+                         for m, a in zip(months, prop_split(rest, weights), strict=True) if a]
     return rows
 
 
@@ -843,7 +852,7 @@ def project_outcome(p: Project, year: int, amount: int, months: list[int],
     chosen = sorted(rng.sample(months, k))
     out = []
     parts = prop_split(amount, [rng.uniform(0.5, 1.5) for _ in chosen])
-    for m, a in zip(chosen, parts):
+    for m, a in zip(chosen, parts, strict=True):
         if not a:
             continue
         if p.kind == "works" and a > 30_000_000 and rng.random() < 0.5:
@@ -976,6 +985,75 @@ TOML_TEXT = f'''\
 '''
 
 
+def investments_readme(rows: list[dict]) -> str:
+    """The README's Investeringar section."""
+    inv = [r for r in rows if r["konto"].startswith(tuple(INV_ACCOUNTS))]
+    table = investment_table(as_tuples(rows))
+    (label, col), (printed, instead) = next(iter(INV_EXPECTED_INSTEAD.items()))
+    exact = next(v for lbl, _, v in table if lbl == label)[col]
+    lines = []
+    for path, prefixes in INVESTMENTS:
+        leaf = path.rsplit("/", 1)[-1]
+        projects = [p for p in PROJECTS if p.leaf == leaf]
+        listed = "; ".join(
+            f"{p.code} {p.name} ({p.konto}, {p.ansvar}, {p.verk}"
+            + (", 2023 only" if not p.budget and not p.forecast and p.forecast is not None
+               else "") + ")" for p in projects) or "none this year: a row of zeros"
+        lines.append(f"| {path.replace('/', ' / ')} | "
+                     f"{', '.join(f'`{x}`' for x in prefixes) or '(none)'} | {listed} |")
+    categories = "\n".join(lines)
+
+    def tkr_text(n: int) -> str:
+        return f"{n:,}".replace(",", " ")
+
+    return f"""## Investeringar
+
+The ledger also holds the kommunstyrelse's investment projects: {len(inv)} rows on class 1
+accounts ({', '.join(f'{k} {v}' for k, v in INV_KONTO.items())}), each with a `projekt`
+code and, as on every row, ansvar and verksamhet. Expenditure is positive, as in the ledger.
+`[investments]` in `kfollow.toml` sorts the projects into the report's categories by the
+start of their code (order in the file = order in the table; a parent is the sum of its
+sub-categories). The second command shows only exploateringsenheten's (ansvar 2500) projects:
+
+```sh
+kfollow investments examples/ks-2024.xlsx --config examples/kfollow.toml
+kfollow investments examples/ks-2024.csv  --config examples/kfollow.toml --where ansvar=2500
+```
+
+| category | project prefixes | projects (konto, ansvar, verksamhet) |
+| --- | --- | --- |
+{categories}
+
+Budget 2024 is whole tkr per project (works periodised over 12 months, equipment and the
+lokalanpassning pott in January); prognos is the outcome for months 1–{THROUGH} and the rest of
+each project's forecast after; Markinköp's forecast is its outcome (Krangatan was bought in
+June, unbudgeted). Budget 2023 and outcome 2023 months {THROUGH + 1}–12 are in the ledger but in
+no column.
+
+Expected: the "investeringar" table of `shared/reference/seed-tables.json`, every figure but
+one: *{label}*, *Diff. utfall 2023/2024* is **{tkr_text(instead)}** (exactly {swedish_amount(exact)} kr)
+where the report prints {tkr_text(printed)}. No ledger gives {tkr_text(printed)} there: Expansionsinvestering
+prints *Delårsbokslut 2024* 10 413 and *2023* 16 344, so its exact change is between −5 932
+and −5 930 tkr and, as it prints −5 930, between −5 930,5 and −5 930; Markinköp's change
+prints −8 699, so it is between −8 699,5 and −8 698,5. The exploatering change is the
+difference, between 2 768 and 2 769,5 tkr: it rounds to 2 769 at most. (The seed's `_note`
+says the same.) The table's other printed rounding differences are the report's own:
+Expansionsinvestering *Delårsbokslut 2024* 10 413 where its rows print 1 412 + 9 002 = 10 414,
+and its change −5 930 where 10 413 − 16 344 = −5 931; Expansionsinvestering - Exploatering
+*Delårsbokslut 2023* 6 233 where its rows print 6 232 (and its change 2 769 where its rows
+print 2 770); Reinvestering *Delårsbokslut 2023* 7 853 (rows: 7 854) and change −298
+(7 556 − 7 853 = −297); Totala utgifter *Delårsbokslut 2024* 21 809 (rows: 21 808) and change
+−5 060 (21 809 − 26 868 = −5 059).
+
+Class 1 is excluded from the Drift table by the built-in map, so the Drift and Exploatering
+tables above do not see these rows. The filters do: the projects of Markinköp and
+Expansionsinvestering - Exploatering carry verksamhet 289xx, so `--exclude verksamhet=289`
+leaves them out and `--where verksamhet=289` keeps only them. Projekt 92010 and 92020 on the
+exploatering *operating* rows start with Norra Stadsskogen's and Verksamhetsområde norr's
+prefixes, but are not on class 1 and so in no investment category.
+"""
+
+
 def write_readme(rows: list[dict]) -> None:
     def count(**kw):
         return sum(all(r[k] == v for k, v in kw.items()) for r in rows)
@@ -995,22 +1073,22 @@ def write_readme(rows: list[dict]) -> None:
 A **constructed** ledger export for a Swedish kommun's kommunstyrelse: the accounts, codes and
 every amount are made up, but the exact totals are chosen so that kfollow's Drift table
 (exact öre, each cell rounded once to tkr, half away from zero) reproduces, figure for figure,
-the *Drift* and *Exploatering* tables of Alingsås kommun's Kommunstyrelsens delårsbokslut 2024,
-including its printed rounding differences (e.g. Personalkostnader: −112 465 − (−114 196)
-prints 1 730, not 1 731).
+the *Drift*, *Exploatering* and (all but one figure) *Investeringar* tables of Alingsås
+kommun's Kommunstyrelsens delårsbokslut 2024, including their printed rounding differences
+(e.g. Personalkostnader: −112 465 − (−114 196) prints 1 730, not 1 731).
 
 | file | what |
 | --- | --- |
 | `ks-2024.xlsx` | sheet `Huvudbok`: title rows, a blank row, then the header; amounts are numbers (kr, 2 decimals), codes are text |
 | `ks-2024.csv` | the same {len(rows)} rows, Swedish CSV: cp1252, `;`, decimal comma, space as thousands separator (`-1 234 567,89`), CRLF |
-| `kfollow.toml` | the kommun's config: `"{KOMMUNBIDRAG_PREFIX}" = "Kommunbidrag"` |
+| `kfollow.toml` | the config: `"{KOMMUNBIDRAG_PREFIX}" = "Kommunbidrag"`; `[investments]` ([below](#investeringar)) |
 | `control-totals.csv` | control totals of the Drift table for `kfollow reconcile --control` (see [CI](#ci-reconcile-on-every-export)) |
 | `make_examples.py` | writes all of the above and checks it |
 | `ci/` | (written by hand) running `kfollow reconcile` from cron, GitHub Actions or GitLab CI |
 | `broken.csv` | (written by hand) a small export with mistakes, to show kfollow's error messages |
 
 Columns: `{';'.join(HEADER)}`. Amounts are in **ledger sign** (debit positive: costs +,
-revenue −, kommunbidrag −). Rows:
+revenue −, kommunbidrag −, investment expenditure +). Rows (investments included):
 
 | version | år | months | rows |
 | --- | --- | --- | --- |
@@ -1036,14 +1114,17 @@ Codes used:
   **289xx and only 289xx**; 28100–28600 start with 28 but not 289 (a prefix filter must not
   take them).
 - aktivitet `EUVAL24` on the 2024 European election (valnämnd); projekt
-  {', '.join(f'{p} {n}' for p, n in PROJEKT.items())} on exploatering rows.
+  {', '.join(f'{p} {n}' for p, n in PROJEKT.items())} on exploatering rows, and the
+  investment projects below (class 1 accounts only).
 
 Traps on purpose: two cells are exact halves in tkr (Lokalhyror *Delårsbokslut 2023*
 −4 950,5 → −4 951; Kommunbidrag *Diff. utfall* 5 060,5 → 5 061), which Python's `round()`
-(half to even) gets wrong; the 2024 budget is in balance to the öre; exploatering's outcome
+(half to even) gets wrong; the 2024 operating budget is in balance to the öre (the
+investment budget, on class 1, is in no Drift table); exploatering's outcome
 2023 revenue is negative (a repaid plot sale, booked as one positive row on 3711); the
 forecast of exploatering's övriga kostnader for September–December is a credit.
 
+{investments_readme(rows)}
 ## CI: reconcile on every export
 
 `kfollow reconcile` checks that the Drift table reconciles: every account mapped, every column
@@ -1378,9 +1459,9 @@ def investment_table(rows: list[tuple]) -> list[tuple[str, int, dict[str, int]]]
     out = []
     for path, level in [(p, p.count("/")) for p in order] + [("", -1)]:
         inside = [c for c in categories if not path or c == path or c.startswith(path + "/")]
-        B, F, O, P = (sum(q[c][k] for c in inside) for k in "BFOP")  # noqa: N806
-        values = {"budget": B, "forecast": F, "forecast_deviation": B - F, "outcome": O,
-                  "outcome_previous": P, "outcome_change": O - P}
+        b, f, o, p = (sum(q[c][k] for c in inside) for k in "BFOP")
+        values = {"budget": b, "forecast": f, "forecast_deviation": b - f, "outcome": o,
+                  "outcome_previous": p, "outcome_change": o - p}
         out.append((path.rsplit("/", 1)[-1] if path else INV_TOTAL, level, values))
     return out
 
@@ -1393,36 +1474,30 @@ def check_investments(rows: list[tuple]) -> None:
         [(label, level) for label, (level, _) in INV_TARGETS.items()]
     assert {r[7] for r in rows if r[3].startswith("1")} == {p.code for p in PROJECTS}
     cells = diffs = 0
-    values = {label: v for label, _, v in table}
-    for label, level, exact in table:
-        for col, printed in zip(COLUMNS, INV_TARGETS[label][1]):
+    for i, (label, level, exact) in enumerate(table):
+        for col, printed in zip(COLUMNS, INV_TARGETS[label][1], strict=True):
             got = tkr(exact[col])
             assert got == inv_expected(label, col, printed), (label, col, exact[col], got, printed)
             cells += got == printed
-        if level >= 0:
-            diffs += tkr(exact["budget"]) - tkr(exact["forecast"]) != \
-                tkr(exact["forecast_deviation"])
-            diffs += tkr(exact["outcome"]) - tkr(exact["outcome_previous"]) != \
-                tkr(exact["outcome_change"])
-        children = [lbl for lbl, lvl, _ in table if lvl == level + 1] if level == -1 else \
-            [lbl for lbl in INV_TARGETS if lbl in inv_children(label)]
+        # Printed rounding differences: a deviation or change that is not the difference of
+        # the rounded figures, a parent or the total that is not the sum of its rounded rows.
+        diffs += tkr(exact["budget"]) - tkr(exact["forecast"]) != tkr(exact["forecast_deviation"])
+        diffs += tkr(exact["outcome"]) - tkr(exact["outcome_previous"]) != \
+            tkr(exact["outcome_change"])
+        children = [v for _, lvl, v in table if lvl == 0] if level < 0 else []
+        for _, lvl, v in table[i + 1:] if level >= 0 else []:
+            if lvl <= level:
+                break
+            if lvl == level + 1:
+                children.append(v)
         if children:
-            diffs += sum(sum(tkr(values[c][col]) for c in children) != tkr(exact[col])
-                         for col in COLUMNS)
+            diffs += sum(sum(tkr(v[col]) for v in children) != tkr(exact[col]) for col in COLUMNS)
     (label, col), (printed, instead) = next(iter(INV_EXPECTED_INSTEAD.items()))
+    exact = next(v for lbl, _, v in table if lbl == label)[col]
     print(f"investments: {len(table)} rows, {cells} of {len(table) * len(COLUMNS)} printed cells "
-          f"match; {label} / {col} is {values[label][col] / UNIT:.3f} tkr -> {instead}, not the "
-          f"printed {printed}; {diffs} printed rounding differences")
+          f"match; {label} / {col} is {swedish_amount(exact)} kr = {instead} tkr, not the printed "
+          f"{printed} (no ledger gives that); {diffs} printed rounding differences")
     check_kfollow_investments(table)
-
-
-def inv_children(label: str) -> list[str]:
-    """The labels of a category's direct sub-categories."""
-    paths = [p for p, _ in INVESTMENTS]
-    parents = {"/".join(p.split("/")[:i]) for p in paths for i in range(1, p.count("/") + 1)}
-    path = next((p for p in parents | set(paths) if p.rsplit("/", 1)[-1] == label), None)
-    return [] if path is None else sorted(
-        {c[len(path) + 1:].split("/")[0] for c in parents | set(paths) if c.startswith(path + "/")})
 
 
 def check_kfollow_investments(table: list[tuple[str, int, dict[str, int]]]) -> None:

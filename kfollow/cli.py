@@ -414,7 +414,8 @@ def investments(**kwargs: Any) -> None:
     fmt = _format(kwargs["fmt"], kwargs["output"], FORMATS)
     ledger, drift_rows, _, rules, notes = load_mapped(kwargs, columns=("projekt",))
     plan = investment_plan(rules)
-    default_period = latest_outcome(ledger, drift_rows)  # the period of the report's Drift table
+    # The period of the report's Drift table, also for a --year without --through.
+    default_period = latest_outcome(ledger, drift_rows, kwargs["year"])
     ledger, _ = filtered(ledger, drift_rows, kwargs)
     rows, match = investment_rows(ledger, plan)
     check_projects(ledger, rows, match, plan, kwargs["allow_unmapped"])
@@ -553,7 +554,7 @@ def reconcile(**kwargs: Any) -> None:
             f"{kwargs['tolerance']!r}: give an amount in kr ≥ 0, e.g. 0,50", param_hint="--tolerance"
         )
     ledger, rows, _, rules, notes = load_mapped(kwargs, every_column=True)
-    default_period = latest_outcome(ledger, rows)
+    default_period = latest_outcome(ledger, rows, kwargs["year"])
     ledger, rows = filtered(ledger, rows, kwargs)
     spec = _spec(kwargs, default_period, period_budget=True)
     report = build_drift(ledger, rows, spec)

@@ -90,6 +90,9 @@ def investment_plan(rules: Rules, required: bool = True) -> InvestmentPlan:
                 f'{origin}: [investments] "{raw}" = {prefixes!r}: give a list of project-code prefixes, e.g. ["943"]'
             )
             continue
+        if "/".join(parts) in own:
+            problems.append(f'{origin}: [investments] "{raw}" names a category that another key names too')
+            continue
         for depth in range(1, len(parts) + 1):
             path, parent = "/".join(parts[:depth]), "/".join(parts[: depth - 1])
             if path not in children:

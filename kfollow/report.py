@@ -206,8 +206,8 @@ def exact_group_sums(key: np.ndarray, amount: np.ndarray, groups: int) -> tuple[
     return counts, sums
 
 
-def latest_outcome(ledger: pd.DataFrame, rows: pd.Categorical) -> tuple[int, int] | None:
-    """The latest year, and its latest month, with outcome on an account of the table."""
+def latest_outcome(ledger: pd.DataFrame, rows: pd.Categorical, year: int | None = None) -> tuple[int, int] | None:
+    """The latest year (or `year`), and its latest month, with outcome on an account of the table."""
     versions = list(ledger["version"].cat.categories.astype(str))
     if OUTCOME not in versions:
         return None
@@ -215,9 +215,13 @@ def latest_outcome(ledger: pd.DataFrame, rows: pd.Categorical) -> tuple[int, int
     keep &= np.asarray(rows.codes) != list(rows.categories).index(EXCLUDED)
     if not keep.any():
         return None
-    year = ledger["year"].to_numpy()
-    latest = int(year[keep].max())
-    return latest, int(ledger["period"].to_numpy()[keep & (year == latest)].max())
+    years = ledger["year"].to_numpy()
+    if year is not None:
+        keep &= years == year
+        if not keep.any():
+            return None
+    latest = int(years[keep].max())
+    return latest, int(ledger["period"].to_numpy()[keep & (years == latest)].max())
 
 
 def resolve_period(sums: pd.DataFrame, spec: ReportSpec) -> tuple[int, int]:
@@ -226,7 +230,9 @@ def resolve_period(sums: pd.DataFrame, spec: ReportSpec) -> tuple[int, int]:
     outcome = sums[sums["version"] == OUTCOME]
     if spec.year is not None:
         year = spec.year
-        if year not in years:
+        # The period of the report's Drift table counts as data: an investment table may be
+        # all zeros in a year the Drift table has.
+        if year not in years and not (spec.default_period and spec.default_period[0] == year):
             raise OptionError(
                 f"--year {year}: the (filtered) ledger has no rows for {year}; "
                 f"years found: {', '.join(map(str, years)) or 'none'}"
