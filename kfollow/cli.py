@@ -555,6 +555,7 @@ def reconcile(**kwargs: Any) -> None:
         )
     ledger, rows, _, rules, notes = load_mapped(kwargs, every_column=True)
     default_period = latest_outcome(ledger, rows, kwargs["year"])
+    unfiltered_rows = len(ledger)
     ledger, rows = filtered(ledger, rows, kwargs)
     spec = _spec(kwargs, default_period, period_budget=True)
     report = build_drift(ledger, rows, spec)
@@ -568,6 +569,7 @@ def reconcile(**kwargs: Any) -> None:
         tolerance=tolerance,
         strict=kwargs["strict"],
         investments=_investment_table(ledger, rules, spec),
+        unfiltered_rows=unfiltered_rows,
     )
     for path, fmt in zip(outputs, formats, strict=True):
         emit(RENDERERS[fmt](result).encode("utf-8"), path)

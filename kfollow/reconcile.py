@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import MAX_REPORTED, LoadError
-from .ledger import DIMENSIONS, OUTCOME, prefix_mask
+from .ledger import DIMENSIONS, OUTCOME
 from .mapping import (
     ALLOCATION,
     EXCLUDED,
@@ -84,6 +84,7 @@ class Reconciliation:
     findings: tuple[Finding, ...]
     skipped: dict[str, str] = field(default_factory=dict)  # code -> why it did not run
     strict: bool = False
+    unfiltered_rows: int | None = None  # before --where/--exclude
 
     def count(self, severity: str) -> int:
         return sum(f.stands_for for f in self.findings if f.severity == severity)
@@ -159,8 +160,12 @@ def _selected(totals: pd.DataFrame, selection: Selection) -> pd.DataFrame:
 
 def _cell(report: Report, row: str, column: str) -> str:
     header = next(c.header for c in report.columns if c.key == column)
-    table = "" if report.table == "drift" else f"{report.table.capitalize()}: "
-    return f"{table}{row} / {header}"
+    return f"{_table(report)}{row} / {header}"
+
+
+def _table(report: Report) -> str:
+    """'' for the Drift table, 'Investeringar: ' for another: subjects stay unique."""
+    return "" if report.table == "drift" else f"{report.table.capitalize()}: "
 
 
 def check_conservation(report: Report, totals: pd.DataFrame) -> list[Finding]:
@@ -180,7 +185,7 @@ def check_conservation(report: Report, totals: pd.DataFrame) -> list[Finding]:
                     f"column {column.header!r}: the table's rows sum to {format_kr(table)}, but the ledger rows "
                     f"it should hold ({s.version}, {s.year}, months 1–{s.through}) sum to {format_kr(ledger)}; "
                     f"difference {format_kr(table - ledger)}",
-                    column.header,
+                    f"{_table(report)}{column.header}",
                     {
                         "column": column.key,
                         "table_kr": kr(table),
@@ -336,7 +341,12 @@ def check_unmapped(ledger: pd.DataFrame, rows: pd.Categorical) -> list[Finding]:
                 (source,),
             )
         )
-    return _capped(findings, "unmapped-account", "accounts")
+    if len(findings) > MAX_REPORTED:
+        rest = findings[MAX_REPORTED:]
+        rows, amount = sum(f.figures["rows"] for f in rest), sum(amounts[MAX_REPORTED:])
+        what = f"accounts ({rows} rows, {format_kr(amount)} ledger sign)"
+        findings = [*findings[:MAX_REPORTED], _more("unmapped-account", len(rest), what, rows, amount)]
+    return findings
 
 
 def check_coverage(report: Report, totals: pd.DataFrame, versions: Iterable[str]) -> list[Finding]:
@@ -437,9 +447,8 @@ def check_duplicates(ledger: pd.DataFrame) -> list[Finding]:
             )
         )
     if total > MAX_REPORTED:
-        rest = total - MAX_REPORTED
-        more = f"… and {rest} more groups of identical rows"
-        findings.append(Finding("duplicate-rows", more, f"{rest} more", {"more": rest}, stands_for=rest))
+        rows = len(subset) - int(bounds[-1])
+        findings.append(_more("duplicate-rows", total - MAX_REPORTED, f"groups of identical rows ({rows} rows)", rows))
     return findings
 
 
@@ -463,12 +472,12 @@ def _describe(row: pd.Series, columns: list[str]) -> str:
     return ", ".join(parts)
 
 
-def _capped(findings: list[Finding], code: str, what: str) -> list[Finding]:
-    if len(findings) <= MAX_REPORTED:
-        return findings
-    rest = len(findings) - MAX_REPORTED
-    more = Finding(code, f"… and {rest} more {what}", f"{rest} more", {"more": rest}, stands_for=rest)
-    return [*findings[:MAX_REPORTED], more]
+def _more(code: str, rest: int, what: str, rows: int, amount: int | None = None) -> Finding:
+    """The line that ends a list capped at MAX_REPORTED findings: it counts as the `rest`."""
+    figures: dict[str, Any] = {"more": rest, "rows": rows}
+    if amount is not None:
+        figures["amount_kr"] = kr(amount)
+    return Finding(code, f"… and {rest} more {what}", f"{rest} more", figures, stands_for=rest)
 
 
 # --- control totals --------------------------------------------------------------------------
@@ -558,33 +567,54 @@ def read_controls(path: Path, report: Report) -> list[Control]:
     return [Control(c.source, c.subject, c.column, int(o)) for c, o in zip(controls, ore, strict=True)]
 
 
-def control_value(control: Control, report: Report, ledger: pd.DataFrame, rows: pd.Categorical) -> int:
-    """The table's exact öre for a control: a row's cell, or an account prefix summed like a
-    column over the rows the table shows (accounts excluded with "-" count as 0)."""
-    for row in report.rows:
-        if row.label == control.subject:
-            return row.values[control.column]
-    accounts = prefix_mask(ledger, "account", (control.subject,)) & in_table(rows)
-    columns = {c.key: c for c in report.columns}
+class ControlValues:
+    """The table's exact öre for controls: a row's cell, or an account prefix summed like a
+    column over the rows the table shows (accounts excluded with "-" count as 0).
 
-    def value(column: Column) -> int:
+    Each column's selection is summed per account once (one pass over the ledger), so that
+    hundreds of account controls cost no more than one.
+    """
+
+    def __init__(self, report: Report, ledger: pd.DataFrame, rows: pd.Categorical) -> None:
+        self.report, self.ledger = report, ledger
+        self.columns = {c.key: c for c in report.columns}
+        self.cells = {(row.label, key): value for row in report.rows for key, value in row.values.items()}
+        self.shown = in_table(rows)
+        self.per_account: dict[Selection, np.ndarray] = {}
+
+    def __call__(self, control: Control) -> int:
+        if (control.subject, control.column) in self.cells:
+            return self.cells[control.subject, control.column]
+        accounts = self.ledger["account"].cat.categories.astype(str).str.startswith(control.subject)
+        return self._value(self.columns[control.column], np.asarray(accounts))
+
+    def _value(self, column: Column, accounts: np.ndarray) -> int:
         if column.difference:
-            return value(columns[column.difference[0]]) - value(columns[column.difference[1]])
-        s = column.selection
-        assert s is not None
-        pick = accounts & (ledger["year"].to_numpy() == s.year) & (ledger["period"].to_numpy() <= s.through)
-        pick &= (ledger["version"] == s.version).to_numpy()
-        return report.sign * exact_sum(ledger["amount"].to_numpy()[pick])
+            minuend, subtrahend = (self.columns[key] for key in column.difference)
+            return self._value(minuend, accounts) - self._value(subtrahend, accounts)
+        assert column.selection is not None
+        sums = self._sums(column.selection)
+        return self.report.sign * sum(int(x) for x in sums[accounts])
 
-    return value(columns[control.column])
+    def _sums(self, selection: Selection) -> np.ndarray:
+        if selection not in self.per_account:
+            ledger = self.ledger
+            pick = self.shown & (ledger["year"].to_numpy() == selection.year)
+            pick &= ledger["period"].to_numpy() <= selection.through
+            pick &= (ledger["version"] == selection.version).to_numpy()
+            codes = ledger["account"].cat.codes.to_numpy()[pick].astype("int64")
+            accounts = len(ledger["account"].cat.categories)
+            self.per_account[selection] = exact_group_sums(codes, ledger["amount"].to_numpy()[pick], accounts)[1]
+        return self.per_account[selection]
 
 
 def check_controls(
     controls: list[Control], report: Report, ledger: pd.DataFrame, rows: pd.Categorical, tolerance: int
 ) -> list[Finding]:
     findings = []
+    value = ControlValues(report, ledger, rows)
     for control in controls:
-        actual = control_value(control, report, ledger, rows)
+        actual = value(control)
         difference = actual - control.expected
         if abs(difference) <= tolerance:
             continue
@@ -662,6 +692,7 @@ def reconcile(
     tolerance: int = 0,
     strict: bool = False,
     investments: InvestmentTable | None = None,
+    unfiltered_rows: int | None = None,
 ) -> Reconciliation:
     """Every check on a filtered, mapped ledger and the tables built from it."""
     totals = ledger_totals(ledger, rows)
@@ -682,7 +713,7 @@ def reconcile(
         skipped |= {code: "no [investments] in kfollow.toml" for code in ("unmapped-project", "ambiguous-project")}
     files = tuple(str(name) for name in ledger["source"].cat.categories)
     return Reconciliation(
-        report.year, report.through, report.unit, files, len(ledger), tuple(findings), skipped, strict
+        report.year, report.through, report.unit, files, len(ledger), tuple(findings), skipped, strict, unfiltered_rows
     )
 
 
@@ -703,13 +734,15 @@ def summary_line(result: Reconciliation) -> str:
 
 def render_text(result: Reconciliation) -> str:
     rows = format_amount(result.ledger_rows)
+    if result.unfiltered_rows not in (None, result.ledger_rows):
+        rows += f" of {format_amount(result.unfiltered_rows)}"  # type: ignore[arg-type]
     files = ", ".join(result.files)
     lines = [f"kfollow reconcile: {files} ({rows} ledger rows), {result.year} months 1–{result.through}"]
     for severity in SEVERITIES:
         found = [f for f in result.findings if f.severity == severity]
         if not found:
             continue
-        lines += ["", f"{HEADINGS[severity]} ({len(found)})"]
+        lines += ["", f"{HEADINGS[severity]} ({sum(f.stands_for for f in found)})"]
         for finding in found:
             lines.append(f"  {finding.code}: {finding.message}")
     for code, why in result.skipped.items():
@@ -724,7 +757,13 @@ def result_dict(result: Reconciliation) -> dict[str, Any]:
         found = [f for f in result.findings if f.code == code]
         status = _status(result, code, severity, bool(found))
         checks.append(
-            {"code": code, "severity": severity, "checks": question, "status": status, "findings": len(found)}
+            {
+                "code": code,
+                "severity": severity,
+                "checks": question,
+                "status": status,
+                "findings": sum(f.stands_for for f in found),
+            }
         )
     return {
         "command": "reconcile",

@@ -973,7 +973,7 @@ def test_library_tampered_leaf_is_found_by_identities_and_conservation(files) ->
     }
     (conservation,) = check_conservation(broken, ledger_totals(frame, rows))
     assert conservation.figures == {"column": "outcome", "table_kr": 4151.4, "ledger_kr": 4150.4, "difference_kr": 1.0}
-    assert conservation.subject == "Delårsbokslut 2024"
+    assert conservation.subject == "Investeringar: Delårsbokslut 2024"
 
 
 def test_library_tampered_top_level_leaf_is_found_in_the_total(files) -> None:

@@ -552,13 +552,21 @@ def test_findings_per_account_and_per_duplicate_group_are_capped(ledger_from_tex
     data = reconcile_json(ledger_from_text(ledger(*extra)), config, code=1)
     unmapped = found(data, "unmapped-account")
     assert [f["figures"]["account"] for f in unmapped[:20]] == [f"08{i}" for i in range(10, 30)]
-    assert (len(unmapped), unmapped[-1]["subject"], unmapped[-1]["figures"]) == (21, "5 more", {"more": 5})
-    assert unmapped[-1]["message"] == "… and 5 more accounts"
+    more = {"more": 5, "rows": 5, "amount_kr": -5.0}  # the rest: five accounts of one -1,00 row each
+    assert (len(unmapped), unmapped[-1]["subject"], unmapped[-1]["figures"]) == (21, "5 more", more)
+    assert unmapped[-1]["message"] == "… and 5 more accounts (5 rows, -5,00 kr ledger sign)"
     # The summary counts every account and group, not the lines shown.
     assert (data["summary"]["errors"], data["summary"]["warnings"]) == (25, 25)
     duplicates = found(data, "duplicate-rows")
     assert duplicates[0]["sources"] == [f"ledger.csv:{NEXT_LINE + 1}", f"ledger.csv:{NEXT_LINE + 2}"]
-    assert (len(duplicates), duplicates[-1]["subject"], duplicates[-1]["figures"]) == (21, "5 more", {"more": 5})
+    assert (len(duplicates), duplicates[-1]["subject"], duplicates[-1]["figures"]) == (
+        21,
+        "5 more",
+        {"more": 5, "rows": 10},
+    )
+    assert duplicates[-1]["message"] == "… and 5 more groups of identical rows (10 rows)"
+    # The checks list counts them all too.
+    assert {c["code"]: c["findings"] for c in data["checks"]}["unmapped-account"] == 25
 
 
 # --- control totals --------------------------------------------------------------------------
