@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, MappingError
+from .errors import ConfigError, LoadError, MappingError
 from .ledger import prefix_mask
 from .mapping import EXCLUDED, UNMAPPED, Rules
 from .money import format_kr
@@ -90,6 +90,9 @@ def investment_plan(rules: Rules, required: bool = True) -> InvestmentPlan:
                 f'{origin}: [investments] "{raw}" = {prefixes!r}: give a list of project-code prefixes, e.g. ["943"]'
             )
             continue
+        if TOTAL in parts or UNCATEGORISED in parts:
+            problems.append(f'{origin}: [investments] "{raw}": "{TOTAL}" and "{UNCATEGORISED}" are kfollow\'s own rows')
+            continue
         if "/".join(parts) in own:
             problems.append(f'{origin}: [investments] "{raw}" names a category that another key names too')
             continue
@@ -127,6 +130,12 @@ def investment_rows(ledger: pd.DataFrame, plan: InvestmentPlan) -> tuple[pd.Cate
     """Each ledger row's category path (EXCLUDED off the investment accounts, NaN where its
     project matches no category or several), and the match of each distinct project."""
     on_accounts = prefix_mask(ledger, "account", plan.accounts)
+    if "projekt" not in ledger and on_accounts.any() and plan.categories:
+        files = ", ".join(str(name) for name in ledger["source"].cat.categories)
+        raise LoadError(
+            f"{files}: no projekt column, but {_rows(int(on_accounts.sum()))} on investment accounts "
+            f"({', '.join(plan.accounts)}*): the Investeringar table needs each row's project"
+        )
     if "projekt" in ledger:
         names = ledger["projekt"].cat.categories.astype(str)
         codes = ledger["projekt"].cat.codes.to_numpy()
@@ -147,26 +156,50 @@ def investment_rows(ledger: pd.DataFrame, plan: InvestmentPlan) -> tuple[pd.Cate
     return pd.Categorical.from_codes(row_codes, labels), ProjectMatch(projects, matches)
 
 
-def project_problems(
-    ledger: pd.DataFrame, rows: pd.Categorical, match: ProjectMatch
-) -> list[tuple[str, int, int, list[str], str]]:
-    """Projects on investment accounts in no category or in several: (project, row count,
-    öre, the categories it matches, first file:line)."""
+@dataclass(frozen=True)
+class ProjectProblem:
+    """A project on investment accounts in no category (paths empty) or in several."""
+
+    project: str
+    rows: int
+    amounts: dict[str, int]  # version -> öre, expenditure +
+    paths: list[str]
+    source: str  # first file:line
+
+    def describe(self) -> str:
+        """'2 rows (budget 5 000,00 kr, utfall 300,50 kr), first at ledger.csv:19'"""
+        amounts = ", ".join(f"{version} {format_kr(ore)}" for version, ore in self.amounts.items())
+        return f"{_rows(self.rows)} ({amounts}), first at {self.source}"
+
+
+def project_problems(ledger: pd.DataFrame, rows: pd.Categorical, match: ProjectMatch) -> list[ProjectProblem]:
+    """Projects on investment accounts in no category or in several, with their row count,
+    amount per version (all years) and first line."""
     uncategorised = np.flatnonzero(np.asarray(rows.codes) == -1)
     if not len(uncategorised):
         return []
-    codes = ledger["projekt"].cat.codes.to_numpy()[uncategorised] if "projekt" in ledger else None
-    if codes is None:
-        codes = np.full(len(uncategorised), -1)
-    names = ledger["projekt"].cat.categories.astype(str) if "projekt" in ledger else pd.Index([])
-    frame = pd.DataFrame({"code": codes, "amount": ledger["amount"].to_numpy()[uncategorised], "at": uncategorised})
-    totals = frame.groupby("code").agg(rows=("amount", "size"), amount=("amount", "sum"), at=("at", "min"))
+    if "projekt" in ledger:
+        codes = ledger["projekt"].cat.codes.to_numpy()[uncategorised]
+        names = ledger["projekt"].cat.categories.astype(str)
+    else:
+        codes, names = np.full(len(uncategorised), -1), pd.Index([])
+    frame = pd.DataFrame(
+        {
+            "code": codes,
+            "version": ledger["version"].to_numpy()[uncategorised].astype(str),
+            "amount": ledger["amount"].to_numpy()[uncategorised],
+            "at": uncategorised,
+        }
+    )
+    by_version = frame.groupby(["code", "version"])["amount"].sum()
+    totals = frame.groupby("code").agg(rows=("amount", "size"), at=("at", "min"))
     paths = dict(zip(match.projects, match.matches, strict=True))
     out = []
-    for code, count, total, at in totals.itertuples(name=None):
+    for code, count, at in totals.itertuples(name=None):
         project = names[code] if code >= 0 else NO_PROJECT
+        amounts = {str(v): int(a) for v, a in by_version.loc[code].items()}
         source = f"{ledger['source'].iloc[at]}:{ledger['line'].iloc[at]}"
-        out.append((project, int(count), int(total), paths.get(project, []), source))
+        out.append(ProjectProblem(project, int(count), amounts, paths.get(project, []), source))
     return out
 
 
@@ -175,12 +208,12 @@ def check_projects(
 ) -> None:
     """Stop (exit 3) on projects in two categories, and on projects in none unless `allow`."""
     none, several = [], []
-    for project, count, total, paths, source in project_problems(ledger, rows, match):
-        what = f"projekt {project}: {count} row{'s' if count != 1 else ''}, {format_kr(total)}, first at {source}"
-        if paths:
-            several.append(f"  {what}; matches {', '.join(paths)}")
+    for problem in project_problems(ledger, rows, match):
+        what = f"  projekt {problem.project}: {problem.describe()}"
+        if problem.paths:
+            several.append(f"{what}; matches {', '.join(problem.paths)}")
         else:
-            none.append(f"  {what}")
+            none.append(what)
     lines = []
     if several:
         lines += [f"{len(several)} project(s) match more than one [investments] category in {plan.origin}:"]
@@ -285,3 +318,7 @@ def project_listing(ledger: pd.DataFrame, rows: pd.Categorical, match: ProjectMa
             + "\n"
         )
     return listing_text(["Projekt", "Kategori", "Rader", *(f"{v} (kr)" for v in versions)], records, fmt)
+
+
+def _rows(count: int) -> str:
+    return f"{count} row{'s' if count != 1 else ''}"

@@ -656,15 +656,22 @@ def check_investments(table: InvestmentTable, ledger: pd.DataFrame) -> list[Find
     from .investments import project_problems
 
     findings = []
-    for project, count, total, paths, source in project_problems(ledger, table.rows, table.match):
-        figures = {"project": project, "rows": count, "amount_kr": kr(total), "categories": paths}
-        rows = f"{count} row{'s' if count != 1 else ''}, {format_kr(total)} (expenditure +), first at {source}"
+    for problem in project_problems(ledger, table.rows, table.match):
+        project, paths = problem.project, problem.paths
+        figures = {
+            "project": project,
+            "rows": problem.rows,
+            "amounts_kr": {version: kr(ore) for version, ore in problem.amounts.items()},
+            "categories": paths,
+        }
         if paths:
-            message = f"projekt {project} matches {len(paths)} categories ({', '.join(paths)}): {rows}"
-            findings.append(Finding("ambiguous-project", message, f"projekt {project}", figures, (source,)))
+            message = f"projekt {project} matches {len(paths)} categories ({', '.join(paths)}): {problem.describe()}"
+            code = "ambiguous-project"
         else:
-            message = f"projekt {project} is on an investment account but in no [investments] category: {rows}"
-            findings.append(Finding("unmapped-project", message, f"projekt {project}", figures, (source,)))
+            message = f"projekt {project} is on an investment account but in no [investments] category: "
+            message += problem.describe()
+            code = "unmapped-project"
+        findings.append(Finding(code, message, f"projekt {project}", figures, (problem.source,)))
     report = table.report
     return [
         *findings,

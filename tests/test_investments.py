@@ -588,8 +588,8 @@ def test_unmapped_project_stops_with_project_rows_amount_and_first_line(tmp_path
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         "Error: 2 project(s) on investment accounts (1*) match no category:",
-        "Error:   projekt (inget projekt): 1 row, 50,00 kr, first at ledger.csv:21",
-        "Error:   projekt 7777: 2 rows, 300,50 kr, first at ledger.csv:19",
+        "Error:   projekt (inget projekt): 1 row (utfall 50,00 kr), first at ledger.csv:21",
+        "Error:   projekt 7777: 2 rows (utfall 300,50 kr), first at ledger.csv:19",
         "Error: add their prefixes to [investments] in kfollow.toml, or give --allow-unmapped to show them as "
         "'Ej kategoriserat'",
     ]
@@ -616,7 +616,10 @@ def test_rows_without_a_project_are_inget_projekt(tmp_path, files) -> None:
     ledger = ledger_with(tmp_path, "2024;1;utfall;1121;100;;12,34", "2024;1;utfall;1121;100;;0,66")
     result = cli("investments", ledger, "--config", files[1])
     assert result.exit_code == 3
-    assert "Error:   projekt (inget projekt): 2 rows, 13,00 kr, first at ledger.csv:19" in result.stderr.splitlines()
+    assert (
+        "Error:   projekt (inget projekt): 2 rows (utfall 13,00 kr), first at ledger.csv:19"
+        in result.stderr.splitlines()
+    )
 
 
 def test_project_in_two_categories_stops_even_with_allow_unmapped(tmp_path, files) -> None:
@@ -634,7 +637,10 @@ def test_project_in_two_categories_stops_even_with_allow_unmapped(tmp_path, file
         assert result.stdout == ""
         assert result.stderr.splitlines() == [
             "Error: 1 project(s) match more than one [investments] category in amb.toml:",
-            "Error:   projekt 9101: 6 rows, 31 399,00 kr, first at ledger.csv:3; matches A, B",
+            (
+                "Error:   projekt 9101: 6 rows (budget 10 000,00 kr, prognos 12 000,00 kr, utfall 9 399,00 kr), "
+                "first at ledger.csv:3; matches A, B"
+            ),
             "Error: make the categories' prefixes distinct",
         ]
 
@@ -647,7 +653,7 @@ def test_ambiguous_and_unmapped_are_reported_together(tmp_path) -> None:
     errors = result.stderr.splitlines()
     assert errors[0] == "Error: 1 project(s) match more than one [investments] category in amb.toml:"
     assert "Error: 2 project(s) on investment accounts (1*) match no category:" in errors
-    assert "Error:   projekt 7777: 2 rows, 300,50 kr, first at ledger.csv:19" in errors
+    assert "Error:   projekt 7777: 2 rows (utfall 300,50 kr), first at ledger.csv:19" in errors
 
 
 def test_projects_off_the_investment_accounts_do_not_count(tmp_path, files) -> None:
@@ -708,6 +714,11 @@ def test_only_options_is_no_investments(tmp_path, files) -> None:
         ('"E" = [1]', '[investments] "E" = [1]: give a list of project-code prefixes, e.g. ["943"]'),
         ('"E" = [""]', """[investments] "E" = ['']: give a list of project-code prefixes"""),
         ('"C//d" = []', '[investments] "C//d": a category path has an empty part'),
+        (
+            '"Reinvestering/Totala utgifter" = ["9"]',
+            '[investments] "Reinvestering/Totala utgifter": "Totala utgifter" and "Ej kategoriserat" are '
+            "kfollow's own rows",
+        ),
     ],
 )
 def test_config_error_is_exit_3(tmp_path, files, toml, message) -> None:
@@ -877,14 +888,18 @@ def test_reconcile_unmapped_projects_are_errors_while_investments_exits_3(tmp_pa
     assert [(f["subject"], f["figures"], f["sources"]) for f in found] == [
         (
             "projekt (inget projekt)",
-            {"project": "(inget projekt)", "rows": 1, "amount_kr": 50.0, "categories": []},
+            {"project": "(inget projekt)", "rows": 1, "amounts_kr": {"utfall": 50.0}, "categories": []},
             ["ledger.csv:21"],
         ),
-        ("projekt 7777", {"project": "7777", "rows": 2, "amount_kr": 300.5, "categories": []}, ["ledger.csv:19"]),
+        (
+            "projekt 7777",
+            {"project": "7777", "rows": 2, "amounts_kr": {"utfall": 300.5}, "categories": []},
+            ["ledger.csv:19"],
+        ),
     ]
     assert found[1]["message"] == (
         "projekt 7777 is on an investment account but in no [investments] category: "
-        "2 rows, 300,50 kr (expenditure +), first at ledger.csv:19"
+        "2 rows (utfall 300,50 kr), first at ledger.csv:19"
     )
     assert cli("investments", ledger, "--config", files[1]).exit_code == 3
 
@@ -896,7 +911,12 @@ def test_reconcile_ambiguous_project_is_an_error(tmp_path, files) -> None:
     assert status(data)["ambiguous-project"] == "fail"
     assert status(data)["unmapped-project"] == "pass"
     (finding,) = [f for f in data["findings"] if f["code"] == "ambiguous-project"]
-    assert finding["figures"] == {"project": "9101", "rows": 6, "amount_kr": 31399.0, "categories": ["A", "B"]}
+    assert finding["figures"] == {
+        "project": "9101",
+        "rows": 6,
+        "amounts_kr": {"budget": 10000.0, "prognos": 12000.0, "utfall": 9399.0},
+        "categories": ["A", "B"],
+    }
     assert finding["sources"] == ["ledger.csv:3"]
     assert finding["subject"] == "projekt 9101"
     assert cli("investments", files[0], "--config", config, "--allow-unmapped").exit_code == 3
@@ -1007,3 +1027,18 @@ def test_library_tampered_parent_is_found_with_the_total(files) -> None:
     assert total.subject.startswith("Investeringar: Totala utgifter / Budget 2024")
     # conservation sums the leaf rows only: a tampered parent leaves it whole
     assert check_conservation(broken, ledger_totals(frame, rows)) == []
+
+
+def test_a_ledger_without_a_projekt_column_says_so(tmp_path, files) -> None:
+    """Rows on investment accounts need a project: without the column, one clear error, not a
+    project called '(inget projekt)'."""
+    ledger = write(
+        tmp_path / "noproj.csv",
+        "år;period;version;konto;belopp\n2024;1;utfall;5011;100,00\n2024;1;utfall;1210;500,00\n",
+    )
+    result = cli("investments", ledger, "--config", files[1])
+    assert result.exit_code == 3
+    assert result.stderr.splitlines() == [
+        "Error: noproj.csv: no projekt column, but 1 row on investment accounts (1*): the Investeringar "
+        "table needs each row's project"
+    ]
