@@ -276,15 +276,24 @@ def xlsx_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
+def check_xlsx_options(fmt: str, kwargs: dict[str, Any]) -> None:
+    """--append and --sheet-name, checked before a long load."""
+    name = kwargs["sheet_name"]
+    if (kwargs["append"] or name is not None) and fmt != "xlsx":
+        raise click.UsageError("--append and --sheet-name are for xlsx workbooks: give -o FILE.xlsx")
+    bad = any(c in (name or "") for c in "[]:*?/\\") or (name or "x").startswith("'") or (name or "x").endswith("'")
+    if name is not None and (not name.strip() or len(name) > 31 or bad):
+        raise click.BadParameter(
+            f"{name!r}: 1 to 31 characters, none of [ ] : * ? / \\, not starting or ending with '",
+            param_hint="--sheet-name",
+        )
+
+
 def emit_report(report: Any, fmt: str, kwargs: dict[str, Any]) -> None:
     """Render a table to -o or stdout; with --append, into the existing workbook."""
     from .render import render_bytes
 
     output, name, into = kwargs["output"], kwargs["sheet_name"], None
-    if (kwargs["append"] or name) and fmt != "xlsx":
-        raise click.UsageError("--append and --sheet-name are for xlsx workbooks: give -o FILE.xlsx")
-    if name and (len(name) > 31 or any(c in name for c in "[]:*?/\\")):
-        raise click.BadParameter(f"{name!r}: at most 31 characters, none of [ ] : * ? / \\", param_hint="--sheet-name")
     if kwargs["append"] and output.exists():
         into = output
     try:
@@ -353,6 +362,7 @@ def variance(**kwargs: Any) -> None:
     from .report import build_drift, latest_outcome
 
     fmt = _format(kwargs["fmt"], kwargs["output"], FORMATS)
+    check_xlsx_options(fmt, kwargs)
     ledger, rows, _, rules, notes = load_mapped(kwargs)
     # The period comes from the whole ledger, so that e.g. --where verksamhet=289 and
     # --exclude verksamhet=289 cover the same months.
@@ -412,6 +422,7 @@ def investments(**kwargs: Any) -> None:
     from .report import latest_outcome
 
     fmt = _format(kwargs["fmt"], kwargs["output"], FORMATS)
+    check_xlsx_options(fmt, kwargs)
     ledger, drift_rows, _, rules, notes = load_mapped(kwargs, columns=("projekt",))
     plan = investment_plan(rules)
     # The period of the report's Drift table, also for a --year without --through.

@@ -8,16 +8,28 @@ Like the Drift table, one group-by over the ledger gives every cell, in öre, le
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, LoadError, MappingError
+from .errors import ConfigError, LoadError, MappingError, capped
 from .ledger import prefix_mask
 from .mapping import EXCLUDED, UNMAPPED, Rules
 from .money import format_kr
-from .report import BUDGET, OUTCOME, Column, Report, ReportSpec, Row, Selection, aggregate, resolve_columns, table_rows
+from .report import (
+    BUDGET,
+    OUTCOME,
+    Column,
+    Report,
+    ReportSpec,
+    Row,
+    aggregate,
+    drift_columns,
+    exact_group_sums,
+    resolve_columns,
+    table_rows,
+)
 
 TOTAL = "Totala utgifter"
 UNCATEGORISED = "Ej kategoriserat"
@@ -72,6 +84,11 @@ def investment_plan(rules: Rules, required: bool = True) -> InvestmentPlan:
     problems = []
     options = section.get("options", {})
     accounts = options.get("accounts", list(DEFAULT_ACCOUNTS)) if isinstance(options, dict) else None
+    unknown = sorted(set(options) - {"accounts"}) if isinstance(options, dict) else []
+    if unknown:
+        problems.append(
+            f"{origin}: [investments.options] {', '.join(unknown)}: no such option (the one option is accounts)"
+        )
     if not isinstance(accounts, list) or not accounts or not all(isinstance(a, str) and a.strip() for a in accounts):
         problems.append(f'{origin}: [investments.options] accounts must be a list of account prefixes, e.g. ["1"]')
         accounts = list(DEFAULT_ACCOUNTS)
@@ -172,35 +189,42 @@ class ProjectProblem:
         return f"{_rows(self.rows)} ({amounts}), first at {self.source}"
 
 
+def _project_sums(ledger: pd.DataFrame, keep: np.ndarray) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+    """Exact öre and row counts per project × version of the kept rows: (projects, versions,
+    counts, sums), the arrays shaped projects × versions. Rows without a project are
+    NO_PROJECT, the last."""
+    if "projekt" in ledger:
+        names = [*ledger["projekt"].cat.categories.astype(str), NO_PROJECT]
+        codes = ledger["projekt"].cat.codes.to_numpy()[keep].astype("int64")
+    else:
+        names, codes = [NO_PROJECT], np.full(int(keep.sum()), -1, dtype="int64")
+    codes[codes < 0] = len(names) - 1
+    versions = list(ledger["version"].cat.categories.astype(str))
+    key = codes * len(versions) + ledger["version"].cat.codes.to_numpy()[keep]
+    counts, sums = exact_group_sums(key, ledger["amount"].to_numpy()[keep], len(names) * len(versions))
+    return names, versions, counts.reshape(len(names), -1), sums.reshape(len(names), -1)
+
+
 def project_problems(ledger: pd.DataFrame, rows: pd.Categorical, match: ProjectMatch) -> list[ProjectProblem]:
     """Projects on investment accounts in no category or in several, with their row count,
     amount per version (all years) and first line."""
-    uncategorised = np.flatnonzero(np.asarray(rows.codes) == -1)
-    if not len(uncategorised):
+    uncategorised = np.asarray(rows.codes) == -1
+    if not uncategorised.any():
         return []
-    if "projekt" in ledger:
-        codes = ledger["projekt"].cat.codes.to_numpy()[uncategorised]
-        names = ledger["projekt"].cat.categories.astype(str)
-    else:
-        codes, names = np.full(len(uncategorised), -1), pd.Index([])
-    frame = pd.DataFrame(
-        {
-            "code": codes,
-            "version": ledger["version"].to_numpy()[uncategorised].astype(str),
-            "amount": ledger["amount"].to_numpy()[uncategorised],
-            "at": uncategorised,
-        }
-    )
-    by_version = frame.groupby(["code", "version"])["amount"].sum()
-    totals = frame.groupby("code").agg(rows=("amount", "size"), at=("at", "min"))
+    names, versions, counts, sums = _project_sums(ledger, uncategorised)
+    at = np.flatnonzero(uncategorised)
+    codes = ledger["projekt"].cat.codes.to_numpy()[at] if "projekt" in ledger else np.full(len(at), -1)
+    codes = np.where(codes < 0, len(names) - 1, codes)
+    firsts, first_at = np.unique(codes, return_index=True)
     paths = dict(zip(match.projects, match.matches, strict=True))
     out = []
-    for code, count, at in totals.itertuples(name=None):
-        project = names[code] if code >= 0 else NO_PROJECT
-        amounts = {str(v): int(a) for v, a in by_version.loc[code].items()}
-        source = f"{ledger['source'].iloc[at]}:{ledger['line'].iloc[at]}"
-        out.append(ProjectProblem(project, int(count), amounts, paths.get(project, []), source))
-    return out
+    for code, index in zip(firsts, first_at, strict=True):
+        row = at[index]
+        amounts = {versions[v]: int(sums[code, v]) for v in np.flatnonzero(counts[code])}
+        source = f"{ledger['source'].iloc[row]}:{ledger['line'].iloc[row]}"
+        project = names[code]
+        out.append(ProjectProblem(project, int(counts[code].sum()), amounts, paths.get(project, []), source))
+    return sorted(out, key=lambda problem: problem.project)
 
 
 def check_projects(
@@ -217,10 +241,10 @@ def check_projects(
     lines = []
     if several:
         lines += [f"{len(several)} project(s) match more than one [investments] category in {plan.origin}:"]
-        lines += [*several, "make the categories' prefixes distinct"]
+        lines += [*capped(several, what="more projects"), "make the categories' prefixes distinct"]
     if none and not allow:
         lines += [f"{len(none)} project(s) on investment accounts ({', '.join(plan.accounts)}*) match no category:"]
-        lines += none
+        lines += capped(none, what="more projects")
         lines.append(
             f"add their prefixes to [investments] in {plan.origin}, or give --allow-unmapped to show them as "
             f"'{UNCATEGORISED}'"
@@ -229,23 +253,19 @@ def check_projects(
         raise MappingError(lines)
 
 
-def investment_columns(year: int, through: int, forecast: str) -> tuple[Column, ...]:
+def investment_columns(
+    year: int, through: int, forecast: str, labels: dict[int, str] | None = None
+) -> tuple[Column, ...]:
     """SPEC §4: as the Drift table, but the forecast deviation is budget − forecast (+ = underspend)."""
-    return (
-        Column("budget", f"Budget {year}", Selection(BUDGET, year, 12)),
-        Column("forecast", f"Prognos helår {year}", Selection(forecast, year, 12)),
-        Column("forecast_deviation", f"Avv. prognos/budget {year}", difference=("budget", "forecast")),
-        Column("outcome", f"Delårsbokslut {year}", Selection(OUTCOME, year, through)),
-        Column("outcome_previous", f"Delårsbokslut {year - 1}", Selection(OUTCOME, year - 1, through)),
-        Column("outcome_change", f"Diff. utfall {year - 1}/{year}", difference=("outcome", "outcome_previous")),
-    )
+    columns = drift_columns(year, through, forecast, False, labels)
+    return tuple(replace(c, difference=("budget", "forecast")) if c.key == "forecast_deviation" else c for c in columns)
 
 
 def build_investments(ledger: pd.DataFrame, rows: pd.Categorical, plan: InvestmentPlan, spec: ReportSpec) -> Report:
     """The Investeringar table from a (filtered) ledger and its investment_rows."""
     sums = aggregate(ledger, rows)
     sums["row"] = sums["row"].cat.rename_categories({UNMAPPED: UNCATEGORISED})
-    year, through, forecast = resolve_columns(sums, spec)
+    year, through, forecast = resolve_columns(sums, spec, ledger)
     layout = [
         Row(c.label, "subtotal" if c.children else "row", c.level, {}, c.children, c.path) for c in plan.categories
     ]
@@ -255,8 +275,14 @@ def build_investments(ledger: pd.DataFrame, rows: pd.Categorical, plan: Investme
         warnings.append(f"projects that match no category are shown as '{UNCATEGORISED}' (--allow-unmapped)")
     top = tuple(row.key for row in layout if row.level == 0)
     layout.append(Row(TOTAL, "total", 0, {}, top, TOTAL))
-    columns = investment_columns(year, through, forecast)
+    columns = investment_columns(year, through, forecast, spec.year_labels)
     found = set(sums.loc[sums["year"] == year, "version"].astype(str))
+    later = sums[(sums["version"] == OUTCOME) & (sums["year"] == year) & (sums["period"] > through)]
+    if len(later):
+        warnings.append(
+            f"investment outcome after month {through} (up to month {int(later['period'].max())}) is not in the "
+            f"table: the period is the Drift table's; --through {int(later['period'].max())} shows it"
+        )
     missing = [v for v in (BUDGET, forecast, OUTCOME) if v not in found]
     warnings += [f"no {v} rows on investment accounts for {year}: its columns are 0" for v in missing]
     sign = 1  # expenditure positive, as booked
@@ -282,42 +308,27 @@ def project_listing(ledger: pd.DataFrame, rows: pd.Categorical, match: ProjectMa
         if not in_year.any():
             raise OptionError(f"--year {year}: the (filtered) ledger has no rows for {year}")
         keep &= in_year
-    frame = ledger[keep]
-    project = frame["projekt"].astype(object).fillna(NO_PROJECT) if "projekt" in frame else NO_PROJECT
-    grouped = (
-        pd.DataFrame({"project": project, "version": frame["version"].astype(str), "amount": frame["amount"]})
-        .groupby(["project", "version"])["amount"]
-        .agg(["sum", "size"])
+    names, versions, counts, sums = _project_sums(ledger, keep)
+    used = [v for v in (BUDGET, "prognos", OUTCOME) if v in versions] + sorted(
+        set(versions) - {BUDGET, "prognos", OUTCOME}
     )
-    amounts = grouped["sum"].unstack(fill_value=0)
-    versions = [v for v in (BUDGET, "prognos", OUTCOME) if v in amounts.columns]
-    versions += sorted(set(amounts.columns) - set(versions))
-    counts = grouped["size"].groupby(level="project").sum()
+    used = [v for v in used if counts[:, versions.index(v)].any()]
+    columns = [versions.index(v) for v in used]
+    kronor = round_to_unit(sums[:, columns], "kr") if len(columns) else np.zeros((len(names), 0), dtype="int64")
     categories = dict(zip(match.projects, match.matches, strict=True))
     records = []
-    for name in amounts.index:
-        paths = categories.get(name, [])
+    for code in np.flatnonzero(counts.sum(axis=1)):
+        paths = categories.get(names[code], [])
         category = paths[0] if len(paths) == 1 else NOT_CATEGORISED if not paths else "FLERA: " + ", ".join(paths)
-        amount_kr = [int(round_to_unit(int(amounts.at[name, v]), "kr")) for v in versions]
-        records.append([name, category, int(counts[name]), *amount_kr])
+        records.append([names[code], category, int(counts[code].sum()), *(int(k) for k in kronor[code])])
+    records.sort(key=lambda r: r[0])
     if fmt == "json":
-        return (
-            json.dumps(
-                [
-                    {
-                        "project": r[0],
-                        "category": r[1],
-                        "rows": r[2],
-                        "amounts_kr": dict(zip(versions, r[3:], strict=True)),
-                    }
-                    for r in records
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
-            + "\n"
-        )
-    return listing_text(["Projekt", "Kategori", "Rader", *(f"{v} (kr)" for v in versions)], records, fmt)
+        items = [
+            {"project": r[0], "category": r[1], "rows": r[2], "amounts_kr": dict(zip(used, r[3:], strict=True))}
+            for r in records
+        ]
+        return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
+    return listing_text(["Projekt", "Kategori", "Rader", *(f"{v} (kr)" for v in used)], records, fmt)
 
 
 def _rows(count: int) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +95,8 @@ class ReadOptions:
     # Version names beyond the known ones that the command will use (its --forecast-version);
     # any other unknown name is an error, so that a typo ('utfal') cannot drop rows silently.
     extra_versions: tuple[str, ...] = ()
+    # SIE dimension number -> ledger column (--dim N=COLUMN), over the defaults of sie.py.
+    dims: dict[int, str] = field(default_factory=dict)
 
 
 class HeaderPlanner:
@@ -473,30 +475,58 @@ def _decide_signs(frames: list[pd.DataFrame], names: list[str], options: ReadOpt
 
 
 def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFrame, list[str]]:
-    """Read, check and concatenate ledger files. Raises LoadError with every problem found."""
+    """Read, check and concatenate ledger files. Raises LoadError with every problem found.
+
+    SIE files (sie.py) come as ledger rows already; what they say about themselves (vouchers
+    that do not balance, #RES that differs) is kept in ledger.attrs["sie_checks"] for
+    reconcile, and their fiscal-year labels ('2015/16') in ledger.attrs["year_labels"].
+    """
+    from .sie import is_sie, read_sie
+
     frames, names, problems, notes = [], [], [], []
     headers: dict[str, list[str]] = {}
+    sie_checks: list = []
+    year_labels: dict[int, str] = {}
+    signed: set[str] = set()  # files whose sign is known: SIE is debit + by definition
     for source in sources:
         try:
-            table = read_source(source, options)
-            frame, found = normalise(table, source.version, options.extra_versions)
+            if is_sie(source.path):
+                if source.version:
+                    raise LoadError(
+                        f"{source.path.name}: an SIE file holds its own versions (outcome, budget): "
+                        "give it as LEDGER, not with --budget/--forecast/--outcome"
+                    )
+                sie = read_sie(source.path, options.encoding, options.dims)
+                frame, found = sie.frame, []
+                notes += sie.notes
+                sie_checks += sie.checks
+                year_labels.update(sie.year_labels)
+                signed.add(source.path.name)
+                headers[source.path.name] = [c for c in frame.columns if c not in ("source", "line")]
+            else:
+                table = read_source(source, options)
+                frame, found = normalise(table, source.version, options.extra_versions)
+                headers[source.path.name] = [c.strip() for c in table.columns.header if c.strip()]
         except LoadError as error:
             problems += error.problems
             continue
         problems += found
         frames.append(frame)
         names.append(source.path.name)
-        headers[source.path.name] = [c.strip() for c in table.columns.header if c.strip()]
     if problems:
         raise LoadError(problems)
     if not any(len(f) for f in frames):
         raise LoadError(f"{', '.join(names)}: no ledger rows below the header")
-    _decide_signs(frames, names, options, notes)
+    _decide_signs(
+        frames, names, replace(options, file_signs={**dict.fromkeys(signed, "ledger"), **options.file_signs}), notes
+    )
     ledger = concat(frames)
     for key in ("account", "version", "source", *DIMENSIONS, "text"):
         if key in ledger and not isinstance(ledger[key].dtype, pd.CategoricalDtype):
             ledger[key] = ledger[key].astype("category")
     ledger.attrs["headers"] = headers  # the files' own column names, for messages
+    ledger.attrs["sie_checks"] = sie_checks
+    ledger.attrs["year_labels"] = year_labels
     return ledger, notes
 
 

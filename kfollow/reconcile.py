@@ -32,7 +32,7 @@ from .mapping import (
     UNMAPPED,
 )
 from .money import format_amount, format_kr
-from .report import COSTS, NET_COSTS, RESULT, Column, Report, Selection, exact_group_sums, round_cells
+from .report import COSTS, NET_COSTS, PERIOD_SLOTS, RESULT, Column, Report, Selection, exact_group_sums, round_cells
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
@@ -131,13 +131,13 @@ def ledger_totals(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame:
     key = ledger["version"].cat.codes.to_numpy().astype("int32") * years
     key += year
     key -= first
-    key *= 13
+    key *= PERIOD_SLOTS
     key += ledger["period"].to_numpy()
-    groups = len(versions) * years * 13
+    groups = len(versions) * years * PERIOD_SLOTS
     key[~in_table(rows)] = groups  # one more group for the rest
     counts, sums = exact_group_sums(key, ledger["amount"].to_numpy(), groups + 1)
     present = np.flatnonzero(counts[:groups])
-    rest, period = np.divmod(present, 13)
+    rest, period = np.divmod(present, PERIOD_SLOTS)
     version, year_offset = np.divmod(rest, years)
     return pd.DataFrame(
         {
@@ -224,7 +224,14 @@ def _formulas(report: Report) -> tuple[dict[str, tuple[str, ...]], dict[str, tup
     if report.table == "drift":
         rows = {label: tuple(p for p in parts if p in keys) for label, parts in SPEC_ROWS.items() if label in keys}
     else:
-        rows = {row.key: row.parts for row in report.rows if row.parts}
+        # A category's children are the categories one level down its path; the total's, the
+        # top categories: found from the paths, not from the parts the table was summed by.
+        rows = {}
+        for row in report.rows:
+            if row.kind == "total":
+                rows[row.key] = tuple(r.key for r in report.rows if r.kind != "total" and "/" not in r.key)
+            elif row.kind == "subtotal":
+                rows[row.key] = tuple(r.key for r in report.rows if r.key.rpartition("/")[0] == row.key)
     columns = {k: v for k, v in SPEC_COLUMNS.get(report.table, {}).items() if k in {c.key for c in report.columns}}
     return rows, columns
 

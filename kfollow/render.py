@@ -151,9 +151,11 @@ def xlsx_bytes(report: Report, into: Path | None = None, sheet_name: str | None 
         sheet.title = title
     else:
         workbook = load_workbook(into)
-        index = workbook.sheetnames.index(title) if title in workbook.sheetnames else len(workbook.sheetnames)
-        if title in workbook.sheetnames:
-            workbook.remove(workbook[title])
+        # Excel's sheet names ignore case: 'drift' is the sheet 'Drift'.
+        same = [n for n in workbook.sheetnames if n.casefold() == title.casefold()]
+        index = workbook.sheetnames.index(same[0]) if same else len(workbook.sheetnames)
+        if same:
+            workbook.remove(workbook[same[0]])
         sheet = workbook.create_sheet(title, index)
     bold = Font(bold=True)
     headers = [UNIT_HEADERS[report.unit], *(c.header for c in report.columns)]
@@ -162,8 +164,10 @@ def xlsx_bytes(report: Report, into: Path | None = None, sheet_name: str | None 
         cell.font = bold
         cell.alignment = Alignment(horizontal="left" if cell.column == 1 else "right", wrap_text=True)
     for row, values in zip(report.rows, round_cells(report), strict=True):
-        sheet.append([("  " * row.level) + row.label, *(values[c.key] for c in report.columns)])
+        sheet.append([row.label, *(values[c.key] for c in report.columns)])
         excel_row = sheet[sheet.max_row]
+        if row.level:  # Excel's own indent: the cell keeps the plain label
+            excel_row[0].alignment = Alignment(indent=2 * row.level)
         for cell in excel_row[1:]:
             cell.number_format = "#,##0"
         if row.kind != "row":

@@ -28,6 +28,10 @@ from .mapping import (
 )
 from .money import round_to_unit
 
+# Months of a fiscal year, 1..36 (a long first year of an SIE file), and 0: the slots of the
+# group-by key.
+PERIOD_SLOTS = 37
+
 COSTS = "Verksamhetens kostnader"
 NET_COSTS = "Verksamhetens nettokostnader"
 RESULT = "Årets resultat"
@@ -62,6 +66,8 @@ class ReportSpec:
     # ledger given to build_drift: the CLI takes it from the whole ledger before --where and
     # --exclude, so that a report's tables of one ledger cover the same period.
     default_period: tuple[int, int] | None = None
+    # Header labels of fiscal years that are not calendar years (SIE #RAR): {2016: "2015/16"}.
+    year_labels: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -110,20 +116,29 @@ class Report:
     sign: int = -1
 
 
-def drift_columns(year: int, through: int, forecast: str, period_budget: bool) -> tuple[Column, ...]:
-    """The columns of SPEC §3; a difference always follows the columns it is made of."""
+def drift_columns(
+    year: int, through: int, forecast: str, period_budget: bool, labels: dict[int, str] | None = None
+) -> tuple[Column, ...]:
+    """The columns of SPEC §3; a difference always follows the columns it is made of. A year
+    shows as its label where it has one (a broken fiscal year: 'Budget 2015/16')."""
+    y, p = (labels or {}).get(year, str(year)), (labels or {}).get(year - 1, str(year - 1))
+    ends = 12 if not labels or year not in labels or "/" not in labels[year] else PERIOD_SLOTS - 1
     columns = [
-        Column("budget", f"Budget {year}", Selection(BUDGET, year, 12)),
-        Column("forecast", f"Prognos helår {year}", Selection(forecast, year, 12)),
-        Column("forecast_deviation", f"Avv. prognos/budget {year}", difference=("forecast", "budget")),
-        Column("outcome", f"Delårsbokslut {year}", Selection(OUTCOME, year, through)),
-        Column("outcome_previous", f"Delårsbokslut {year - 1}", Selection(OUTCOME, year - 1, through)),
-        Column("outcome_change", f"Diff. utfall {year - 1}/{year}", difference=("outcome", "outcome_previous")),
+        Column("budget", f"Budget {y}", Selection(BUDGET, year, ends)),
+        Column("forecast", f"Prognos helår {y}", Selection(forecast, year, ends)),
+        Column("forecast_deviation", f"Avv. prognos/budget {y}", difference=("forecast", "budget")),
+        Column("outcome", f"Delårsbokslut {y}", Selection(OUTCOME, year, through)),
+        Column("outcome_previous", f"Delårsbokslut {p}", Selection(OUTCOME, year - 1, through)),
+        Column(
+            "outcome_change",
+            f"Diff. utfall {p}–{y}" if "/" in y + p else f"Diff. utfall {p}/{y}",
+            difference=("outcome", "outcome_previous"),
+        ),
     ]
     if period_budget:
         columns += [
-            Column("period_budget", f"Periodbudget {year}", Selection(BUDGET, year, through)),
-            Column("period_deviation", f"Avv. utfall/periodbudget {year}", difference=("outcome", "period_budget")),
+            Column("period_budget", f"Periodbudget {y}", Selection(BUDGET, year, through)),
+            Column("period_deviation", f"Avv. utfall/periodbudget {y}", difference=("outcome", "period_budget")),
         ]
     return tuple(columns)
 
@@ -139,7 +154,7 @@ def aggregate(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame:
     year = ledger["year"].to_numpy()
     first_year = int(year.min()) if len(year) else 0
     years = (int(year.max()) - first_year + 1) if len(year) else 1
-    # key = ((row × versions + version) × years + year offset) × 13 + month, built in place in
+    # key = ((row × versions + version) × years + year offset) × PERIOD_SLOTS + month, in place in
     # int32 so that ten million rows cost one 40 MB array.
     key = np.asarray(rows.codes).astype("int32")
     key[key < 0] = len(labels) - 1
@@ -148,12 +163,12 @@ def aggregate(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame:
     key *= years
     key += year
     key -= first_year
-    key *= 13
+    key *= PERIOD_SLOTS
     key += ledger["period"].to_numpy()
-    groups = len(labels) * len(versions) * years * 13
+    groups = len(labels) * len(versions) * years * PERIOD_SLOTS
     counts, sums = exact_group_sums(key, ledger["amount"].to_numpy(), groups)
     present = np.flatnonzero(counts)
-    rest, period = np.divmod(present, 13)
+    rest, period = np.divmod(present, PERIOD_SLOTS)
     rest, year_offset = np.divmod(rest, years)
     row_code, version_code = np.divmod(rest, len(versions))
     out = pd.DataFrame(
@@ -224,9 +239,10 @@ def latest_outcome(ledger: pd.DataFrame, rows: pd.Categorical, year: int | None 
     return latest, int(ledger["period"].to_numpy()[keep & (years == latest)].max())
 
 
-def resolve_period(sums: pd.DataFrame, spec: ReportSpec) -> tuple[int, int]:
-    """--year/--through, or the latest year and month with outcome (spec.default_period)."""
-    years = sorted(int(y) for y in sums["year"].unique())
+def resolve_period(sums: pd.DataFrame, spec: ReportSpec, known: set[int] | None = None) -> tuple[int, int]:
+    """--year/--through, or the latest year and month with outcome (spec.default_period).
+    `known`: the years of the whole ledger, where the table's own rows are fewer."""
+    years = sorted({int(y) for y in sums["year"].unique()} | (known or set()))
     outcome = sums[sums["version"] == OUTCOME]
     if spec.year is not None:
         year = spec.year
@@ -255,10 +271,15 @@ def resolve_period(sums: pd.DataFrame, spec: ReportSpec) -> tuple[int, int]:
     return year, int(months.max())
 
 
-def resolve_columns(sums: pd.DataFrame, spec: ReportSpec) -> tuple[int, int, str]:
-    """Year, last month and the forecast version of a table (--forecast-version must exist)."""
-    year, through = resolve_period(sums, spec)
+def resolve_columns(sums: pd.DataFrame, spec: ReportSpec, ledger: pd.DataFrame | None = None) -> tuple[int, int, str]:
+    """Year, last month and the forecast version of a table (--forecast-version must exist).
+    With `ledger`, a year or version of the whole ledger counts, though the table has no rows
+    of it (an investment table in a year without investments shows zeros)."""
+    known_years = {int(y) for y in ledger["year"].unique()} if ledger is not None else None
+    year, through = resolve_period(sums, spec, known_years)
     versions = set(sums["version"].astype(str).unique())
+    if ledger is not None:
+        versions |= set(ledger["version"].cat.categories.astype(str))
     forecast = spec.forecast_version or FORECAST
     if spec.forecast_version is not None and forecast not in versions:
         raise OptionError(
@@ -280,7 +301,7 @@ def build_drift(ledger: pd.DataFrame, rows: pd.Categorical, spec: ReportSpec) ->
     sums = aggregate(ledger, rows)
     year, through, forecast = resolve_columns(sums, spec)
     warnings = []
-    columns = drift_columns(year, through, forecast, spec.period_budget)
+    columns = drift_columns(year, through, forecast, spec.period_budget, spec.year_labels)
     layout = list(DRIFT_LAYOUT)
     if (sums["row"] == UNMAPPED).any():
         # --allow-unmapped: the unmapped accounts stay in the result, on a row of their own.

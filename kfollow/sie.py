@@ -1,0 +1,689 @@
+"""SIE 4 files (types 1, 2, 3, 4 and 4I) -> ledger frame, read with Arrow's vectorised regex.
+
+The file is split into lines once; each line's label is found by one regex over all lines, and
+the bulk records (#TRANS, #PSALDO, #PBUDGET, #RES) are taken apart by one regex per label, in
+C++ (RE2), never by a Python loop per line or character. Only the few header records (#RAR,
+#DIM, #OBJEKT, …) and each distinct object list are read in Python.
+
+What becomes what (README "SIE files"):
+- #TRANS inside #VER → utfall (period from the voucher date); if a file has vouchers, they are
+  the outcome and its #PSALDO lines are only cross-checked.
+- #PSALDO → utfall, #PBUDGET → budget; type 3 repeats each total per object: per account and
+  period either the total line or the object lines of one dimension set count, never both.
+- #RES → outcome in a type 1 file (which has nothing else), else only cross-checked.
+- Years are fiscal years from #RAR, numbered by the calendar year they end in; periods are
+  months of the fiscal year (July = 1 in a July–June year).
+Amounts keep the file's sign (debit +): ledger sign.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import MAX_REPORTED, LoadError, capped
+
+SIE_SUFFIXES = (".se", ".si")
+# The longest fiscal year read (a first or changed year can be long: XE_SIE_4's −1 year has
+# 26 months); report.PERIOD_SLOTS holds its months.
+MAX_MONTHS = 36
+OUTCOME, BUDGET = "utfall", "budget"
+
+# dimension number -> ledger column, before the #DIM names are read
+DEFAULT_DIMS = {1: "ansvar", 6: "projekt"}
+# #DIM names that name a ledger column
+DIM_NAMES = {
+    "ansvar": "ansvar",
+    "kostnadsställe": "ansvar",
+    "resultatenhet": "ansvar",
+    "verksamhet": "verksamhet",
+    "aktivitet": "aktivitet",
+    "projekt": "projekt",
+    "motpart": "motpart",
+}
+
+# A field: "quoted, with \" inside" or a run without space, quote or brace.
+_FIELD = r'"(?:[^"\\]|\\.)*"|[^\s"{}]+'
+_OBJECTS = r"\{[^}]*\}"
+_LABEL = r"^[ \t]*(?P<label>#[A-Za-z0-9_]+)"
+_RECORDS = {
+    "#TRANS": rf"^\s*#(?i:TRANS)\s+(?P<account>{_FIELD})\s*(?P<objects>{_OBJECTS})?\s*(?P<amount>{_FIELD})"
+    rf"(?:\s+(?P<date>{_FIELD}))?(?:\s+(?P<text>{_FIELD}))?",
+    "#VER": rf"^\s*#(?i:VER)\s+(?P<series>{_FIELD})\s+(?P<number>{_FIELD})\s+(?P<date>{_FIELD})"
+    rf"(?:\s+(?P<text>{_FIELD}))?",
+    "#PSALDO": rf"^\s*#(?i:PSALDO|PBUDGET)\s+(?P<year>{_FIELD})\s+(?P<period>{_FIELD})\s+(?P<account>{_FIELD})"
+    rf"\s*(?P<objects>{_OBJECTS})?\s*(?P<amount>{_FIELD})",
+    "#RES": rf"^\s*#(?i:RES)\s+(?P<year>{_FIELD})\s+(?P<account>{_FIELD})\s+(?P<amount>{_FIELD})",
+}
+_TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|([^\s"{}]+)|[{}]')
+_AMOUNT = r"^-?[0-9]{1,16}(\.[0-9]{0,2})?$"
+
+
+@dataclass(frozen=True)
+class SieCheck:
+    """A finding the file makes about itself, for `kfollow reconcile`."""
+
+    code: str
+    message: str
+    subject: str
+    figures: dict[str, Any]
+    sources: tuple[str, ...]
+
+
+@dataclass
+class SieFile:
+    frame: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    checks: list[SieCheck] = field(default_factory=list)
+    year_labels: dict[int, str] = field(default_factory=dict)
+
+
+def is_sie(path: Path) -> bool:
+    """An .se/.si file, or one whose first record is #FLAGGA, whatever its ending."""
+    if path.suffix.lower() in SIE_SUFFIXES:
+        return True
+    with path.open("rb") as handle:
+        start = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return start.upper().startswith(b"#FLAGGA")
+
+
+def tokens(line: str) -> list[str]:
+    """A record's fields: quotes removed (\\" is "), an object list {…} as its own tokens."""
+    out = []
+    for match in _TOKEN.finditer(line):
+        quoted, plain = match.group(1), match.group(2)
+        out.append(quoted.replace('\\"', '"') if quoted is not None else plain if plain is not None else match[0])
+    return out
+
+
+def _unquote(text: str) -> str:
+    return text[1:-1].replace('\\"', '"') if len(text) >= 2 and text[0] == '"' and text[-1] == '"' else text
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def decode(data: bytes, name: str, encoding: str | None, notes: list[str]) -> str:
+    """CP437 as the spec says; valid UTF-8 with non-ASCII text is read as UTF-8, with a note."""
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as error:
+            line = data[: error.start].count(b"\n") + 1
+            raise LoadError(f"{name}:{line}: not {encoding} text (--encoding {encoding})") from None
+        except LookupError:
+            raise LoadError(f"--encoding {encoding}: no such encoding") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if any(byte >= 0x80 for byte in data[: 1 << 20]) or not data.isascii():
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("cp437")
+        notes.append(f"{name}: read as UTF-8, though SIE files are CP437 (PC8); --encoding cp437 overrides")
+        return text
+    return data.decode("ascii")
+
+
+def read_sie(path: Path, encoding: str | None = None, dims: dict[int, str] | None = None) -> SieFile:
+    """Read one SIE file into ledger rows. Raises LoadError with every problem found."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    name = path.name
+    notes: list[str] = []
+    text = decode(path.read_bytes(), name, encoding, notes).replace("\r", "")
+    lines = text.split("\n")
+    array = pa.array(lines, type=pa.large_string() if len(text) >= 2**31 else pa.string())
+    label_struct = pc.extract_regex(array, _LABEL)
+    labels = pc.utf8_upper(pc.struct_field(label_struct, [0]))
+    encoded = pc.dictionary_encode(labels)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    codes = np.where(encoded.indices.is_null().to_numpy(zero_copy_only=False), -1, codes)
+    dictionary = encoded.dictionary.to_pylist()
+
+    def where(*wanted: str) -> np.ndarray:
+        hits = [dictionary.index(label) for label in wanted if label in dictionary]
+        return np.flatnonzero(np.isin(codes, hits)) if hits else np.zeros(0, dtype=np.int64)
+
+    problems: list[str] = []
+    stray = np.flatnonzero(codes == -1)
+    if len(stray):
+        loose = pc.utf8_trim_whitespace(array.take(pa.array(stray)))
+        bad = stray[~pc.is_in(loose, pa.array(["", "{", "}"])).to_numpy(zero_copy_only=False)]
+        problems += capped(
+            [f"{name}:{i + 1}: not an SIE record (a line starts with #LABEL): {lines[i][:60]!r}" for i in bad[:30]],
+            len(bad),
+            "lines that are no SIE record",
+        )
+    _check_ksumma(name, lines, codes, dictionary, text, encoding, problems)
+
+    header = {label: [(int(i) + 1, tokens(lines[i])) for i in where(label)] for label in _HEADER_LABELS}
+    years = _fiscal_years(name, header["#RAR"], problems)
+    columns = _dimension_columns(header, dims or {})
+
+    frames, checks = [], []
+    vouchers = where("#VER")
+    trans = where("#TRANS")
+    if len(trans):
+        frame, voucher_checks = _vouchers(name, array, lines, codes, vouchers, trans, years, columns, problems)
+        frames.append(frame)
+        checks += voucher_checks
+    balances = where("#PSALDO", "#PBUDGET")
+    period_rows = None
+    if len(balances):
+        period_rows = _balances(name, array, lines, balances, dictionary, codes, years, columns, problems, notes)
+    results = where("#RES")
+    if problems:
+        raise LoadError(capped(problems, what="more problems"))
+    if period_rows is not None:
+        outcome = period_rows[period_rows["version"] == OUTCOME]
+        if len(trans):
+            checks += _cross_check_periods(name, frames[0], outcome)
+            period_rows = period_rows[period_rows["version"] != OUTCOME]
+        frames.append(period_rows)
+    if len(results):
+        res = _results(name, array, results, years, problems)
+        if problems:
+            raise LoadError(capped(problems, what="more problems"))
+        if not len(trans) and not len(balances):
+            # Type 1: full-year results only, read as outcome in the last month of each year.
+            res = res.assign(period=res["year"].map({y.number: y.months for y in years.values()}).astype("int8"))
+            res = res.assign(version=OUTCOME)
+            frames.append(res)
+            notes.append(f"{name}: SIE type 1 holds full-year results only (#RES): read as outcome in the last month")
+        else:
+            basis = frames[0] if len(trans) else period_rows
+            checks += _cross_check_results(name, res, basis[basis["version"] == OUTCOME])
+    if not frames:
+        raise LoadError(f"{name}: no #TRANS, #PSALDO, #PBUDGET or #RES records: nothing to read")
+    frame = pd.concat(frames, ignore_index=True)
+    if years.source == "calendar":
+        notes.append(f"{name}: no usable #RAR: fiscal years are taken as calendar years")
+    return SieFile(_ledger_frame(frame, name, columns), notes, checks, years.labels())
+
+
+_HEADER_LABELS = ("#RAR", "#DIM", "#UNDERDIM", "#OBJEKT", "#SIETYP", "#FORMAT")
+
+
+# --- #KSUMMA ------------------------------------------------------------------------------------
+
+
+def _check_ksumma(
+    name: str,
+    lines: list[str],
+    codes: np.ndarray,
+    dictionary: list[str],
+    text: str,
+    encoding: str | None,
+    problems: list[str],
+) -> None:
+    """A file that opens with #KSUMMA must close with #KSUMMA <CRC-32> of what lies between."""
+    if "#KSUMMA" not in dictionary:
+        return
+    records = np.flatnonzero(codes >= 0)
+    ksumma = np.flatnonzero(codes == dictionary.index("#KSUMMA"))
+    opening = ksumma[0]
+    if len(records) < 2 or opening not in records[:2] or len(tokens(lines[opening])) > 1:
+        return  # not a checksummed file: a stray #KSUMMA is an unknown record
+    closing = ksumma[-1] if len(ksumma) > 1 else None
+    if closing is None or len(tokens(lines[closing])) < 2:
+        problems.append(f"{name}: opens with #KSUMMA but has no closing #KSUMMA <checksum>: the file is cut short")
+        return
+    stated = tokens(lines[closing])[1]
+    region = "\n".join(lines[opening + 1 : closing])
+    joined = "".join(q.replace('\\"', '"') if q else p for q, p in _TOKEN.findall(region))
+    try:
+        data = joined.encode(encoding or "cp437")
+    except (UnicodeEncodeError, LookupError):
+        data = joined.encode("utf-8")
+    crc = zlib.crc32(data)
+    if not stated.lstrip("-").isdigit() or int(stated) % 2**32 != crc:
+        problems.append(
+            f"{name}:{closing + 1}: #KSUMMA {stated} does not match the file's checksum {crc}: "
+            "the file was changed or damaged after export"
+        )
+
+
+# --- fiscal years -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FiscalYear:
+    index: int  # årsnr: 0, -1, …
+    number: int  # the calendar year it ends in
+    start: int  # YYYYMM
+    months: int
+
+    def period(self, yyyymm: np.ndarray) -> np.ndarray:
+        """Month of the fiscal year (1..months); 0 outside it."""
+        offset = (yyyymm // 100 - self.start // 100) * 12 + (yyyymm % 100 - self.start % 100) + 1
+        return np.where((offset >= 1) & (offset <= self.months), offset, 0)
+
+
+class FiscalYears(dict):
+    """årsnr -> FiscalYear, from #RAR; `source` says 'rar' or 'calendar' (no usable #RAR)."""
+
+    source = "rar"
+
+    def labels(self) -> dict[int, str]:
+        """Year number -> header label: '2016', or '2015/16' for a year that is not Jan–Dec."""
+        out = {}
+        for year in self.values():
+            broken = year.start % 100 != 1 or year.months != 12
+            start = year.start // 100
+            out[year.number] = (
+                f"{start}/{year.number % 100:02d}" if broken and start != year.number else str(year.number)
+            )
+        return out
+
+    def locate(self, yyyymm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(year number, period) of calendar months; (0, 0) where no fiscal year holds them."""
+        number = np.zeros(len(yyyymm), dtype="int32")
+        period = np.zeros(len(yyyymm), dtype="int32")
+        if self.source == "calendar":
+            return yyyymm // 100, yyyymm % 100
+        for year in self.values():
+            inside = year.period(yyyymm)
+            hit = (inside > 0) & (period == 0)
+            number[hit], period[hit] = year.number, inside[hit]
+        return number, period
+
+
+def _fiscal_years(name: str, records: list[tuple[int, list[str]]], problems: list[str]) -> FiscalYears:
+    years = FiscalYears()
+    for line, fields in records:
+        if len(fields) < 4 or not all(re.fullmatch(r"\d{8}", f) for f in fields[2:4]):
+            continue  # '#RAR 0 "" ""' in some 4I files: no fiscal year
+        try:
+            index = int(fields[1])
+        except ValueError:
+            problems.append(f"{name}:{line}: #RAR {fields[1]!r}: not a year number (0, -1, …)")
+            continue
+        start, end = int(fields[2][:6]), int(fields[3][:6])
+        months = (end // 100 - start // 100) * 12 + end % 100 - start % 100 + 1
+        if months < 1 or months > MAX_MONTHS:
+            problems.append(f"{name}:{line}: #RAR {index} {fields[2]} {fields[3]}: not a fiscal year")
+            continue
+        years[index] = FiscalYear(index, end // 100, start, months)
+    numbers = [y.number for y in years.values()]
+    if len(set(numbers)) < len(numbers):
+        problems.append(f"{name}: two fiscal years (#RAR) end in the same calendar year; kfollow numbers them by it")
+    if not years:
+        years.source = "calendar"
+    return years
+
+
+# --- dimensions ---------------------------------------------------------------------------------
+
+
+def _dimension_columns(header: dict[str, list[tuple[int, list[str]]]], given: dict[int, str]) -> dict[int, str]:
+    """Dimension number -> ledger column: 1 ansvar, 6 projekt, others by #DIM/#UNDERDIM name,
+    then --dim N=COLUMN."""
+    columns = dict(DEFAULT_DIMS)
+    for label in ("#DIM", "#UNDERDIM"):
+        for _, fields in header[label]:
+            if len(fields) >= 3 and fields[1].isdigit():
+                column = DIM_NAMES.get(fields[2].strip().lower())
+                if column and int(fields[1]) not in DEFAULT_DIMS:
+                    columns[int(fields[1])] = column
+    columns.update(given)
+    return columns
+
+
+def _object_lists(values: Any, columns: dict[int, str]) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Object lists -> (column -> object id per row (None: none), whether the list is empty,
+    the dimension set per row as a string '1,20'). Each distinct list is read once."""
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(values)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    codes = np.where(encoded.indices.is_null().to_numpy(zero_copy_only=False), -1, codes)
+    parsed = []
+    for text in encoded.dictionary.to_pylist():
+        fields = tokens(text or "")
+        inner = [f for f in fields if f not in ("{", "}")]
+        parsed.append(dict(zip((int(d) if d.isdigit() else -1 for d in inner[0::2]), inner[1::2], strict=False)))
+    parsed.append({})  # no object list at all
+    out = {}
+    for column in dict.fromkeys(columns.values()):
+        numbers = [n for n, c in columns.items() if c == column]
+        ids = [next((p[n] for n in numbers if n in p), None) for p in parsed]
+        out[column] = np.array(ids, dtype=object)[codes]
+    empty = np.array([not p for p in parsed])[codes]
+    dimsets = np.array([",".join(map(str, sorted(p))) for p in parsed], dtype=object)[codes]
+    return out, empty, dimsets
+
+
+# --- records -------------------------------------------------------------------------------------
+
+
+def _fields(array: Any, rows: np.ndarray, pattern: str) -> tuple[dict[str, Any], np.ndarray]:
+    """Named regex groups of the given lines (Arrow arrays, quotes removed) and a mask of the
+    lines the pattern does not fit."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    matched = pc.extract_regex(array.take(pa.array(rows)), pattern)
+    bad = matched.is_null().to_numpy(zero_copy_only=False)
+    out = {}
+    for i in range(matched.type.num_fields):
+        name = matched.type.field(i).name
+        column = pc.struct_field(matched, [i])
+        quoted = pc.starts_with(column, '"')
+        if pc.any(quoted).as_py():
+            inner = pc.replace_substring_regex(column, r'^"(.*)"$', r"\1")
+            column = pc.if_else(quoted, pc.replace_substring(inner, '\\"', '"'), column)
+        out[name] = column
+    return out, bad
+
+
+def _bad_lines(name: str, rows: np.ndarray, bad: np.ndarray, lines: list[str], what: str) -> list[str]:
+    at = rows[bad]
+    return capped(
+        [f"{name}:{i + 1}: {what}: cannot read {lines[i].strip()[:80]!r}" for i in at[:MAX_REPORTED]],
+        len(at),
+        f"more {what} lines",
+    )
+
+
+def _ore(name: str, amounts: Any, rows: np.ndarray, lines: list[str], problems: list[str]) -> np.ndarray:
+    """SIE amounts ('-133', '1234.50', '-0.5') -> exact öre; bad ones named by line."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .loaders import _decimal_ore
+
+    ok = pc.fill_null(pc.match_substring_regex(amounts, _AMOUNT), False).to_numpy(zero_copy_only=False)
+    if not ok.all():
+        at = rows[~ok]
+        problems += capped(
+            [
+                f"{name}:{i + 1}: amount {str(a)!r}: not an SIE amount (a point as decimal mark, at most 2 decimals)"
+                for i, a in zip(at[:MAX_REPORTED], np.asarray(amounts.to_pylist(), dtype=object)[~ok], strict=False)
+            ],
+            len(at),
+            "more bad amounts",
+        )
+        amounts = pc.if_else(pa.array(ok), amounts, "0")
+    ore = _decimal_ore(pc.cast(amounts, pa.decimal128(18, 2)))
+    if ore is None:
+        problems.append(f"{name}: an amount is beyond 16 digits of kronor")
+        return np.zeros(len(rows), dtype="int64")
+    return ore
+
+
+def _dates(name: str, dates: Any, rows: np.ndarray, lines: list[str], problems: list[str]) -> np.ndarray:
+    """YYYYMMDD -> YYYYMM (int); bad dates named by line."""
+    import pyarrow.compute as pc
+
+    ok = pc.fill_null(pc.match_substring_regex(dates, r"^[0-9]{8}$"), False).to_numpy(zero_copy_only=False)
+    if not ok.all():
+        at = rows[~ok]
+        problems += capped(
+            [f"{name}:{i + 1}: date: not YYYYMMDD: {lines[i].strip()[:80]!r}" for i in at[:MAX_REPORTED]],
+            len(at),
+            "more bad dates",
+        )
+    text = pc.utf8_slice_codeunits(pc.fill_null(dates, "00000000"), 0, 6)
+    import pyarrow as pa
+
+    safe = pc.if_else(pa.array(ok), text, "0")
+    return np.where(ok, pc.cast(safe, pa.int64()).to_numpy(zero_copy_only=False), 0)
+
+
+def _vouchers(
+    name: str,
+    array: Any,
+    lines: list[str],
+    codes: np.ndarray,
+    vouchers: np.ndarray,
+    trans: np.ndarray,
+    years: FiscalYears,
+    columns: dict[int, str],
+    problems: list[str],
+) -> tuple[pd.DataFrame, list[SieCheck]]:
+    """#TRANS rows, dated by their #VER; and an error check for each voucher that does not balance."""
+    ver, ver_bad = _fields(array, vouchers, _RECORDS["#VER"])
+    problems += _bad_lines(name, vouchers, ver_bad, lines, "#VER")
+    fields, bad = _fields(array, trans, _RECORDS["#TRANS"])
+    problems += _bad_lines(name, trans, bad, lines, "#TRANS")
+    # The voucher of each #TRANS: the last #VER above it.
+    owner = np.searchsorted(vouchers, trans) - 1
+    orphans = trans[owner < 0]
+    problems += [f"{name}:{i + 1}: #TRANS outside a #VER" for i in orphans[:MAX_REPORTED]]
+    owner = np.maximum(owner, 0)
+    ver_dates = _dates(name, ver["date"], vouchers, lines, problems) if len(vouchers) else np.zeros(0, "int64")
+    yyyymm = ver_dates[owner] if len(vouchers) else np.zeros(len(trans), "int64")
+    number, period = years.locate(yyyymm)
+    outside = (period == 0) & (yyyymm > 0)
+    problems += [
+        f"{name}:{vouchers[owner[i]] + 1}: #VER date {yyyymm[i]}: in no fiscal year of #RAR"
+        for i in np.flatnonzero(outside)[:MAX_REPORTED]
+    ]
+    amount = _ore(name, fields["amount"], trans, lines, problems)
+    objects, _, _ = _object_lists(fields["objects"], columns)
+    texts = fields["text"].to_numpy(zero_copy_only=False)
+    ver_texts = ver["text"].to_numpy(zero_copy_only=False) if len(vouchers) else np.array([], dtype=object)
+    if len(ver_texts):
+        texts = np.where(pd.isna(texts) | (texts == ""), ver_texts[owner], texts)
+    frame = pd.DataFrame(
+        {
+            "year": number,
+            "period": period,
+            "version": OUTCOME,
+            "account": fields["account"].to_numpy(zero_copy_only=False),
+            "amount": amount,
+            "line": trans + 1,
+            "text": texts,
+            **objects,
+        }
+    )
+    checks = []
+    if len(vouchers) and not problems:
+        sums = np.zeros(len(vouchers), dtype="int64")
+        np.add.at(sums, owner, amount)
+        series = ver["series"].to_numpy(zero_copy_only=False)
+        numbers = ver["number"].to_numpy(zero_copy_only=False)
+        for i in np.flatnonzero(sums)[: MAX_REPORTED + 1]:
+            from .money import format_kr
+
+            where_ = f"{name}:{vouchers[i] + 1}"
+            what = f"verifikation {series[i]} {numbers[i]}".replace("  ", " ")
+            checks.append(
+                SieCheck(
+                    "sie-voucher-balance",
+                    f"{what} ({ver_dates[i]}) does not balance: its #TRANS sum to {format_kr(int(sums[i]))}",
+                    f"{name} {what}",
+                    {"file": name, "series": series[i], "number": numbers[i], "sum_kr": int(sums[i]) / 100},
+                    (where_,),
+                )
+            )
+    return frame, checks
+
+
+def _balances(
+    name: str,
+    array: Any,
+    lines: list[str],
+    rows: np.ndarray,
+    dictionary: list[str],
+    codes: np.ndarray,
+    years: FiscalYears,
+    columns: dict[int, str],
+    problems: list[str],
+    notes: list[str],
+) -> pd.DataFrame:
+    """#PSALDO (utfall) and #PBUDGET (budget) rows; per account and period either the total
+    line ({}) or the object lines of one dimension set, the richest that sums to the total."""
+    fields, bad = _fields(array, rows, _RECORDS["#PSALDO"])
+    problems += _bad_lines(name, rows, bad, lines, "#PSALDO/#PBUDGET")
+    is_budget = codes[rows] == dictionary.index("#PBUDGET") if "#PBUDGET" in dictionary else np.zeros(len(rows), bool)
+    index = pd.to_numeric(pd.Series(fields["year"].to_pylist()), errors="coerce").to_numpy()
+    period_text = pd.Series(fields["period"].to_pylist(), dtype=object)
+    yyyymm = pd.to_numeric(period_text, errors="coerce").fillna(0).astype("int64").to_numpy()
+    number = np.zeros(len(rows), dtype="int32")
+    period = np.zeros(len(rows), dtype="int32")
+    for i in np.unique(index[~np.isnan(index)]).astype(int):
+        year = years.get(i)
+        mine = index == i
+        if year is None:
+            problems += [f"{name}:{r + 1}: årsnr {i}: no #RAR {i} in the file" for r in rows[mine][:5]]
+            continue
+        number[mine] = year.number
+        period[mine] = year.period(yyyymm[mine])
+        # Some exporters write a year −1 budget with the periods of year 0 (#PBUDGET -1 201101
+        # in a 2011 file): the month is read within the årsnr's own year.
+        shifted = mine & (period == 0) & (yyyymm % 100 >= 1) & (yyyymm % 100 <= 12)
+        if shifted.any() and year.months == 12:
+            period[shifted] = (yyyymm[shifted] % 100 - year.start % 100) % 12 + 1
+            notes.append(
+                f"{name}: {int(shifted.sum())} lines of årsnr {i} give months outside that fiscal year "
+                f"(first at line {rows[shifted][0] + 1}): read as those months of the year of årsnr {i}"
+            )
+    off = (period == 0) & ~bad
+    problems += [
+        f"{name}:{r + 1}: period {p!r}: not a month (YYYYMM) of its fiscal year (#RAR)"
+        for r, p in zip(rows[off][:MAX_REPORTED], period_text[off][:MAX_REPORTED], strict=False)
+    ]
+    amount = _ore(name, fields["amount"], rows, [], problems) if not bad.all() else np.zeros(len(rows), "int64")
+    objects, empty, dimsets = _object_lists(fields["objects"], columns)
+    frame = pd.DataFrame(
+        {
+            "year": number,
+            "period": period,
+            "version": np.where(is_budget, BUDGET, OUTCOME),
+            "account": fields["account"].to_numpy(zero_copy_only=False),
+            "amount": amount,
+            "line": rows + 1,
+            **objects,
+        }
+    )
+    if problems:
+        return frame
+    return _one_level(frame, empty, dimsets, name, notes)
+
+
+def _one_level(
+    frame: pd.DataFrame, empty: np.ndarray, dimsets: np.ndarray, name: str, notes: list[str]
+) -> pd.DataFrame:
+    """Keep, per (version, year, period, account), the rows of one level: the richest set of
+    object lines that sums to the total line, else the total line."""
+    if empty.all():
+        return frame
+    group = frame.groupby(["version", "year", "period", "account"], sort=False).ngroup().to_numpy()
+    work = pd.DataFrame({"group": group, "dimset": dimsets, "amount": frame["amount"].to_numpy(), "empty": empty})
+    totals = work[work["empty"]].groupby("group")["amount"].sum()
+    sets = work[~work["empty"]].groupby(["group", "dimset"])["amount"].sum().reset_index()
+    sets["total"] = sets["group"].map(totals)
+    sets["size"] = sets["dimset"].str.count(",") + 1
+    has_total = sets["total"].notna()
+    fits = sets[(sets["amount"] == sets["total"]) | ~has_total]
+    chosen = fits.sort_values(["group", "size"], ascending=[True, False]).drop_duplicates("group")
+    unmatched = set(sets["group"]) - set(chosen["group"])
+    if unmatched:
+        notes.append(
+            f"{name}: for {len(unmatched)} account and period(s) the object lines do not sum to the total: "
+            "the totals are used, without their objects"
+        )
+    key = pd.Series(True, index=pd.MultiIndex.from_frame(chosen[["group", "dimset"]]))
+    keep_objects = ~empty & key.reindex(pd.MultiIndex.from_arrays([group, dimsets]), fill_value=False).to_numpy()
+    keep_totals = empty & ~np.isin(group, chosen["group"].to_numpy())
+    return frame[keep_objects | keep_totals]
+
+
+def _results(name: str, array: Any, rows: np.ndarray, years: FiscalYears, problems: list[str]) -> pd.DataFrame:
+    fields, bad = _fields(array, rows, _RECORDS["#RES"])
+    problems += [f"{name}:{r + 1}: #RES: cannot read the line" for r in rows[bad][:MAX_REPORTED]]
+    index = pd.to_numeric(pd.Series(fields["year"].to_pylist()), errors="coerce").to_numpy()
+    number = np.array([years[int(i)].number if i == i and int(i) in years else 0 for i in index], dtype="int32")
+    missing = rows[(number == 0) & ~bad]
+    problems += [f"{name}:{r + 1}: #RES: årsnr with no #RAR in the file" for r in missing[:MAX_REPORTED]]
+    return pd.DataFrame(
+        {
+            "year": number,
+            "version": OUTCOME,
+            "account": fields["account"].to_numpy(zero_copy_only=False),
+            "amount": _ore(name, fields["amount"], rows, [], problems),
+            "line": rows + 1,
+        }
+    )
+
+
+# --- cross-checks -------------------------------------------------------------------------------
+
+
+def _differences(name: str, stated: pd.Series, counted: pd.Series, code: str, what: str) -> list[SieCheck]:
+    from .money import format_kr
+
+    both = pd.concat([stated.rename("stated"), counted.rename("counted")], axis=1).fillna(0).astype("int64")
+    off = both[both["stated"] != both["counted"]]
+    checks = []
+    for key, row in off.head(MAX_REPORTED).iterrows():
+        key = key if isinstance(key, tuple) else (key,)
+        subject = " ".join(str(k) for k in key)
+        checks.append(
+            SieCheck(
+                code,
+                f"{name}: {what} {subject}: the file states {format_kr(int(row['stated']))}, its rows sum to "
+                f"{format_kr(int(row['counted']))}",
+                f"{name} {subject}",
+                {
+                    "file": name,
+                    "key": [str(k) for k in key],
+                    "stated_kr": row["stated"] / 100,
+                    "rows_kr": row["counted"] / 100,
+                },
+                (),
+            )
+        )
+    return checks
+
+
+def _cross_check_results(name: str, res: pd.DataFrame, outcome: pd.DataFrame) -> list[SieCheck]:
+    """#RES per year and account against the sum of the outcome rows read (years they cover)."""
+    covered = set(outcome["year"])
+    stated = res[res["year"].isin(covered)].groupby(["year", "account"])["amount"].sum()
+    # #RES is for result accounts (classes 3–8): balance accounts have #PSALDO but no #RES.
+    result_accounts = outcome[outcome["account"].astype(str).str.match(r"[3-8]")]
+    counted = result_accounts.groupby(["year", "account"])["amount"].sum()
+    return _differences(name, stated, counted, "sie-result", "#RES year, account")
+
+
+def _cross_check_periods(name: str, vouchers: pd.DataFrame, balances: pd.DataFrame) -> list[SieCheck]:
+    """#PSALDO per year, period and account against the vouchers (where the vouchers cover the year)."""
+    covered = set(vouchers["year"])
+    stated = balances[balances["year"].isin(covered)].groupby(["year", "period", "account"])["amount"].sum()
+    counted = vouchers.groupby(["year", "period", "account"])["amount"].sum()
+    counted = counted[counted.index.get_level_values(0).isin(set(stated.index.get_level_values(0)))]
+    return _differences(name, stated, counted, "sie-period-balance", "#PSALDO year, period, account")
+
+
+# --- the ledger frame ---------------------------------------------------------------------------
+
+
+def _ledger_frame(frame: pd.DataFrame, name: str, columns: dict[int, str]) -> pd.DataFrame:
+    """The columns and dtypes of ledger.py's frame."""
+    out = pd.DataFrame(
+        {
+            "year": frame["year"].astype("int16").to_numpy(),
+            "period": frame["period"].astype("int8").to_numpy(),
+            "version": pd.Categorical(frame["version"]),
+            "account": pd.Categorical(frame["account"].astype(str)),
+            "amount": frame["amount"].astype("int64").to_numpy(),
+        }
+    )
+    for column in dict.fromkeys(columns.values()):
+        if column in frame and frame[column].notna().any():
+            out[column] = pd.Categorical(frame[column].to_numpy())
+    if "text" in frame and frame["text"].notna().any():
+        out["text"] = pd.Categorical(frame["text"].replace("", None).to_numpy())
+    out["source"] = pd.Categorical.from_codes(np.zeros(len(out), dtype="int8"), categories=[name])
+    out["line"] = frame["line"].astype("int32").to_numpy()
+    return out
