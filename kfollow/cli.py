@@ -84,6 +84,25 @@ class FilterType(click.ParamType):
         return name.strip(), parts
 
 
+class DimType(click.ParamType):
+    """N=COLUMN: SIE dimension number N is the ledger column COLUMN (ansvar, verksamhet, …)."""
+
+    name = "N=COLUMN"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[int, str]:
+        from .ledger import DIMENSIONS  # a tuple of names: no pandas at import (cli stays light)
+
+        if isinstance(value, tuple):
+            return value
+        number, sep, column = str(value).partition("=")
+        column = column.strip().lower()
+        if not sep or not number.strip().isdigit() or column not in DIMENSIONS:
+            self.fail(
+                f"{value!r}: write N=COLUMN, COLUMN one of {', '.join(DIMENSIONS)}, e.g. 20=verksamhet", param, ctx
+            )
+        return int(number), column
+
+
 class SignType(click.ParamType):
     """auto | ledger | report, or NAME=ledger|report for one file (by its file name)."""
 
@@ -157,7 +176,19 @@ def ledger_options(command: Callable[..., Any]) -> Callable[..., Any]:
             type=FilterType(),
             help="Drop rows whose DIM starts with one of the prefixes. Repeatable.",
         ),
-        click.option("--year", type=click.IntRange(1900, 2200), help="Fiscal year [default: the latest with outcome]."),
+        click.option(
+            "--year",
+            type=click.IntRange(1900, 2200),
+            help="Fiscal year [default: the latest with outcome; accounts and projects: all years].",
+        ),
+        click.option(
+            "--dim",
+            "dims",
+            multiple=True,
+            type=DimType(),
+            help="SIE files: dimension N is the column COLUMN, e.g. 20=verksamhet [default: 1 ansvar, 6 projekt, "
+            "others by their #DIM name]. Repeatable.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -233,6 +264,7 @@ def load_mapped(
         if every_column
         else frozenset((*columns, *(column_key(name) for name, _ in (*kwargs["where"], *kwargs["exclude"])))),
         extra_versions=(canonical_version(forecast),) if forecast else (),
+        dims=dict(kwargs["dims"]),
     )
     ledger, notes = load_ledger(sources, options)
     rows, matched = assign_rows(ledger, rules)
@@ -370,7 +402,7 @@ def variance(**kwargs: Any) -> None:
     ledger, rows = filtered(ledger, rows, kwargs)
     if not kwargs["allow_unmapped"]:
         check_unmapped(ledger, rows, rules)
-    report = build_drift(ledger, rows, _spec(kwargs, default_period, kwargs["period_budget"]))
+    report = build_drift(ledger, rows, _spec(kwargs, ledger, default_period, kwargs["period_budget"]))
     notes = _table_warnings(report, ledger, rows, notes)  # a safety net: a failure is a bug
     report = replace(report, warnings=(*notes, *report.warnings))
     _warn(report.warnings)
@@ -430,7 +462,7 @@ def investments(**kwargs: Any) -> None:
     ledger, _ = filtered(ledger, drift_rows, kwargs)
     rows, match = investment_rows(ledger, plan)
     check_projects(ledger, rows, match, plan, kwargs["allow_unmapped"])
-    report = build_investments(ledger, rows, plan, _spec(kwargs, default_period, period_budget=False))
+    report = build_investments(ledger, rows, plan, _spec(kwargs, ledger, default_period, period_budget=False))
     report = replace(report, warnings=(*_table_warnings(report, ledger, rows, notes), *report.warnings))
     _warn(report.warnings)
     emit_report(report, fmt, kwargs)
@@ -456,6 +488,10 @@ def projects(**kwargs: Any) -> None:
     emit(project_listing(ledger, rows, match, kwargs["year"], fmt).encode("utf-8"), kwargs["output"])
 
 
+def _given_paths(kwargs: dict[str, Any]) -> list[Path]:
+    return [*kwargs["ledger"], *kwargs["budget_files"], *kwargs["forecast_files"], *kwargs["outcome_files"]]
+
+
 def _investment_table(ledger: Any, rules: Any, spec: Any) -> Any:
     """The Investeringar table for reconcile, when kfollow.toml has [investments]."""
     from .investments import build_investments, has_investments, investment_plan, investment_rows
@@ -468,7 +504,7 @@ def _investment_table(ledger: Any, rules: Any, spec: Any) -> Any:
     return InvestmentTable(build_investments(ledger, rows, plan, spec), rows, match)
 
 
-def _spec(kwargs: dict[str, Any], default_period: tuple[int, int] | None, period_budget: bool) -> Any:
+def _spec(kwargs: dict[str, Any], ledger: Any, default_period: tuple[int, int] | None, period_budget: bool) -> Any:
     from .ledger import canonical_version
     from .report import ReportSpec
 
@@ -480,6 +516,7 @@ def _spec(kwargs: dict[str, Any], default_period: tuple[int, int] | None, period
         forecast_version=canonical_version(forecast) if forecast else None,
         period_budget=period_budget,
         default_period=default_period,
+        year_labels=ledger.attrs.get("year_labels", {}),  # SIE fiscal years such as 2015/16
     )
 
 
@@ -567,8 +604,13 @@ def reconcile(**kwargs: Any) -> None:
     ledger, rows, _, rules, notes = load_mapped(kwargs, every_column=True)
     default_period = latest_outcome(ledger, rows, kwargs["year"])
     unfiltered_rows = len(ledger)
+    sources = [str(name) for name in ledger["source"].cat.categories]
+    from .sie import is_sie
+
+    has_sie = any(is_sie(Path(s)) for s in _given_paths(kwargs)) if sources else False
+    sie_checks = ledger.attrs.get("sie_checks", []) if has_sie else None
     ledger, rows = filtered(ledger, rows, kwargs)
-    spec = _spec(kwargs, default_period, period_budget=True)
+    spec = _spec(kwargs, ledger, default_period, period_budget=True)
     report = build_drift(ledger, rows, spec)
     controls = read_controls(kwargs["control"], report) if kwargs["control"] else None
     result = reconcile(
@@ -581,6 +623,7 @@ def reconcile(**kwargs: Any) -> None:
         strict=kwargs["strict"],
         investments=_investment_table(ledger, rules, spec),
         unfiltered_rows=unfiltered_rows,
+        sie_checks=sie_checks,
     )
     for path, fmt in zip(outputs, formats, strict=True):
         emit(RENDERERS[fmt](result).encode("utf-8"), path)

@@ -45,12 +45,15 @@ CHECKS: dict[str, tuple[str, str]] = {
     "control-total": (ERROR, "the table matches the control totals of --control"),
     "unmapped-project": (ERROR, "every project on an investment account is in an [investments] category"),
     "ambiguous-project": (ERROR, "no project is in two [investments] categories"),
+    "sie-voucher-balance": (ERROR, "every SIE voucher (#VER) sums to zero"),
     "budget-unbalanced": (WARNING, "the budget result is zero"),
     "missing-version": (WARNING, "budget, forecast and outcome all have rows for the year"),
     "missing-months": (WARNING, "outcome has every month of the period, this year and last"),
     "missing-previous-year": (WARNING, "the previous year has outcome to compare with"),
     "unused-version": (WARNING, "every version in the ledger is shown in a column"),
     "duplicate-rows": (WARNING, "no ledger row appears twice"),
+    "sie-result": (WARNING, "an SIE file's #RES equal the sums of its period balances or vouchers"),
+    "sie-period-balance": (WARNING, "an SIE file's #PSALDO equal the sums of its vouchers"),
     # Each printed figure is rounded once from exact öre, so a printed subtotal can be a unit
     # off the sum of its printed rows (as in the reference report): info, not an error.
     "rounding-difference": (INFO, "printed subtotals and deviations equal the sums of printed figures"),
@@ -707,6 +710,7 @@ def reconcile(
     strict: bool = False,
     investments: InvestmentTable | None = None,
     unfiltered_rows: int | None = None,
+    sie_checks: list[Any] | None = None,
 ) -> Reconciliation:
     """Every check on a filtered, mapped ledger and the tables built from it."""
     totals = ledger_totals(ledger, rows)
@@ -721,10 +725,13 @@ def reconcile(
         *check_rounding(report),
         *(Finding("sign-convention", note, note.partition(":")[0]) for note in notes),
         *(check_investments(investments, ledger) if investments is not None else []),
+        *(Finding(c.code, c.message, c.subject, c.figures, c.sources) for c in sie_checks or []),
     ]
     skipped = {} if controls is not None else {"control-total": "no --control file given"}
     if investments is None:
         skipped |= {code: "no [investments] in kfollow.toml" for code in ("unmapped-project", "ambiguous-project")}
+    if sie_checks is None:
+        skipped |= {code: "no SIE file" for code in CHECKS if code.startswith("sie-")}
     files = tuple(str(name) for name in ledger["source"].cat.categories)
     return Reconciliation(
         report.year, report.through, report.unit, files, len(ledger), tuple(findings), skipped, strict, unfiltered_rows

@@ -82,6 +82,7 @@ class SieFile:
     notes: list[str] = field(default_factory=list)
     checks: list[SieCheck] = field(default_factory=list)
     year_labels: dict[int, str] = field(default_factory=dict)
+    vouchers: int = 0  # #VER records read
 
 
 def is_sie(path: Path) -> bool:
@@ -175,11 +176,16 @@ def read_sie(path: Path, encoding: str | None = None, dims: dict[int, str] | Non
         frame, voucher_checks = _vouchers(name, array, lines, codes, vouchers, trans, years, columns, problems)
         frames.append(frame)
         checks += voucher_checks
+    results = where("#RES")
+    res = _results(name, array, results, years, problems) if len(results) else None
     balances = where("#PSALDO", "#PBUDGET")
     period_rows = None
     if len(balances):
-        period_rows = _balances(name, array, lines, balances, dictionary, codes, years, columns, problems, notes)
-    results = where("#RES")
+        every, empty, dimsets = _balances(
+            name, array, lines, balances, dictionary, codes, years, columns, problems, notes
+        )
+        if not problems:
+            period_rows = _object_level(name, every, empty, dimsets, res, notes)
     if problems:
         raise LoadError(capped(problems, what="more problems"))
     if period_rows is not None:
@@ -188,10 +194,7 @@ def read_sie(path: Path, encoding: str | None = None, dims: dict[int, str] | Non
             checks += _cross_check_periods(name, frames[0], outcome)
             period_rows = period_rows[period_rows["version"] != OUTCOME]
         frames.append(period_rows)
-    if len(results):
-        res = _results(name, array, results, years, problems)
-        if problems:
-            raise LoadError(capped(problems, what="more problems"))
+    if res is not None:
         if not len(trans) and not len(balances):
             # Type 1: full-year results only, read as outcome in the last month of each year.
             res = res.assign(period=res["year"].map({y.number: y.months for y in years.values()}).astype("int8"))
@@ -206,7 +209,7 @@ def read_sie(path: Path, encoding: str | None = None, dims: dict[int, str] | Non
     frame = pd.concat(frames, ignore_index=True)
     if years.source == "calendar":
         notes.append(f"{name}: no usable #RAR: fiscal years are taken as calendar years")
-    return SieFile(_ledger_frame(frame, name, columns), notes, checks, years.labels())
+    return SieFile(_ledger_frame(frame, name, columns), notes, checks, years.labels(), len(vouchers))
 
 
 _HEADER_LABELS = ("#RAR", "#DIM", "#UNDERDIM", "#OBJEKT", "#SIETYP", "#FORMAT")
@@ -519,9 +522,9 @@ def _balances(
     columns: dict[int, str],
     problems: list[str],
     notes: list[str],
-) -> pd.DataFrame:
-    """#PSALDO (utfall) and #PBUDGET (budget) rows; per account and period either the total
-    line ({}) or the object lines of one dimension set, the richest that sums to the total."""
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Every #PSALDO (utfall) and #PBUDGET (budget) line as a row, with whether its object list
+    is empty and its dimension set ('1,20'): _object_level chooses which rows count."""
     fields, bad = _fields(array, rows, _RECORDS["#PSALDO"])
     problems += _bad_lines(name, rows, bad, lines, "#PSALDO/#PBUDGET")
     is_budget = codes[rows] == dictionary.index("#PBUDGET") if "#PBUDGET" in dictionary else np.zeros(len(rows), bool)
@@ -565,9 +568,37 @@ def _balances(
             **objects,
         }
     )
-    if problems:
-        return frame
-    return _one_level(frame, empty, dimsets, name, notes)
+    return frame, empty, dimsets
+
+
+def _object_level(
+    name: str, every: pd.DataFrame, empty: np.ndarray, dimsets: np.ndarray, res: pd.DataFrame | None, notes: list[str]
+) -> pd.DataFrame:
+    """Which balance lines count. The spec (type 3) repeats each total per object: then per
+    account and period the total line, or the richest object set summing to it, counts. Some
+    exporters (Avendo) instead split the balance: each line holds what was booked on exactly
+    its objects. The file's own #RES tells which: the reading whose result accounts sum to
+    more of its #RES lines wins."""
+    if empty.all():
+        return every
+    found: list[str] = []
+    repeated = _one_level(every, empty, dimsets, name, found)
+    if res is not None and len(res):
+
+        def matches(rows: pd.DataFrame) -> int:
+            outcome = rows[rows["version"] == OUTCOME].groupby(["year", "account"])["amount"].sum()
+            stated = res.groupby(["year", "account"])["amount"].sum()
+            both = stated.to_frame("stated").join(outcome.rename("rows"), how="left").fillna(0)
+            return int((both["stated"] == both["rows"]).sum())
+
+        if matches(every) > matches(repeated):
+            notes.append(
+                f"{name}: the object lines of #PSALDO/#PBUDGET are parts of the balance, not repeats of the "
+                "total (so the file's #RES add up): every line counts"
+            )
+            return every
+    notes += found
+    return repeated
 
 
 def _one_level(
@@ -650,9 +681,8 @@ def _cross_check_results(name: str, res: pd.DataFrame, outcome: pd.DataFrame) ->
     """#RES per year and account against the sum of the outcome rows read (years they cover)."""
     covered = set(outcome["year"])
     stated = res[res["year"].isin(covered)].groupby(["year", "account"])["amount"].sum()
-    # #RES is for result accounts (classes 3–8): balance accounts have #PSALDO but no #RES.
-    result_accounts = outcome[outcome["account"].astype(str).str.match(r"[3-8]")]
-    counted = result_accounts.groupby(["year", "account"])["amount"].sum()
+    # Only what the file states: a result account whose #RES is 0 may be left out.
+    counted = outcome.groupby(["year", "account"])["amount"].sum().reindex(stated.index, fill_value=0)
     return _differences(name, stated, counted, "sie-result", "#RES year, account")
 
 
@@ -660,8 +690,8 @@ def _cross_check_periods(name: str, vouchers: pd.DataFrame, balances: pd.DataFra
     """#PSALDO per year, period and account against the vouchers (where the vouchers cover the year)."""
     covered = set(vouchers["year"])
     stated = balances[balances["year"].isin(covered)].groupby(["year", "period", "account"])["amount"].sum()
-    counted = vouchers.groupby(["year", "period", "account"])["amount"].sum()
-    counted = counted[counted.index.get_level_values(0).isin(set(stated.index.get_level_values(0)))]
+    # Only the balances the file states (an export may write a few, as XE_SIE_4 does).
+    counted = vouchers.groupby(["year", "period", "account"])["amount"].sum().reindex(stated.index, fill_value=0)
     return _differences(name, stated, counted, "sie-period-balance", "#PSALDO year, period, account")
 
 
