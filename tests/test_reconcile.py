@@ -75,7 +75,8 @@ ALL_CODES = list(CHECKS)
 # Without [investments] in kfollow.toml the project checks do not run; without --control,
 # neither does control-total.
 PROJECT_CHECKS = ("unmapped-project", "ambiguous-project")
-NOT_RUN = ("control-total", *PROJECT_CHECKS)
+SIE_CHECKS = ("sie-voucher-balance", "sie-result", "sie-period-balance")  # run only on SIE files
+NOT_RUN = ("control-total", *PROJECT_CHECKS, *SIE_CHECKS)
 SUMMARY_CLEAN = "reconcile 2024 months 1–2: 11 checks, 0 errors, 0 warnings, 0 info: OK"
 
 
@@ -775,12 +776,15 @@ def test_json_structure(ledger_from_text, config) -> None:
         "control-total": ("error", "skipped", 0),
         "unmapped-project": ("error", "skipped", 0),
         "ambiguous-project": ("error", "skipped", 0),
+        "sie-voucher-balance": ("error", "skipped", 0),
         "budget-unbalanced": ("warning", "warn", 1),
         "missing-version": ("warning", "pass", 0),
         "missing-months": ("warning", "pass", 0),
         "missing-previous-year": ("warning", "pass", 0),
         "unused-version": ("warning", "pass", 0),
         "duplicate-rows": ("warning", "warn", 1),
+        "sie-result": ("warning", "skipped", 0),
+        "sie-period-balance": ("warning", "skipped", 0),
         "rounding-difference": ("info", "pass", 0),
         "sign-convention": ("info", "pass", 0),
     }
@@ -817,6 +821,7 @@ TROUBLE_CASES = {
     "control-total",
     "unmapped-project",
     "ambiguous-project",
+    *SIE_CHECKS,
     "budget-unbalanced: Årets resultat / Budget 2024",
     "missing-version",
     "missing-months",
@@ -849,7 +854,11 @@ def test_junit_has_a_testcase_per_check_and_per_finding(ledger_from_text, config
     assert cases["conservation"].find("system-out").text.startswith("OK: ")
     assert cases["duplicate-rows: ledger.csv:11"].get("classname") == "kfollow.reconcile.duplicate-rows"
     assert_counts(root, suite)
-    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("14", "3" if strict else "1", "3")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == (
+        "17",
+        "3" if strict else "1",
+        str(len(NOT_RUN)),
+    )
 
 
 def test_junit_of_a_clean_run_with_controls_and_info(ledger_from_text, config, tmp_path) -> None:
@@ -869,7 +878,7 @@ def test_junit_of_a_clean_run_with_controls_and_info(ledger_from_text, config, t
     ]
     assert all(cases[name].find("system-out").text.startswith("info: ") for name in rounding)
     assert_counts(root, suite)
-    assert (suite.get("failures"), suite.get("skipped")) == ("0", str(len(PROJECT_CHECKS)))
+    assert (suite.get("failures"), suite.get("skipped")) == ("0", str(len(PROJECT_CHECKS) + len(SIE_CHECKS)))
 
 
 def test_text_groups_findings_by_severity_and_ends_with_the_summary(ledger_from_text, config) -> None:
