@@ -13,6 +13,10 @@ Writes, next to this script:
                   categories ([investments]: project-code prefixes);
 * control-totals.csv - control totals of the Drift table for `kfollow reconcile --control`
                   (exact öre, computed here from the ledger rows, not by kfollow);
+* ks-2024.se    - the same ledger as an SIE 4 export, type 3 (CP437): outcome (#PSALDO) and
+                  budget (#PBUDGET) per month, account and object, #RES, #KSUMMA;
+* prognos-2024.csv - the prognos rows, which SIE cannot carry, for `--forecast` (as ks-2024.csv,
+                  without the version column);
 * README.md     - what the example is.
 
 The ledger is constructed, not real: the exact öre totals of every Drift row and column are
@@ -33,11 +37,16 @@ Needs pandas and openpyxl (the project's venv). The last step re-reads both file
 the CSV, openpyxl for the xlsx), recomputes the tables (Drift, Exploatering, Investeringar)
 from exact öre and asserts every cell; where kfollow is installed, it checks that `kfollow
 reconcile` agrees with the control totals and `kfollow investments` prints the same table.
+ks-2024.se is read back by a small parser of its own (section 8): its #KSUMMA recomputes, its
+object lines sum to their totals, and per version, year, month, account and object it is the
+CSV ledger; where kfollow reads SIE, the tables from ks-2024.se + prognos-2024.csv must be the
+ones from ks-2024.xlsx.
 """
 
 from __future__ import annotations
 
 import argparse
+import calendar
 import datetime as dt
 import io
 import random
@@ -45,6 +54,7 @@ import re
 import sys
 import tomllib
 import zipfile
+import zlib
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -885,13 +895,18 @@ def swedish_amount(ore: int) -> str:
     return ("-" if ore < 0 else "") + f"{kr:,}".replace(",", " ") + f",{o:02d}"
 
 
-def write_csv(rows: list[dict]) -> None:
-    lines = [";".join(HEADER)]
+def csv_bytes(rows: list[dict], header: list[str] = HEADER) -> bytes:
+    """Swedish CSV: cp1252, ';', decimal comma, space as thousands separator, CRLF."""
+    lines = [";".join(header)]
     for r in rows:
-        fields = [str(r[h]) for h in HEADER[:-1]] + [swedish_amount(r["belopp"])]
+        fields = [str(r[h]) for h in header[:-1]] + [swedish_amount(r["belopp"])]
         assert not any(";" in f or '"' in f for f in fields)
         lines.append(";".join(fields))
-    CSV.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    return ("\r\n".join(lines) + "\r\n").encode("cp1252")
+
+
+def write_csv(rows: list[dict]) -> None:
+    CSV.write_bytes(csv_bytes(rows))
 
 
 FIXED_TIME = dt.datetime(2024, 9, 16, 8, 0, 0)
@@ -1054,6 +1069,87 @@ prefixes, but are not on class 1 and so in no investment category.
 """
 
 
+def sie_readme(rows: list[dict]) -> str:
+    """The README's SIE section."""
+    tuples = as_tuples(rows)
+    records = sie_records(tuples)
+    data = sie_bytes(tuples)
+
+    def count(label: str, year: str | None = None) -> int:
+        return sum(1 for lbl, fields in records if lbl == label and (year is None or fields[0] == year))
+
+    def objects(label: str) -> int:
+        return sum(1 for lbl, fields in records if lbl == label and fields[3])
+
+    lines = data.decode("cp437").split("\r\n")
+    group = [i for i, line in enumerate(lines) if line.startswith(f"#PSALDO 0 {YEAR}03 7451 ")]
+    excerpt = "\n".join([*lines[:12], "…", *lines[group[0]:group[-1] + 1], "…", lines[-2]])
+    dims = sie_account_dims(tuples)
+    with_projekt = sorted(k for k, d in dims.items() if 6 in d)
+    forecast = [r for r in rows if r["version"] == "prognos"]
+
+    def thousands(n: int) -> str:
+        return f"{n:,}".replace(",", " ")
+
+    return f"""## The same ledger as SIE
+
+`ks-2024.se` is the example kommunstyrelse as an SIE 4 export of type 3 (period balances,
+`#PSALDO`, and budgets, `#PBUDGET`, per month, account and object), as a ledger system would
+write it for {YEAR} with {YEAR - 1} as the previous year. SIE carries no forecast, so the
+prognos rows are in a file of their own, `prognos-2024.csv`, given with `--forecast`:
+
+```sh
+kfollow variance examples/ks-2024.se --forecast examples/prognos-2024.csv --config examples/kfollow.toml --exclude verksamhet=289
+kfollow variance examples/ks-2024.se --forecast examples/prognos-2024.csv --config examples/kfollow.toml --where verksamhet=289
+kfollow investments examples/ks-2024.se --forecast examples/prognos-2024.csv --config examples/kfollow.toml
+```
+
+print the tables that `ks-2024.xlsx` gives (Drift, also with `--period-budget`; Exploatering;
+Investeringar), every figure.
+
+| file | what |
+| --- | --- |
+| `ks-2024.se` | {thousands(len(data))} bytes, {thousands(len(lines) - 1)} records: CP437 (`#FORMAT PC8`), CRLF, amounts in kronor with a `.` decimal point, ledger sign (debit +) as in the CSV |
+| `prognos-2024.csv` | the {len(forecast)} prognos rows of `ks-2024.csv`, written as it is (cp1252, `;`, decimal comma, space as thousands separator, CRLF) but without the `version` column: `--forecast` says what the rows are |
+
+Records, in the spec's order (flag, identification, chart of accounts, balances):
+
+- `#FLAGGA 0`, `#KSUMMA` (the file is checksummed);
+- `#PROGRAM`, `#FORMAT PC8`, `#GEN`, `#SIETYP 3`, `#PROSA` (a line on what the file is),
+  `#FNAMN "Exempel kommun"`, `#RAR 0` ({YEAR}), `#RAR -1` ({YEAR - 1}), `#OMFATTN` (outcome up
+  to the end of month {THROUGH}), `#KPTYP`;
+- {count("#KONTO")} `#KONTO`, every account with a name; `#DIM 1 "Ansvar"`, `#DIM 6 "Projekt"`,
+  `#DIM 20 "Verksamhet"`, `#DIM 21 "Aktivitet"`, each followed by its `#OBJEKT` ({count("#OBJEKT")} in all);
+- `#RES`: {count("#RES", "0")} for year 0 and {count("#RES", "-1")} for year −1, one per result
+  account (classes 3–8), the sum of its `#PSALDO` totals; kommunbidrag's {KOMMUNBIDRAG_PREFIX}11
+  (class 9) has none;
+- `#PSALDO` (outcome): {count("#PSALDO", "0")} lines for {YEAR} months 1–{THROUGH},
+  {count("#PSALDO", "-1")} for {YEAR - 1} months 1–12;
+- `#PBUDGET` (budget): {count("#PBUDGET", "0")} lines for {YEAR}, {count("#PBUDGET", "-1")} for
+  {YEAR - 1}, months 1–12;
+- `#KSUMMA <checksum>`: the CRC-32 of every record in between, label and fields run together
+  without spaces, quotes, braces or line breaks.
+
+Type 3: for each year, month and account one line with the empty object list `{{}}` holds the
+total, and the lines after it ({objects("#PSALDO") + objects("#PBUDGET")} in all) split it over
+objects, summing to it to the öre. A reader counts one or the other, never both. All object
+lines of an account carry the same dimensions, those that every row of the account has, so
+that they are one cut of the total: ansvar and verksamhet everywhere, and projekt on
+{', '.join(with_projekt)} (the investment accounts and the plot sales). Aktivitet (`EUVAL24`)
+and the projekt of exploatering's consultants on 7451 are on only some rows of their
+accounts, so the SIE file does not carry them (`#DIM 21` and its `#OBJEKT` are still
+declared): for `--where aktivitet=…` read `ks-2024.csv`.
+
+No `#IB`/`#UB` or `#OIB`/`#OUB`: the ledger holds the year's movements only, no balances (the
+spec asks for them in type 3; kfollow needs no balances). `#PSALDO` on class 1 is investment
+expenditure, per project (dimension 6).
+
+```text
+{excerpt}
+```
+"""
+
+
 def write_readme(rows: list[dict]) -> None:
     def count(**kw):
         return sum(all(r[k] == v for k, v in kw.items()) for r in rows)
@@ -1083,6 +1179,8 @@ kommun's Kommunstyrelsens delårsbokslut 2024, including their printed rounding 
 | `ks-2024.csv` | the same {len(rows)} rows, Swedish CSV: cp1252, `;`, decimal comma, space as thousands separator (`-1 234 567,89`), CRLF |
 | `kfollow.toml` | the config: `"{KOMMUNBIDRAG_PREFIX}" = "Kommunbidrag"`; `[investments]` ([below](#investeringar)) |
 | `control-totals.csv` | control totals of the Drift table for `kfollow reconcile --control` (see [CI](#ci-reconcile-on-every-export)) |
+| `ks-2024.se` | the same ledger as an SIE 4 export, type 3: outcome and budget per month, account and object ([below](#the-same-ledger-as-sie)) |
+| `prognos-2024.csv` | the prognos rows, for `--forecast` with `ks-2024.se` (SIE has no forecast) |
 | `make_examples.py` | writes all of the above and checks it |
 | `ci/` | (written by hand) running `kfollow reconcile` from cron, GitHub Actions or GitLab CI |
 | `broken.csv` | (written by hand) a small export with mistakes, to show kfollow's error messages |
@@ -1125,6 +1223,7 @@ investment budget, on class 1, is in no Drift table); exploatering's outcome
 forecast of exploatering's övriga kostnader for September–December is a credit.
 
 {investments_readme(rows)}
+{sie_readme(rows)}
 ## CI: reconcile on every export
 
 `kfollow reconcile` checks that the Drift table reconciles: every account mapped, every column
@@ -1339,6 +1438,7 @@ def self_check() -> None:
           f"{diffs} printed rounding differences")
     check_controls(rows, amap)
     check_investments(rows)
+    check_sie(rows)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1518,6 +1618,374 @@ def check_kfollow_investments(table: list[tuple[str, int, dict[str, int]]]) -> N
     print("kfollow investments prints the same table")
 
 
+# --------------------------------------------------------------------------------------------
+# 8. The same kommunstyrelse as an SIE 4 export (type 3), and its forecast as a file of its own.
+# --------------------------------------------------------------------------------------------
+# SIE (domain.md §3) carries outcome (#PSALDO) and budget (#PBUDGET) per month, account and
+# object, but no forecast: prognos-2024.csv holds the ledger's prognos rows, for --forecast.
+#
+#   kfollow variance ks-2024.se --forecast prognos-2024.csv --exclude verksamhet=289
+#
+# prints the Drift table that ks-2024.xlsx gives. ks-2024.se is CP437 (#FORMAT PC8), CRLF, one
+# record a line; amounts in kronor with '.', in ledger sign (debit +) as in the CSV. For each
+# (year, month, account) one #PSALDO/#PBUDGET line with {} holds the total, followed by one line
+# per object combination {1 ansvar 20 verksamhet [21 aktivitet] [6 projekt]} whose amounts sum
+# to it exactly. #RES per result account (classes 3-8) is the sum of that year's #PSALDO
+# totals. #IB/#UB and #OIB/#OUB are left out: the ledger has no balances, only the year's
+# movements on class 1 (investment expenditure); #PROSA says so.
+#
+# One dimension set per account: the dims that every row of the account has. A type 3 line is
+# the balance of its object(s), and lines of different dimension sets are different cuts of the
+# same total (real files write {7 1} and {1 Nord 7 1} side by side), so a reader takes the
+# lines of one set, never adds two sets (kfollow: the richest set that sums to the total). An
+# account whose rows carry different dims (5011: the election rows have aktivitet EUVAL24, the
+# others none; 7451: exploatering's consultants have a projekt, the others none) is written
+# with the dims they share, ansvar and verksamhet: per row's own dims, neither set would sum
+# to the total and the reader would fall back to the {} line, without verksamhet, so that
+# --exclude verksamhet=289 would keep exploatering's 7451. Aktivitet is on no account's every
+# row, so no line carries it (#DIM 21 and its #OBJEKT are still declared); projekt is on
+# class 1 (the investments), 3711 and 4011.
+SIE = HERE / "ks-2024.se"
+FORECAST = HERE / "prognos-2024.csv"
+FORECAST_HEADER = [h for h in HEADER if h != "version"]  # --forecast says the version
+# Dimension number -> (#DIM name, ledger column); the pairs of an object list in SIE_OBJECT_ORDER.
+SIE_DIMS = {1: ("Ansvar", "ansvar"), 6: ("Projekt", "projekt"), 20: ("Verksamhet", "verksamhet"),
+            21: ("Aktivitet", "aktivitet")}
+SIE_OBJECT_ORDER = [1, 20, 21, 6]
+SIE_RESULT_CLASSES = "345678"  # accounts with #RES (BAS: the result accounts)
+SIE_VERSIONS = {"utfall": "#PSALDO", "budget": "#PBUDGET"}
+SIE_PROGRAM = ("kfollow examples/make_examples.py", "1.0")
+SIE_GEN = "20240916"  # FIXED_TIME's date: the same bytes on every run
+SIE_PROSA = ("Konstruerat exempel: kommunstyrelsens huvudbok 2023-2024 som ks-2024.csv. "
+             "Prognos finns inte i SIE: se prognos-2024.csv. Inga #IB/#UB/#OIB/#OUB: "
+             "huvudboken har bara rörelser, inga balanser.")
+AKTIVITET = {"EUVAL24": "Val till Europaparlamentet 2024"}
+# One name per account (#KONTO); the ledger's text column names the combination, not the account.
+KONTO_NAMES = {
+    **INV_KONTO,
+    "3011": "Försäljning av måltider", "3111": "Planavgifter", "3411": "Hyror mark och byggnader",
+    "3421": "Arrenden", "3511": "Statsbidrag", "3611": "Interna intäkter lokalvård",
+    "3612": "Interna intäkter IT", "3691": "Övriga intäkter", "3711": "Försäljning av tomter",
+    "4011": "Anskaffningskostnad sålda tomter", "4511": "Bidrag till föreningar",
+    "4631": "Köp av verksamhet", "5011": "Arvoden", "5021": "Löner månadsavlönade",
+    "5031": "Löner timavlönade", "5611": "Arbetsgivaravgifter (PO-pålägg)",
+    "5711": "Pensionskostnader", "6011": "Internhyra", "6111": "Fastighetskostnader",
+    "6311": "Leasing", "6411": "Förbrukningsinventarier och -material", "6451": "Livsmedel",
+    "6511": "Kontorsmaterial och trycksaker", "6811": "Tele och IT-kommunikation",
+    "7011": "Resor", "7111": "Representation", "7211": "Annonser och information",
+    "7311": "Försäkringspremier", "7411": "Administrativa tjänster",
+    "7431": "IT-tjänster och licenser", "7451": "Konsulttjänster",
+    "7491": "Övriga främmande tjänster", "7511": "Inhyrd personal", "7611": "Medlemsavgifter",
+    "7651": "Kurser och konferenser", "7911": "Avskrivningar inventarier",
+    "8441": "Ränteintäkter", "8521": "Räntekostnader", "8591": "Bankavgifter",
+    "9111": "Kommunbidrag",
+}
+
+
+class Quoted(str):
+    """An SIE field that is written in quotes."""
+
+
+def sie_amount(ore: int) -> str:
+    kr, o = divmod(abs(ore), 100)
+    return f"{'-' if ore < 0 else ''}{kr}.{o:02d}"
+
+
+def sie_object_names() -> dict[int, dict[str, str]]:
+    return {1: ANSVAR, 6: {**PROJEKT, **{p.code: p.name for p in PROJECTS}}, 20: VERKSAMHET,
+            21: AKTIVITET}
+
+
+def sie_account_dims(rows: list[tuple]) -> dict[str, set[int]]:
+    """Account -> the dimensions that every one of its rows (outcome, budget) has."""
+    col = {h: i for i, h in enumerate(HEADER)}
+    dims: dict[str, set[int]] = {}
+    for r in rows:
+        if r[2] in SIE_VERSIONS:
+            has = {d for d, (_, column) in SIE_DIMS.items() if r[col[column]]}
+            dims[r[3]] = dims.get(r[3], has) & has
+    return dims
+
+
+def sie_records(rows: list[tuple]) -> list[tuple[str, list]]:
+    """The records of ks-2024.se between its opening and its closing #KSUMMA, as (label,
+    fields); a field is a str (written as it is), a Quoted (written in quotes) or a list of
+    (dimension, object id) pairs (an object list)."""
+    col = {h: i for i, h in enumerate(HEADER)}
+    arsnr = {YEAR: "0", YEAR - 1: "-1"}
+    assert {r[0] for r in rows} <= set(arsnr), "SIE years: 0 and -1 only"
+    through = max(r[1] for r in rows if r[2] == "utfall" and r[0] == YEAR)
+    last_day = calendar.monthrange(YEAR, through)[1]
+    records: list[tuple[str, list]] = [
+        ("#PROGRAM", [Quoted(SIE_PROGRAM[0]), SIE_PROGRAM[1]]),
+        ("#FORMAT", ["PC8"]),
+        ("#GEN", [SIE_GEN]),
+        ("#SIETYP", ["3"]),
+        ("#PROSA", [Quoted(SIE_PROSA)]),
+        ("#FNAMN", [Quoted("Exempel kommun")]),
+        ("#RAR", ["0", f"{YEAR}0101", f"{YEAR}1231"]),
+        ("#RAR", ["-1", f"{YEAR - 1}0101", f"{YEAR - 1}1231"]),
+        ("#OMFATTN", [f"{YEAR}{through:02d}{last_day:02d}"]),  # outcome up to this date
+        ("#KPTYP", ["EUBAS97"]),  # Kommun-Bas keeps BAS's classes (1 T, 2 S, 3 I, 4-8 K)
+    ]
+    records += [("#KONTO", [konto, Quoted(KONTO_NAMES[konto])])
+                for konto in sorted({r[col["konto"]] for r in rows})]
+    names = sie_object_names()
+    for dim, (dim_name, column) in SIE_DIMS.items():
+        records.append(("#DIM", [str(dim), Quoted(dim_name)]))
+        records += [("#OBJEKT", [str(dim), Quoted(code), Quoted(names[dim][code])])
+                    for code in sorted({r[col[column]] for r in rows} - {""})]
+
+    # (label, year, account, month) -> {objects: öre}, objects a tuple of (dim, id) pairs.
+    dims = sie_account_dims(rows)
+    lines: dict[tuple, dict[tuple, int]] = {}
+    for r in rows:
+        if r[2] not in SIE_VERSIONS:
+            continue  # prognos: not in SIE
+        objects = tuple((d, r[col[SIE_DIMS[d][1]]]) for d in SIE_OBJECT_ORDER if d in dims[r[3]])
+        by_objects = lines.setdefault((SIE_VERSIONS[r[2]], r[0], r[3], r[1]), {})
+        by_objects[objects] = by_objects.get(objects, 0) + r[9]
+    order = list(SIE_VERSIONS.values())
+    keys = sorted(lines, key=lambda k: (order.index(k[0]), -k[1], k[2], k[3]))
+    balances: list[tuple[str, list]] = []
+    result: dict[tuple[int, str], int] = {}
+    for label, year, konto, month in keys:
+        parts = [(objects, ore) for objects, ore in sorted(lines[label, year, konto, month].items())
+                 if ore]  # a zero balance may be left out
+        if not parts:
+            continue
+        total = sum(ore for _, ore in parts)
+        head = [arsnr[year], f"{year}{month:02d}", konto]
+        balances.append((label, [*head, [], sie_amount(total)]))
+        balances += [(label, [*head, list(objects), sie_amount(ore)]) for objects, ore in parts]
+        if label == "#PSALDO" and konto[0] in SIE_RESULT_CLASSES:
+            result[year, konto] = result.get((year, konto), 0) + total
+    records += [("#RES", [arsnr[year], konto, sie_amount(ore)])
+                for (year, konto), ore in sorted(result.items(), key=lambda kv: (-kv[0][0], kv[0][1]))]
+    return records + balances
+
+
+def sie_line(label: str, fields: list) -> str:
+    out = [label]
+    for field in fields:
+        if isinstance(field, list):
+            assert all('"' not in o and "}" not in o for _, o in field), field
+            out.append("{" + " ".join(f'{d} "{o}"' for d, o in field) + "}")
+        elif isinstance(field, Quoted):
+            out.append('"' + field.replace('"', '\\"') + '"')
+        else:
+            assert field and not any(c in field for c in ' \t"{}'), field
+            out.append(field)
+    line = " ".join(out)
+    assert not any(ord(c) < 32 or ord(c) == 127 for c in line), line
+    return line
+
+
+def sie_checksum(records: list[tuple[str, list]]) -> int:
+    """#KSUMMA (domain.md §3.6): CRC-32 over the CP437 bytes of every record's label and
+    fields, concatenated: no whitespace, quotes, braces or line breaks; \\" counts as "."""
+    parts = []
+    for label, fields in records:
+        parts.append(label)
+        for field in fields:
+            parts += [f"{d}{o}" for d, o in field] if isinstance(field, list) else [field]
+    return zlib.crc32("".join(parts).encode("cp437"))
+
+
+def sie_bytes(rows: list[tuple]) -> bytes:
+    records = sie_records(rows)
+    lines = ["#FLAGGA 0", "#KSUMMA", *(sie_line(*record) for record in records),
+             f"#KSUMMA {sie_checksum(records)}"]
+    return ("\r\n".join(lines) + "\r\n").encode("cp437")
+
+
+def forecast_bytes(rows: list[tuple]) -> bytes:
+    """prognos-2024.csv: the prognos rows, as ks-2024.csv writes them, without the version."""
+    return csv_bytes([dict(zip(HEADER, r, strict=True)) for r in rows if r[2] == "prognos"],
+                     FORECAST_HEADER)
+
+
+def write_sie(rows: list[dict]) -> None:
+    SIE.write_bytes(sie_bytes(as_tuples(rows)))
+    FORECAST.write_bytes(forecast_bytes(as_tuples(rows)))
+
+
+def sie_tokens(line: str) -> list:
+    """A record as a reader sees it: label and fields, quotes taken off (\\" -> "), an
+    object list as the list of its tokens."""
+    tokens: list = []
+    outer: list[list] = []
+    current, i = tokens, 0
+    while i < len(line):
+        c = line[i]
+        if c in " \t":
+            i += 1
+        elif c == "{":
+            outer.append(current)
+            current.append([])
+            current, i = current[-1], i + 1
+        elif c == "}":
+            current, i = outer.pop(), i + 1
+        elif c == '"':
+            j, text = i + 1, []
+            while line[j] != '"':
+                escaped = line[j] == "\\" and line[j + 1] == '"'
+                text.append('"' if escaped else line[j])
+                j += 2 if escaped else 1
+            current.append("".join(text))
+            i = j + 1
+        else:
+            j = i
+            while j < len(line) and line[j] not in ' \t{}"':
+                j += 1
+            current.append(line[i:j])
+            i = j
+    assert not outer, line
+    return tokens
+
+
+def kronor_to_ore(text: str) -> int:
+    value = Decimal(text) * 100
+    assert value == int(value) and re.fullmatch(r"-?\d+(\.\d{1,2})?", text), text
+    return int(value)
+
+
+def check_sie(rows: list[tuple]) -> None:
+    """ks-2024.se and prognos-2024.csv are current; read back with a parser of their own,
+    they are the ledger; kfollow, where it reads SIE, prints the same tables from them."""
+    data = SIE.read_bytes()
+    assert data == sie_bytes(rows), f"{SIE.name} is out of date: run make_examples.py"
+    assert FORECAST.read_bytes() == forecast_bytes(rows), \
+        f"{FORECAST.name} is out of date: run make_examples.py"
+    text = data.decode("cp437")
+    assert text.endswith("\r\n")
+    records = [sie_tokens(line) for line in text[:-2].split("\r\n")]
+    # The checksum: #KSUMMA after #FLAGGA, #KSUMMA <crc> last, the CRC of what is between.
+    assert records[0] == ["#FLAGGA", "0"] and records[1] == ["#KSUMMA"], records[:2]
+    assert [r[0] for r in records].count("#KSUMMA") == 2 and records[-1][0] == "#KSUMMA"
+    flat = "".join(t for r in records[2:-1] for field in r
+                   for t in (field if isinstance(field, list) else [field]))
+    crc = zlib.crc32(flat.encode("cp437"))
+    assert records[-1] == ["#KSUMMA", str(crc)], (records[-1], crc)
+    first = {}
+    for r in records:
+        first.setdefault(r[0], r[1:])
+    assert first["#FORMAT"] == ["PC8"] and first["#SIETYP"] == ["3"]
+    assert first["#FNAMN"] == ["Exempel kommun"]
+    rar = {int(r[1]): (r[2], r[3]) for r in records if r[0] == "#RAR"}
+    assert rar == {0: (f"{YEAR}0101", f"{YEAR}1231"), -1: (f"{YEAR - 1}0101", f"{YEAR - 1}1231")}
+    accounts = {r[1]: r[2] for r in records if r[0] == "#KONTO"}
+    assert all(name for name in accounts.values())
+    dims = {int(r[1]): r[2] for r in records if r[0] == "#DIM"}
+    assert dims == {1: "Ansvar", 6: "Projekt", 20: "Verksamhet", 21: "Aktivitet"}, dims
+    column = {dim: name.lower() for dim, name in dims.items()}  # the ledger's column names
+    objects = {(int(r[1]), r[2]) for r in records if r[0] == "#OBJEKT"}
+    # Balances: one {} line per (version, year, month, account), object lines summing to it.
+    totals: dict[tuple, int] = {}
+    parts: dict[tuple, int] = {}
+    dimsets: dict[str, set[frozenset]] = {}  # account -> the dimension sets of its object lines
+    for r in records:
+        if r[0] not in ("#PSALDO", "#PBUDGET"):
+            continue
+        label, year_no, period, konto, pairs, amount = r
+        start, end = rar[int(year_no)]
+        assert start[:6] <= period <= end[:6] and konto in accounts, r
+        key = ({"#PSALDO": "utfall", "#PBUDGET": "budget"}[label], int(period[:4]),
+               int(period[4:]), konto)
+        if not pairs:
+            assert key not in totals, r
+            totals[key] = kronor_to_ore(amount)
+            continue
+        assert len(pairs) % 2 == 0, r
+        named = {column[int(d)]: o for d, o in zip(pairs[::2], pairs[1::2], strict=True)}
+        assert len(named) == len(pairs) // 2
+        dimsets.setdefault(konto, set()).add(frozenset(named))
+        assert all((int(d), o) in objects for d, o in zip(pairs[::2], pairs[1::2], strict=True)), r
+        full = key + tuple(named.get(c, "") for c in ("ansvar", "verksamhet", "aktivitet", "projekt"))
+        assert full not in parts, r
+        parts[full] = kronor_to_ore(amount)
+    summed: dict[tuple, int] = {}
+    for full, ore in parts.items():
+        summed[full[:4]] = summed.get(full[:4], 0) + ore
+    assert summed == totals, "object lines do not sum to their {} line"
+    # One dimension set per account: the dims that all its ledger rows have, no fewer.
+    assert all(len(sets) == 1 for sets in dimsets.values()), dimsets
+    carried = {konto: next(iter(sets)) for konto, sets in dimsets.items()}
+    for r in rows:
+        if r[2] in ("utfall", "budget"):
+            assert all(r[HEADER.index(c)] for c in carried[r[3]]), r
+    for konto, dims_carried in carried.items():
+        for c in {"ansvar", "verksamhet", "aktivitet", "projekt"} - dims_carried:
+            assert any(not r[HEADER.index(c)] for r in rows if r[3] == konto and r[2] != "prognos"), \
+                (konto, c, "every row has it: the lines should carry it")
+    # ... and they are the ledger: per (version, year, account), and per month and objects.
+    ledger: dict[tuple, int] = {}
+    for r in rows:
+        if r[2] in ("utfall", "budget"):
+            full = (r[2], r[0], r[1], r[3], *(r[HEADER.index(c)] if c in carried[r[3]] else ""
+                                              for c in ("ansvar", "verksamhet", "aktivitet", "projekt")))
+            ledger[full] = ledger.get(full, 0) + r[9]
+    per_account: dict[tuple, dict[tuple, int]] = {"sie": {}, "csv": {}}
+    for which, amounts in (("sie", totals), ("csv", ledger)):
+        for (version, year, _m, konto, *_), ore in amounts.items():
+            key = (version, year, konto)
+            per_account[which][key] = per_account[which].get(key, 0) + ore
+    assert per_account["sie"] == per_account["csv"], "SIE and CSV differ per version, year, account"
+    assert parts == {k: v for k, v in ledger.items() if v}, "SIE and CSV differ per month and object"
+    # #RES: per result account and year, the sum of #PSALDO totals.
+    res = {(int(rar[int(r[1])][0][:4]), r[2]): kronor_to_ore(r[3]) for r in records if r[0] == "#RES"}
+    want: dict[tuple, int] = {}
+    for (version, year, _m, konto), ore in totals.items():
+        if version == "utfall" and konto[0] in SIE_RESULT_CLASSES:
+            want[year, konto] = want.get((year, konto), 0) + ore
+    assert res == want, "#RES is not the sum of #PSALDO"
+    # The forecast file, read back without pandas: the ledger's prognos rows.
+    lines = FORECAST.read_bytes().decode("cp1252").split("\r\n")
+    assert lines[0] == ";".join(FORECAST_HEADER) and lines[-1] == ""
+    forecast = []
+    for line in lines[1:-1]:
+        *codes, amount = line.split(";")
+        ore = int(Decimal(amount.replace(" ", "").replace(",", ".")) * 100)
+        forecast.append((int(codes[0]), int(codes[1]), "prognos", *codes[2:], ore))
+    assert forecast == [r for r in rows if r[2] == "prognos"]
+    kinds = sorted({tuple(sorted(s)) for s in carried.values()})
+    print(f"{SIE.name}: {len(records)} records, {sum(1 for k in totals if k[0] == 'utfall')} + "
+          f"{sum(1 for k in totals if k[0] == 'budget')} #PSALDO/#PBUDGET totals with {len(parts)} "
+          f"object lines summing to them (one dimension set per account: {kinds}), {len(res)} "
+          f"#RES; per version, year and account equal to {CSV.name}; #KSUMMA {crc} recomputes. "
+          f"{FORECAST.name}: {len(forecast)} prognos rows")
+    check_kfollow_sie()
+
+
+SIE_COMMANDS = [("variance", DRIFT_ARGS), ("variance", [*DRIFT_ARGS, "--period-budget"]),
+                ("variance", ["--where", "verksamhet=289"]), ("investments", [])]
+
+
+def check_kfollow_sie() -> None:
+    """kfollow, once it reads SIE, prints from ks-2024.se + prognos-2024.csv the tables it
+    prints from ks-2024.xlsx."""
+    import importlib.util
+    import json
+    import subprocess
+
+    if importlib.util.find_spec("kfollow") is None or importlib.util.find_spec("kfollow.sie") is None:
+        print(f"kfollow cannot read SIE yet: {SIE.name} not cross-checked")
+        return
+
+    def tables(command: str, ledger: list[str], args: list[str]) -> dict:
+        result = subprocess.run([sys.executable, "-m", "kfollow", command, *ledger, "--config",
+                                 str(TOML), *args, "--format", "json"], capture_output=True,
+                                check=False)
+        assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+        return json.loads(result.stdout)
+
+    for command, args in SIE_COMMANDS:
+        got = tables(command, [str(SIE), "--forecast", str(FORECAST)], args)
+        assert got == tables(command, [str(XLSX)], args), (command, args, got)
+    print(f"kfollow prints the same tables from {SIE.name} + {FORECAST.name} as from {XLSX.name}: "
+          + ", ".join(" ".join([c, *a]) for c, a in SIE_COMMANDS))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true", help="only re-read and check the files")
@@ -1532,9 +2000,10 @@ def main() -> None:
         write_csv(rows)
         TOML.write_text(TOML_TEXT, encoding="utf-8")
         write_controls(rows)
+        write_sie(rows)
         write_readme(rows)
-        print(f"wrote {XLSX.name}, {CSV.name}, {TOML.name}, {CONTROLS.name}, {README.name}: "
-              f"{len(rows)} rows")
+        print(f"wrote {XLSX.name}, {CSV.name}, {TOML.name}, {CONTROLS.name}, {SIE.name}, "
+              f"{FORECAST.name}, {README.name}: {len(rows)} rows")
     self_check()
 
 
