@@ -650,6 +650,33 @@ def accounts(**kwargs: Any) -> None:
     emit(account_listing(ledger, matched, kwargs["year"], fmt).encode("utf-8"), kwargs["output"])
 
 
+@cli.command()
+@ledger_options
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE (.csv or .xlsx, whole or not at all) instead of stdout (CSV).",
+)
+def convert(**kwargs: Any) -> None:
+    """Write what kfollow reads from any input (CSV, XLSX, SIE) as one canonical long ledger.
+
+    Columns år;period;version;konto, the dimensions present, text and belopp (kronor with öre,
+    ledger sign: debit +). CSV is UTF-8 with BOM, ';' and a decimal comma; -o FILE.xlsx writes
+    a workbook. --where/--exclude and --year select rows.
+    """
+    from .convert import csv_bytes, xlsx_bytes
+
+    output = kwargs["output"]
+    wants_xlsx = output is not None and output.suffix.lower() == ".xlsx"
+    ledger, rows, _, _, notes = load_mapped(kwargs, every_column=True)
+    _warn(notes)
+    ledger, _ = filtered(ledger, rows, kwargs)
+    if kwargs["year"] is not None:
+        ledger = ledger[ledger["year"].to_numpy() == kwargs["year"]]
+    emit(xlsx_bytes(ledger) if wants_xlsx else csv_bytes(ledger), output)
+
+
 def main() -> None:
     cli(prog_name="kfollow")
 

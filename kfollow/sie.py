@@ -605,7 +605,8 @@ def _one_level(
     frame: pd.DataFrame, empty: np.ndarray, dimsets: np.ndarray, name: str, notes: list[str]
 ) -> pd.DataFrame:
     """Keep, per (version, year, period, account), the rows of one level: the richest set of
-    object lines that sums to the total line, else the total line."""
+    object lines that sums to the total line; else all object lines, if together they sum to
+    it (a split over different dimension sets); else the total line."""
     if empty.all():
         return frame
     group = frame.groupby(["version", "year", "period", "account"], sort=False).ngroup().to_numpy()
@@ -617,7 +618,9 @@ def _one_level(
     has_total = sets["total"].notna()
     fits = sets[(sets["amount"] == sets["total"]) | ~has_total]
     chosen = fits.sort_values(["group", "size"], ascending=[True, False]).drop_duplicates("group")
-    unmatched = set(sets["group"]) - set(chosen["group"])
+    together = work[~work["empty"]].groupby("group")["amount"].sum()
+    split = together[(together == totals.reindex(together.index)) & ~together.index.isin(chosen["group"])].index
+    unmatched = set(sets["group"]) - set(chosen["group"]) - set(split)
     if unmatched:
         notes.append(
             f"{name}: for {len(unmatched)} account and period(s) the object lines do not sum to the total: "
@@ -625,7 +628,8 @@ def _one_level(
         )
     key = pd.Series(True, index=pd.MultiIndex.from_frame(chosen[["group", "dimset"]]))
     keep_objects = ~empty & key.reindex(pd.MultiIndex.from_arrays([group, dimsets]), fill_value=False).to_numpy()
-    keep_totals = empty & ~np.isin(group, chosen["group"].to_numpy())
+    keep_objects |= ~empty & np.isin(group, split.to_numpy())
+    keep_totals = empty & ~np.isin(group, np.concatenate([chosen["group"].to_numpy(), split.to_numpy()]))
     return frame[keep_objects | keep_totals]
 
 
