@@ -122,7 +122,7 @@ def drift_columns(
     """The columns of SPEC §3; a difference always follows the columns it is made of. A year
     shows as its label where it has one (a broken fiscal year: 'Budget 2015/16')."""
     y, p = (labels or {}).get(year, str(year)), (labels or {}).get(year - 1, str(year - 1))
-    ends = 12 if not labels or year not in labels or "/" not in labels[year] else PERIOD_SLOTS - 1
+    ends = PERIOD_SLOTS - 1  # the whole year, however many months (an SIE year may have 14)
     columns = [
         Column("budget", f"Budget {y}", Selection(BUDGET, year, ends)),
         Column("forecast", f"Prognos helår {y}", Selection(forecast, year, ends)),
