@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import MAX_REPORTED, LoadError, capped
+from .errors import MAX_REPORTED, LoadError, OptionError, capped
 
 SIE_SUFFIXES = (".se", ".si")
 # The longest fiscal year read (a first or changed year can be long: XE_SIE_4's −1 year has
@@ -52,14 +52,19 @@ DIM_NAMES = {
 _FIELD = r'"(?:[^"\\]|\\.)*"|[^\s"{}]+'
 _OBJECTS = r"\{[^}]*\}"
 _LABEL = r"^[ \t]*(?P<label>#[A-Za-z0-9_]+)"
+# Each pattern takes the whole line: a field ends at a space or the line's end (a line cut
+# short must not read '5011' as account 501 and amount 1). What follows the known fields
+# (kvantitet, sign, …) is allowed and not read.
+_REST = r"(?:\s.*)?$"
+_BEFORE_AMOUNT = rf"(?:\s*(?P<objects>{_OBJECTS})\s*|\s+)"
 _RECORDS = {
-    "#TRANS": rf"^\s*#(?i:TRANS)\s+(?P<account>{_FIELD})\s*(?P<objects>{_OBJECTS})?\s*(?P<amount>{_FIELD})"
-    rf"(?:\s+(?P<date>{_FIELD}))?(?:\s+(?P<text>{_FIELD}))?",
+    "#TRANS": rf"^\s*#(?i:TRANS)\s+(?P<account>{_FIELD}){_BEFORE_AMOUNT}(?P<amount>{_FIELD})"
+    rf"(?:\s+(?P<date>{_FIELD}))?(?:\s+(?P<text>{_FIELD}))?{_REST}",
     "#VER": rf"^\s*#(?i:VER)\s+(?P<series>{_FIELD})\s+(?P<number>{_FIELD})\s+(?P<date>{_FIELD})"
-    rf"(?:\s+(?P<text>{_FIELD}))?",
+    rf"(?:\s+(?P<text>{_FIELD}))?{_REST}",
     "#PSALDO": rf"^\s*#(?i:PSALDO|PBUDGET)\s+(?P<year>{_FIELD})\s+(?P<period>{_FIELD})\s+(?P<account>{_FIELD})"
-    rf"\s*(?P<objects>{_OBJECTS})?\s*(?P<amount>{_FIELD})",
-    "#RES": rf"^\s*#(?i:RES)\s+(?P<year>{_FIELD})\s+(?P<account>{_FIELD})\s+(?P<amount>{_FIELD})",
+    rf"{_BEFORE_AMOUNT}(?P<amount>{_FIELD}){_REST}",
+    "#RES": rf"^\s*#(?i:RES)\s+(?P<year>{_FIELD})\s+(?P<account>{_FIELD})\s+(?P<amount>{_FIELD}){_REST}",
 }
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|([^\s"{}]+)|[{}]')
 _AMOUNT = r"^-?[0-9]{1,16}(\.[0-9]{0,2})?$"
@@ -112,17 +117,17 @@ def _unquote(text: str) -> str:
 
 def decode(data: bytes, name: str, encoding: str | None, notes: list[str]) -> str:
     """CP437 as the spec says; valid UTF-8 with non-ASCII text is read as UTF-8, with a note."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
     if encoding:
         try:
-            return data.decode(encoding)
+            return data.decode(encoding).removeprefix("\ufeff")
         except UnicodeDecodeError as error:
             line = data[: error.start].count(b"\n") + 1
             raise LoadError(f"{name}:{line}: not {encoding} text (--encoding {encoding})") from None
         except LookupError:
-            raise LoadError(f"--encoding {encoding}: no such encoding") from None
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if any(byte >= 0x80 for byte in data[: 1 << 20]) or not data.isascii():
+            raise OptionError(f"--encoding {encoding}: no such encoding") from None
+    if not data.isascii():
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -173,7 +178,9 @@ def read_sie(path: Path, encoding: str | None = None, dims: dict[int, str] | Non
     vouchers = where("#VER")
     trans = where("#TRANS")
     if len(trans):
-        frame, voucher_checks = _vouchers(name, array, lines, codes, vouchers, trans, years, columns, problems)
+        frame, voucher_checks = _vouchers(
+            name, array, lines, codes, vouchers, trans, _braces(array, codes), years, columns, problems
+        )
         frames.append(frame)
         checks += voucher_checks
     results = where("#RES")
@@ -424,9 +431,15 @@ def _ore(name: str, amounts: Any, rows: np.ndarray, lines: list[str], problems: 
 
 def _dates(name: str, dates: Any, rows: np.ndarray, lines: list[str], problems: list[str]) -> np.ndarray:
     """YYYYMMDD -> YYYYMM (int); bad dates named by line."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     ok = pc.fill_null(pc.match_substring_regex(dates, r"^[0-9]{8}$"), False).to_numpy(zero_copy_only=False)
+    # A real date: month 1–12 and a day the month has (each distinct date checked once).
+    values = pd.Series(pc.if_else(pa.array(ok), dates, "19000101").to_numpy(zero_copy_only=False))
+    distinct = values.unique()
+    real = pd.to_datetime(pd.Series(distinct), format="%Y%m%d", errors="coerce").notna().to_numpy()
+    ok &= values.map(dict(zip(distinct, real, strict=True))).to_numpy(dtype=bool)
     if not ok.all():
         at = rows[~ok]
         problems += capped(
@@ -435,10 +448,31 @@ def _dates(name: str, dates: Any, rows: np.ndarray, lines: list[str], problems: 
             "more bad dates",
         )
     text = pc.utf8_slice_codeunits(pc.fill_null(dates, "00000000"), 0, 6)
-    import pyarrow as pa
-
     safe = pc.if_else(pa.array(ok), text, "0")
     return np.where(ok, pc.cast(safe, pa.int64()).to_numpy(zero_copy_only=False), 0)
+
+
+def _last_before(marks: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """For each position, the last mark (sorted line numbers) above it; -1 where none."""
+    if not len(marks):
+        return np.full(len(at), -1)
+    index = np.searchsorted(marks, at) - 1
+    return np.where(index >= 0, marks[np.maximum(index, 0)], -1)
+
+
+def _braces(array: Any, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Line numbers (0-based) of the lines that are '{' and '}' (a voucher's brackets)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    loose = np.flatnonzero(codes == -1)
+    if not len(loose):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    text = pc.utf8_trim_whitespace(array.take(pa.array(loose)))
+    return (
+        loose[pc.equal(text, "{").to_numpy(zero_copy_only=False)],
+        loose[pc.equal(text, "}").to_numpy(zero_copy_only=False)],
+    )
 
 
 def _vouchers(
@@ -448,6 +482,7 @@ def _vouchers(
     codes: np.ndarray,
     vouchers: np.ndarray,
     trans: np.ndarray,
+    braces: tuple[np.ndarray, np.ndarray],
     years: FiscalYears,
     columns: dict[int, str],
     problems: list[str],
@@ -457,19 +492,35 @@ def _vouchers(
     problems += _bad_lines(name, vouchers, ver_bad, lines, "#VER")
     fields, bad = _fields(array, trans, _RECORDS["#TRANS"])
     problems += _bad_lines(name, trans, bad, lines, "#TRANS")
-    # The voucher of each #TRANS: the last #VER above it.
+    if ver_bad.any() or bad.any():
+        return pd.DataFrame(), []
+    # The voucher of each #TRANS: the last #VER above it, whose { } must hold it (a #TRANS
+    # after a voucher's '}' belongs to none).
     owner = np.searchsorted(vouchers, trans) - 1
-    orphans = trans[owner < 0]
-    problems += [f"{name}:{i + 1}: #TRANS outside a #VER" for i in orphans[:MAX_REPORTED]]
+    inside = owner >= 0
+    opens, closes = braces
+    if len(opens):
+        last_open = _last_before(opens, trans)
+        inside &= (last_open > vouchers[np.maximum(owner, 0)]) & (last_open > _last_before(closes, trans))
+    orphans = trans[~inside]
+    problems += capped(
+        [f"{name}:{i + 1}: #TRANS outside a #VER {{ … }}" for i in orphans[:MAX_REPORTED]],
+        len(orphans),
+        "more #TRANS outside a voucher",
+    )
     owner = np.maximum(owner, 0)
     ver_dates = _dates(name, ver["date"], vouchers, lines, problems) if len(vouchers) else np.zeros(0, "int64")
-    yyyymm = ver_dates[owner] if len(vouchers) else np.zeros(len(trans), "int64")
-    number, period = years.locate(yyyymm)
-    outside = (period == 0) & (yyyymm > 0)
-    problems += [
-        f"{name}:{vouchers[owner[i]] + 1}: #VER date {yyyymm[i]}: in no fiscal year of #RAR"
-        for i in np.flatnonzero(outside)[:MAX_REPORTED]
-    ]
+    number_by_ver, period_by_ver = years.locate(ver_dates)
+    outside = np.flatnonzero((period_by_ver == 0) & (ver_dates > 0))
+    problems += capped(
+        [
+            f"{name}:{vouchers[i] + 1}: #VER date {ver_dates[i]}: in no fiscal year of #RAR"
+            for i in outside[:MAX_REPORTED]
+        ],
+        len(outside),
+        "more vouchers outside the fiscal years",
+    )
+    number, period = number_by_ver[owner], period_by_ver[owner]
     amount = _ore(name, fields["amount"], trans, lines, problems)
     objects, _, _ = _object_lists(fields["objects"], columns)
     texts = fields["text"].to_numpy(zero_copy_only=False)
@@ -527,13 +578,19 @@ def _balances(
     is empty and its dimension set ('1,20'): _object_level chooses which rows count."""
     fields, bad = _fields(array, rows, _RECORDS["#PSALDO"])
     problems += _bad_lines(name, rows, bad, lines, "#PSALDO/#PBUDGET")
+    if bad.any():
+        return pd.DataFrame(), np.zeros(0, bool), np.zeros(0, object)
     is_budget = codes[rows] == dictionary.index("#PBUDGET") if "#PBUDGET" in dictionary else np.zeros(len(rows), bool)
     index = pd.to_numeric(pd.Series(fields["year"].to_pylist()), errors="coerce").to_numpy()
     period_text = pd.Series(fields["period"].to_pylist(), dtype=object)
     yyyymm = pd.to_numeric(period_text, errors="coerce").fillna(0).astype("int64").to_numpy()
     number = np.zeros(len(rows), dtype="int32")
     period = np.zeros(len(rows), dtype="int32")
-    for i in np.unique(index[~np.isnan(index)]).astype(int):
+    if years.source == "calendar":  # no #RAR dates: the periods' own calendar years
+        number, period = years.locate(yyyymm)
+        number = np.where((period >= 1) & (period <= 12), number, 0)
+        period = np.where(number > 0, period, 0)
+    for i in np.unique(index[~np.isnan(index)]).astype(int) if years.source != "calendar" else []:
         year = years.get(i)
         mine = index == i
         if year is None:
@@ -636,6 +693,8 @@ def _one_level(
 def _results(name: str, array: Any, rows: np.ndarray, years: FiscalYears, problems: list[str]) -> pd.DataFrame:
     fields, bad = _fields(array, rows, _RECORDS["#RES"])
     problems += [f"{name}:{r + 1}: #RES: cannot read the line" for r in rows[bad][:MAX_REPORTED]]
+    if bad.any():
+        return pd.DataFrame({"year": [], "version": [], "account": [], "amount": [], "line": []})
     index = pd.to_numeric(pd.Series(fields["year"].to_pylist()), errors="coerce").to_numpy()
     number = np.array([years[int(i)].number if i == i and int(i) in years else 0 for i in index], dtype="int32")
     missing = rows[(number == 0) & ~bad]

@@ -344,14 +344,9 @@ def test_year_without_rows_is_a_usage_error(files) -> None:
 
 
 def test_year_without_through_takes_the_drift_tables_month(files) -> None:
-    """README: "the default year and month are the Drift table's". With --year 2023 the Drift
-    table covers months 1–1 (its latest outcome month in 2023), but the Investeringar table
-    takes 1–5 from the investment rows, so the two tables of one report differ in period
-    (and reconcile --year 2023 says 'months 1–1' over an investment table of 1–5).
-
-    Reproduce: kfollow variance ledger.csv --year 2023 --format json   -> through 1
-               kfollow investments ledger.csv --year 2023 --format json -> through 5
-    """
+    """README: "the default year and month are the Drift table's", also with --year and no
+    --through: the Drift table's latest outcome month in 2023 is 1, so the Investeringar table
+    covers months 1–1 too, though its own rows reach month 5."""
     drift = json.loads(run("variance", files[0], "--config", files[1], "--format", "json", "--year", "2023").stdout)
     invest = table(*files, "--year", "2023")
     assert drift["through"] == 1
@@ -360,13 +355,8 @@ def test_year_without_through_takes_the_drift_tables_month(files) -> None:
 
 def test_explicit_year_equal_to_the_default_is_accepted(tmp_path, files) -> None:
     """Investment rows only in 2023, Drift outcome in 2024: `kfollow investments` builds 2024
-    (zeros, with warnings), but `--year 2024` — the same year — stops with exit 2 "the (filtered)
-    ledger has no rows for 2024", though the ledger has 2024 rows. reconcile --year 2024 fails
-    the same way (exit 2), because of the investments table, on a ledger whose Drift table is fine.
-
-    Reproduce: the ledger below with kfollow.toml of CONFIG;
-               kfollow investments l.csv --year 2024 -> exit 2; without --year -> exit 0.
-    """
+    (zeros, with warnings), and `--year 2024`, the same year, does too: the ledger has 2024
+    rows, though none on investment accounts."""
     ledger = write(
         tmp_path / "y.csv",
         f"""
@@ -749,13 +739,8 @@ def test_every_config_problem_is_reported_at_once(tmp_path, files) -> None:
 
 
 def test_two_keys_naming_one_category_path_are_an_error(tmp_path, files) -> None:
-    """ "A/x" and "A / x" are two TOML keys but one category path (parts are stripped): the
-    second key's prefixes replace the first's without a word, and the projects of the first
-    (9101 here) are then reported as matching no category, which points nowhere near the cause.
-
-    Reproduce: [investments] "A/x" = ["91"]  "A / x" = ["92"]; kfollow investments ledger.csv
-    -> exit 3 "projekt 9101 … match no category" instead of a config error naming both keys.
-    """
+    """ "A/x" and "A / x" are two TOML keys but one category path (parts are stripped): a
+    config error naming the second key, not a silent replacement."""
     config = write(tmp_path / "dup.toml", '[investments]\n"A/x" = ["91"]\n"A / x" = ["92"]\n')
     result = cli("investments", files[0], "--config", config)
     assert result.exit_code == 3
