@@ -496,7 +496,8 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
                         f"{source.path.name}: an SIE file holds its own versions (outcome, budget): "
                         "give it as LEDGER, not with --budget/--forecast/--outcome"
                     )
-                sie = read_sie(source.path, options.encoding, options.dims)
+                wants_text = options.columns is None or "text" in options.columns
+                sie = read_sie(source.path, options.encoding, options.dims, text=wants_text)
                 frame, found = sie.frame, []
                 notes += sie.notes
                 sie_checks += sie.checks

@@ -55,17 +55,19 @@ _LABEL = r"^[ \t]*(?P<label>#[A-Za-z0-9_]+)"
 # Each pattern takes the whole line: a field ends at a space or the line's end (a line cut
 # short must not read '5011' as account 501 and amount 1). What follows the known fields
 # (kvantitet, sign, …) is allowed and not read.
-_REST = r"(?:\s.*)?$"
+_REST = r"(?:\s(?s:.*))?$"  # a line keeps its '\n'; what follows is not read
 _BEFORE_AMOUNT = rf"(?:\s*(?P<objects>{_OBJECTS})\s*|\s+)"
 _RECORDS = {
+    # RE2 is slower with each group: the date and text are read from `rest` only when wanted.
     "#TRANS": rf"^\s*#(?i:TRANS)\s+(?P<account>{_FIELD}){_BEFORE_AMOUNT}(?P<amount>{_FIELD})"
-    rf"(?:\s+(?P<date>{_FIELD}))?(?:\s+(?P<text>{_FIELD}))?{_REST}",
+    rf"(?P<rest>(?:\s(?s:.*))?)$",
     "#VER": rf"^\s*#(?i:VER)\s+(?P<series>{_FIELD})\s+(?P<number>{_FIELD})\s+(?P<date>{_FIELD})"
     rf"(?:\s+(?P<text>{_FIELD}))?{_REST}",
     "#PSALDO": rf"^\s*#(?i:PSALDO|PBUDGET)\s+(?P<year>{_FIELD})\s+(?P<period>{_FIELD})\s+(?P<account>{_FIELD})"
     rf"{_BEFORE_AMOUNT}(?P<amount>{_FIELD}){_REST}",
     "#RES": rf"^\s*#(?i:RES)\s+(?P<year>{_FIELD})\s+(?P<account>{_FIELD})\s+(?P<amount>{_FIELD}){_REST}",
 }
+_TRANS_TEXT = rf"^\s+(?:{_FIELD})\s+(?P<text>{_FIELD})"  # transdat, transtext
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|([^\s"{}]+)|[{}]')
 _AMOUNT = r"^-?[0-9]{1,16}(\.[0-9]{0,2})?$"
 
@@ -115,6 +117,34 @@ def _unquote(text: str) -> str:
 # --- reading -----------------------------------------------------------------------------------
 
 
+class Lines:
+    """The file's lines as one Arrow string array, built from the text's bytes (no Python list
+    of a million strings); each holds its own '\n'. A line as str only for messages and the
+    few header records."""
+
+    def __init__(self, text: str) -> None:
+        import pyarrow as pa
+
+        self.data = text.encode("utf-8")
+        ends = np.flatnonzero(np.frombuffer(self.data, dtype=np.uint8) == 10) + 1
+        if not len(ends) or ends[-1] != len(self.data):
+            ends = np.append(ends, len(self.data))
+        self.offsets = np.concatenate([[0], ends])
+        large = len(self.data) >= 2**31
+        self.array = pa.Array.from_buffers(
+            pa.large_string() if large else pa.string(),
+            len(ends),
+            [None, pa.py_buffer(self.offsets.astype("int64" if large else "int32")), pa.py_buffer(self.data)],
+        )
+
+    def __getitem__(self, index: int) -> str:
+        return self.region(index, index + 1).rstrip("\n")
+
+    def region(self, start: int, stop: int) -> str:
+        """Lines start..stop-1 as one text."""
+        return self.data[self.offsets[start] : self.offsets[stop]].decode("utf-8")
+
+
 def decode(data: bytes, name: str, encoding: str | None, notes: list[str]) -> str:
     """CP437 as the spec says; valid UTF-8 with non-ASCII text is read as UTF-8, with a note."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -137,16 +167,19 @@ def decode(data: bytes, name: str, encoding: str | None, notes: list[str]) -> st
     return data.decode("ascii")
 
 
-def read_sie(path: Path, encoding: str | None = None, dims: dict[int, str] | None = None) -> SieFile:
-    """Read one SIE file into ledger rows. Raises LoadError with every problem found."""
+def read_sie(path: Path, encoding: str | None = None, dims: dict[int, str] | None = None, text: bool = True) -> SieFile:
+    """Read one SIE file into ledger rows (`text`: with the #TRANS/#VER texts). Raises
+    LoadError with every problem found."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from .ledger import concat
+
     name = path.name
     notes: list[str] = []
-    text = decode(path.read_bytes(), name, encoding, notes).replace("\r", "")
-    lines = text.split("\n")
-    array = pa.array(lines, type=pa.large_string() if len(text) >= 2**31 else pa.string())
+    raw = path.read_bytes()
+    lines = Lines(decode(raw, name, encoding, notes).replace("\r", ""))
+    array = lines.array
     label_struct = pc.extract_regex(array, _LABEL)
     labels = pc.utf8_upper(pc.struct_field(label_struct, [0]))
     encoded = pc.dictionary_encode(labels)
@@ -168,7 +201,7 @@ def read_sie(path: Path, encoding: str | None = None, dims: dict[int, str] | Non
             len(bad),
             "lines that are no SIE record",
         )
-    _check_ksumma(name, lines, codes, dictionary, text, encoding, problems)
+    _check_ksumma(name, raw, lines, codes, dictionary, problems)
 
     header = {label: [(int(i) + 1, tokens(lines[i])) for i in where(label)] for label in _HEADER_LABELS}
     years = _fiscal_years(name, header["#RAR"], problems)
@@ -179,7 +212,7 @@ def read_sie(path: Path, encoding: str | None = None, dims: dict[int, str] | Non
     trans = where("#TRANS")
     if len(trans):
         frame, voucher_checks = _vouchers(
-            name, array, lines, codes, vouchers, trans, _braces(array, codes), years, columns, problems
+            name, array, lines, vouchers, trans, _braces(array, codes), years, columns, text, problems
         )
         frames.append(frame)
         checks += voucher_checks
@@ -213,7 +246,7 @@ def read_sie(path: Path, encoding: str | None = None, dims: dict[int, str] | Non
             checks += _cross_check_results(name, res, basis[basis["version"] == OUTCOME])
     if not frames:
         raise LoadError(f"{name}: no #TRANS, #PSALDO, #PBUDGET or #RES records: nothing to read")
-    frame = pd.concat(frames, ignore_index=True)
+    frame = concat([f.reset_index(drop=True) for f in frames])
     if years.source == "calendar":
         notes.append(f"{name}: no usable #RAR: fiscal years are taken as calendar years")
     return SieFile(_ledger_frame(frame, name, columns), notes, checks, years.labels(), len(vouchers))
@@ -227,11 +260,10 @@ _HEADER_LABELS = ("#RAR", "#DIM", "#UNDERDIM", "#OBJEKT", "#SIETYP", "#FORMAT")
 
 def _check_ksumma(
     name: str,
-    lines: list[str],
+    raw: bytes,
+    lines: Lines,
     codes: np.ndarray,
     dictionary: list[str],
-    text: str,
-    encoding: str | None,
     problems: list[str],
 ) -> None:
     """A file that opens with #KSUMMA must close with #KSUMMA <CRC-32> of what lies between."""
@@ -247,18 +279,34 @@ def _check_ksumma(
         problems.append(f"{name}: opens with #KSUMMA but has no closing #KSUMMA <checksum>: the file is cut short")
         return
     stated = tokens(lines[closing])[1]
-    region = "\n".join(lines[opening + 1 : closing])
-    joined = "".join(q.replace('\\"', '"') if q else p for q, p in _TOKEN.findall(region))
-    try:
-        data = joined.encode(encoding or "cp437")
-    except (UnicodeEncodeError, LookupError):
-        data = joined.encode("utf-8")
-    crc = zlib.crc32(data)
+    # The sum is over the file's own bytes (CP437 as written), lines opening+1 .. closing-1.
+    data = np.frombuffer(raw.removeprefix(b"\xef\xbb\xbf"), dtype=np.uint8)
+    starts = np.concatenate([[0], np.flatnonzero(data == 10) + 1])
+    crc = zlib.crc32(checksum_bytes(data[starts[opening + 1] : starts[closing]]))
     if not stated.lstrip("-").isdigit() or int(stated) % 2**32 != crc:
         problems.append(
             f"{name}:{closing + 1}: #KSUMMA {stated} does not match the file's checksum {crc}: "
             "the file was changed or damaged after export"
         )
+
+
+_LAYOUT_BYTES = np.zeros(256, dtype=bool)  # what separates fields: space, TAB, CR, LF, { and }
+_LAYOUT_BYTES[list(b" \t\r\n{}")] = True
+
+
+def checksum_bytes(data: np.ndarray) -> bytes:
+    """What #KSUMMA sums (domain.md §3.6): each field's bytes with no spaces, TABs, line breaks,
+    braces or delimiting quotes between them, and \\" as ". Vectorised: a byte is inside
+    quotes where an odd number of (unescaped) quotes precede it."""
+    escaped = np.zeros(len(data), dtype=bool)  # the backslash of a \"
+    escaped[:-1] = (data[:-1] == 92) & (data[1:] == 34)
+    quote = data == 34
+    quote[1:] &= ~escaped[:-1]  # an escaped quote is text, not a delimiter
+    # The parity of the quotes so far; uint8 wraps, which keeps the parity, at a tenth of the cost
+    inside = (np.bitwise_xor.accumulate(quote.view(np.uint8)) == 1) & ~quote
+    layout = _LAYOUT_BYTES[data]
+    keep = ~quote & ~escaped & (inside | ~layout)
+    return data[keep].tobytes()
 
 
 # --- fiscal years -------------------------------------------------------------------------------
@@ -347,28 +395,41 @@ def _dimension_columns(header: dict[str, list[tuple[int, list[str]]]], given: di
     return columns
 
 
-def _object_lists(values: Any, columns: dict[int, str]) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Object lists -> (column -> object id per row (None: none), whether the list is empty,
-    the dimension set per row as a string '1,20'). Each distinct list is read once."""
+def _object_columns(values: Any, columns: dict[int, str]) -> tuple[dict[str, pd.Categorical], Any, np.ndarray]:
+    """Object lists -> (column -> Categorical of object ids, the distinct lists, each row's
+    index into them; -1: no list). Each dimension's id is found by one Arrow regex over the
+    distinct lists, at a pair boundary: {1 "2100" 20 "28910"} gives 20 -> 28910."""
     import pyarrow.compute as pc
 
     encoded = pc.dictionary_encode(values)
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    codes = np.where(encoded.indices.is_null().to_numpy(zero_copy_only=False), -1, codes)
-    parsed = []
-    for text in encoded.dictionary.to_pylist():
-        fields = tokens(text or "")
-        inner = [f for f in fields if f not in ("{", "}")]
-        parsed.append(dict(zip((int(d) if d.isdigit() else -1 for d in inner[0::2]), inner[1::2], strict=False)))
-    parsed.append({})  # no object list at all
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype("int64")
+    lists = encoded.dictionary
     out = {}
     for column in dict.fromkeys(columns.values()):
-        numbers = [n for n, c in columns.items() if c == column]
-        ids = [next((p[n] for n in numbers if n in p), None) for p in parsed]
-        out[column] = np.array(ids, dtype=object)[codes]
+        ids = None
+        for number in (n for n, c in columns.items() if c == column):
+            pattern = rf'^\{{\s*(?:(?:{_FIELD})\s+(?:{_FIELD})\s+)*?"?{number}"?\s+(?P<id>{_FIELD})'
+            found = pc.struct_field(pc.extract_regex(lists, pattern), [0])
+            ids = found if ids is None else pc.coalesce(ids, found)
+        if ids is None or not pc.any(pc.is_valid(ids)).as_py():
+            continue
+        per_list = _categorical(_unquote_array(ids))
+        row_codes = np.append(np.asarray(per_list.codes), -1)[codes]
+        out[column] = pd.Categorical.from_codes(row_codes, categories=per_list.categories)
+    return out, lists, codes
+
+
+def _dimension_sets(lists: Any, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: whether its object list is empty, and its dimension set ('1,20'). The distinct
+    lists are few in balance records; each is read once."""
+    parsed = []
+    for text in lists.to_pylist():
+        inner = [f for f in tokens(text or "") if f not in ("{", "}")]
+        parsed.append(sorted({int(d) if d.isdigit() else -1 for d in inner[0::2]}))
+    parsed.append([])  # no object list at all
     empty = np.array([not p for p in parsed])[codes]
-    dimsets = np.array([",".join(map(str, sorted(p))) for p in parsed], dtype=object)[codes]
-    return out, empty, dimsets
+    dimsets = np.array([",".join(map(str, p)) for p in parsed], dtype=object)[codes]
+    return empty, dimsets
 
 
 # --- records -------------------------------------------------------------------------------------
@@ -386,12 +447,38 @@ def _fields(array: Any, rows: np.ndarray, pattern: str) -> tuple[dict[str, Any],
     for i in range(matched.type.num_fields):
         name = matched.type.field(i).name
         column = pc.struct_field(matched, [i])
-        quoted = pc.starts_with(column, '"')
-        if pc.any(quoted).as_py():
-            inner = pc.replace_substring_regex(column, r'^"(.*)"$', r"\1")
-            column = pc.if_else(quoted, pc.replace_substring(inner, '\\"', '"'), column)
-        out[name] = column
+        out[name] = _unquote_array(column)
     return out, bad
+
+
+def _unquote_array(column: Any) -> Any:
+    """'"a \\"b\\""' -> 'a "b"', vectorised: quoted values lose their first and last character."""
+    import pyarrow.compute as pc
+
+    quoted = pc.starts_with(column, '"')
+    if not pc.any(quoted).as_py():
+        return column
+    inner = pc.utf8_slice_codeunits(column, 1, -1)
+    if pc.any(pc.match_substring(inner, '\\"')).as_py():
+        inner = pc.replace_substring(inner, '\\"', '"')
+    return pc.if_else(quoted, inner, column)
+
+
+def _categorical(values: Any) -> pd.Categorical:
+    """An Arrow string array -> pandas Categorical (nulls and '' as missing), via Arrow's
+    dictionary encoding: no Python object per row."""
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(values)
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype("int32")
+    categories = encoded.dictionary.to_pylist()
+    if "" in categories:
+        codes[codes == categories.index("")] = -1
+    keep = [c for c in categories if c != ""]
+    if len(keep) < len(categories):
+        remap = np.array([keep.index(c) if c != "" else -1 for c in categories] + [-1], dtype="int32")
+        codes = remap[codes]
+    return pd.Categorical.from_codes(codes, categories=pd.Index(keep, dtype=object))
 
 
 def _bad_lines(name: str, rows: np.ndarray, bad: np.ndarray, lines: list[str], what: str) -> list[str]:
@@ -478,13 +565,13 @@ def _braces(array: Any, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _vouchers(
     name: str,
     array: Any,
-    lines: list[str],
-    codes: np.ndarray,
+    lines: Lines,
     vouchers: np.ndarray,
     trans: np.ndarray,
     braces: tuple[np.ndarray, np.ndarray],
     years: FiscalYears,
     columns: dict[int, str],
+    with_text: bool,
     problems: list[str],
 ) -> tuple[pd.DataFrame, list[SieCheck]]:
     """#TRANS rows, dated by their #VER; and an error check for each voucher that does not balance."""
@@ -522,30 +609,35 @@ def _vouchers(
     )
     number, period = number_by_ver[owner], period_by_ver[owner]
     amount = _ore(name, fields["amount"], trans, lines, problems)
-    objects, _, _ = _object_lists(fields["objects"], columns)
-    texts = fields["text"].to_numpy(zero_copy_only=False)
-    ver_texts = ver["text"].to_numpy(zero_copy_only=False) if len(vouchers) else np.array([], dtype=object)
-    if len(ver_texts):
-        texts = np.where(pd.isna(texts) | (texts == ""), ver_texts[owner], texts)
+    objects, _, _ = _object_columns(fields["objects"], columns)
     frame = pd.DataFrame(
         {
             "year": number,
             "period": period,
-            "version": OUTCOME,
-            "account": fields["account"].to_numpy(zero_copy_only=False),
+            "version": pd.Categorical.from_codes(np.zeros(len(trans), dtype="int8"), categories=[OUTCOME]),
+            "account": _categorical(fields["account"]),
             "amount": amount,
             "line": trans + 1,
-            "text": texts,
             **objects,
         }
     )
+    if with_text:  # the transaction's text, else its voucher's
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        own = _unquote_array(pc.struct_field(pc.extract_regex(fields["rest"], _TRANS_TEXT), [0]))
+        own = pc.if_else(pc.fill_null(pc.equal(own, ""), True), pa.nulls(len(own), pa.string()), own)
+        texts = pc.coalesce(own, ver["text"].take(pa.array(owner))) if len(vouchers) else own
+        frame["text"] = _categorical(texts)
     checks = []
     if len(vouchers) and not problems:
-        sums = np.zeros(len(vouchers), dtype="int64")
-        np.add.at(sums, owner, amount)
-        series = ver["series"].to_numpy(zero_copy_only=False)
-        numbers = ver["number"].to_numpy(zero_copy_only=False)
-        for i in np.flatnonzero(sums)[: MAX_REPORTED + 1]:
+        from .report import exact_group_sums
+
+        sums = exact_group_sums(owner.astype("int64"), amount, len(vouchers))[1]
+        unbalanced = np.flatnonzero(sums)[: MAX_REPORTED + 1]
+        series = np.asarray(ver["series"].to_pylist(), dtype=object)
+        numbers = np.asarray(ver["number"].to_pylist(), dtype=object)
+        for i in unbalanced:
             from .money import format_kr
 
             where_ = f"{name}:{vouchers[i] + 1}"
@@ -565,7 +657,7 @@ def _vouchers(
 def _balances(
     name: str,
     array: Any,
-    lines: list[str],
+    lines: Lines,
     rows: np.ndarray,
     dictionary: list[str],
     codes: np.ndarray,
@@ -613,13 +705,14 @@ def _balances(
         for r, p in zip(rows[off][:MAX_REPORTED], period_text[off][:MAX_REPORTED], strict=False)
     ]
     amount = _ore(name, fields["amount"], rows, [], problems) if not bad.all() else np.zeros(len(rows), "int64")
-    objects, empty, dimsets = _object_lists(fields["objects"], columns)
+    objects, lists, list_codes = _object_columns(fields["objects"], columns)
+    empty, dimsets = _dimension_sets(lists, list_codes)
     frame = pd.DataFrame(
         {
             "year": number,
             "period": period,
-            "version": np.where(is_budget, BUDGET, OUTCOME),
-            "account": fields["account"].to_numpy(zero_copy_only=False),
+            "version": pd.Categorical(np.where(is_budget, BUDGET, OUTCOME)),
+            "account": _categorical(fields["account"]),
             "amount": amount,
             "line": rows + 1,
             **objects,
@@ -703,7 +796,7 @@ def _results(name: str, array: Any, rows: np.ndarray, years: FiscalYears, proble
         {
             "year": number,
             "version": OUTCOME,
-            "account": fields["account"].to_numpy(zero_copy_only=False),
+            "account": _categorical(fields["account"]),
             "amount": _ore(name, fields["amount"], rows, [], problems),
             "line": rows + 1,
         }
@@ -763,20 +856,27 @@ def _cross_check_periods(name: str, vouchers: pd.DataFrame, balances: pd.DataFra
 
 def _ledger_frame(frame: pd.DataFrame, name: str, columns: dict[int, str]) -> pd.DataFrame:
     """The columns and dtypes of ledger.py's frame."""
+
+    def categorical(column: str) -> pd.Categorical:
+        values = frame[column]
+        return values.array if isinstance(values.dtype, pd.CategoricalDtype) else pd.Categorical(values.astype(str))
+
     out = pd.DataFrame(
         {
             "year": frame["year"].astype("int16").to_numpy(),
             "period": frame["period"].astype("int8").to_numpy(),
-            "version": pd.Categorical(frame["version"]),
-            "account": pd.Categorical(frame["account"].astype(str)),
+            "version": categorical("version"),
+            "account": categorical("account"),
             "amount": frame["amount"].astype("int64").to_numpy(),
         }
     )
-    for column in dict.fromkeys(columns.values()):
+    for column in (*dict.fromkeys(columns.values()), "text"):
         if column in frame and frame[column].notna().any():
-            out[column] = pd.Categorical(frame[column].to_numpy())
-    if "text" in frame and frame["text"].notna().any():
-        out["text"] = pd.Categorical(frame["text"].replace("", None).to_numpy())
+            out[column] = (
+                frame[column].to_numpy()
+                if not isinstance(frame[column].dtype, pd.CategoricalDtype)
+                else frame[column].array
+            )
     out["source"] = pd.Categorical.from_codes(np.zeros(len(out), dtype="int8"), categories=[name])
     out["line"] = frame["line"].astype("int32").to_numpy()
     return out
