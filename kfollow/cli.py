@@ -409,10 +409,22 @@ def variance(**kwargs: Any) -> None:
     emit_report(report, fmt, kwargs)
 
 
+def _sie_warnings(ledger: Any) -> list[str]:
+    """One line when an SIE file's own checks failed (a voucher that does not balance, …)."""
+    checks = ledger.attrs.get("sie_checks", [])
+    if not checks:
+        return []
+    return [
+        f"{len(checks)} check(s) of the SIE file(s) failed (first: {checks[0].message}); "
+        "run 'kfollow reconcile' for all of them"
+    ]
+
+
 def _table_warnings(report: Any, ledger: Any, rows: Any, notes: list[str]) -> list[str]:
     """The load notes, and a warning if the table fails its own checks (a bug in kfollow)."""
     from .reconcile import table_findings
 
+    notes = [*notes, *_sie_warnings(ledger)]
     broken = table_findings(report, ledger, rows)
     if broken:
         notes = [
@@ -624,6 +636,7 @@ def reconcile(**kwargs: Any) -> None:
         investments=_investment_table(ledger, rules, spec),
         unfiltered_rows=unfiltered_rows,
         sie_checks=sie_checks,
+        sie_notes=ledger.attrs.get("sie_notes", []),
     )
     for path, fmt in zip(outputs, formats, strict=True):
         emit(RENDERERS[fmt](result).encode("utf-8"), path)
@@ -670,7 +683,7 @@ def convert(**kwargs: Any) -> None:
     output = kwargs["output"]
     wants_xlsx = output is not None and output.suffix.lower() == ".xlsx"
     ledger, rows, _, _, notes = load_mapped(kwargs, every_column=True)
-    _warn(notes)
+    _warn([*notes, *_sie_warnings(ledger)])
     ledger, _ = filtered(ledger, rows, kwargs)
     if kwargs["year"] is not None:
         ledger = ledger[ledger["year"].to_numpy() == kwargs["year"]]

@@ -486,6 +486,7 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
     frames, names, problems, notes = [], [], [], []
     headers: dict[str, list[str]] = {}
     sie_checks: list = []
+    sie_notes: list[str] = []
     year_labels: dict[int, str] = {}
     signed: set[str] = set()  # files whose sign is known: SIE is debit + by definition
     for source in sources:
@@ -500,6 +501,7 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
                 sie = read_sie(source.path, options.encoding, options.dims, text=wants_text)
                 frame, found = sie.frame, []
                 notes += sie.notes
+                sie_notes += sie.notes
                 sie_checks += sie.checks
                 year_labels.update(sie.year_labels)
                 signed.add(source.path.name)
@@ -527,6 +529,7 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
             ledger[key] = ledger[key].astype("category")
     ledger.attrs["headers"] = headers  # the files' own column names, for messages
     ledger.attrs["sie_checks"] = sie_checks
+    ledger.attrs["sie_notes"] = sie_notes
     ledger.attrs["year_labels"] = year_labels
     return ledger, notes
 

@@ -58,6 +58,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     # off the sum of its printed rows (as in the reference report): info, not an error.
     "rounding-difference": (INFO, "printed subtotals and deviations equal the sums of printed figures"),
     "sign-convention": (INFO, "how the sign of each file was read"),
+    "sie-note": (INFO, "how the SIE files were read (encoding, fiscal years, object lines)"),
 }
 
 
@@ -711,6 +712,7 @@ def reconcile(
     investments: InvestmentTable | None = None,
     unfiltered_rows: int | None = None,
     sie_checks: list[Any] | None = None,
+    sie_notes: list[str] | tuple[str, ...] = (),
 ) -> Reconciliation:
     """Every check on a filtered, mapped ledger and the tables built from it."""
     totals = ledger_totals(ledger, rows)
@@ -723,7 +725,8 @@ def reconcile(
         *check_coverage(report, totals, ledger["version"].cat.categories.astype(str)),
         *check_duplicates(ledger),
         *check_rounding(report),
-        *(Finding("sign-convention", note, note.partition(":")[0]) for note in notes),
+        *(Finding("sign-convention", note, note.partition(":")[0]) for note in notes if note not in sie_notes),
+        *(Finding("sie-note", note, note.partition(":")[0]) for note in sie_notes),
         *(check_investments(investments, ledger) if investments is not None else []),
         *(Finding(c.code, c.message, c.subject, c.figures, c.sources) for c in sie_checks or []),
     ]

@@ -50,7 +50,7 @@ DIM_NAMES = {
 
 # A field: "quoted, with \" inside" or a run without space, quote or brace.
 _FIELD = r'"(?:[^"\\]|\\.)*"|[^\s"{}]+'
-_OBJECTS = r"\{[^}]*\}"
+_OBJECTS = r'\{(?:"(?:[^"\\]|\\.)*"|[^}"])*\}'  # a quoted id may hold a }
 _LABEL = r"^[ \t]*(?P<label>#[A-Za-z0-9_]+)"
 # Each pattern takes the whole line: a field ends at a space or the line's end (a line cut
 # short must not read '5011' as account 501 and amount 1). What follows the known fields
@@ -149,6 +149,8 @@ def decode(data: bytes, name: str, encoding: str | None, notes: list[str]) -> st
     """CP437 as the spec says; valid UTF-8 with non-ASCII text is read as UTF-8, with a note."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if not encoding and data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"  # saved as "Unicode" by an editor: its byte-order mark says so
     if encoding:
         try:
             return data.decode(encoding).removeprefix("\ufeff")
@@ -178,7 +180,11 @@ def read_sie(path: Path, encoding: str | None = None, dims: dict[int, str] | Non
     name = path.name
     notes: list[str] = []
     raw = path.read_bytes()
-    lines = Lines(decode(raw, name, encoding, notes).replace("\r", ""))
+    text = decode(raw, name, encoding, notes)
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise LoadError(f"{name}:{line}: a NUL byte: not SIE text (a damaged file, or give --encoding)")
+    lines = Lines(text.replace("\r\n", "\n").replace("\r", "\n"))
     array = lines.array
     label_struct = pc.extract_regex(array, _LABEL)
     labels = pc.utf8_upper(pc.struct_field(label_struct, [0]))
@@ -210,6 +216,10 @@ def read_sie(path: Path, encoding: str | None = None, dims: dict[int, str] | Non
     frames, checks = [], []
     vouchers = where("#VER")
     trans = where("#TRANS")
+    if len(vouchers):  # '#VER A 2 20240115 "x" { #TRANS … }' on one line would lose its #TRANS
+        inline = pc.match_substring_regex(array.take(pa.array(vouchers)), rf"^\s*#(?i:VER)(?:\s+(?:{_FIELD}))*\s*\{{")
+        for i in vouchers[inline.to_numpy(zero_copy_only=False)][:MAX_REPORTED]:
+            problems.append(f"{name}:{i + 1}: #VER: its {{, #TRANS and }} must stand on lines of their own")
     if len(trans):
         frame, voucher_checks = _vouchers(
             name, array, lines, vouchers, trans, _braces(array, codes), years, columns, text, problems
@@ -280,7 +290,10 @@ def _check_ksumma(
         return
     stated = tokens(lines[closing])[1]
     # The sum is over the file's own bytes (CP437 as written), lines opening+1 .. closing-1.
-    data = np.frombuffer(raw.removeprefix(b"\xef\xbb\xbf"), dtype=np.uint8)
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
+    if b"\r" in raw:  # line ends as Lines has them
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    data = np.frombuffer(raw, dtype=np.uint8)
     starts = np.concatenate([[0], np.flatnonzero(data == 10) + 1])
     crc = zlib.crc32(checksum_bytes(data[starts[opening + 1] : starts[closing]]))
     if not stated.lstrip("-").isdigit() or int(stated) % 2**32 != crc:
@@ -382,8 +395,8 @@ def _fiscal_years(name: str, records: list[tuple[int, list[str]]], problems: lis
 
 
 def _dimension_columns(header: dict[str, list[tuple[int, list[str]]]], given: dict[int, str]) -> dict[int, str]:
-    """Dimension number -> ledger column: 1 ansvar, 6 projekt, others by #DIM/#UNDERDIM name,
-    then --dim N=COLUMN."""
+    """Dimension number -> ledger column: 1 ansvar, 6 projekt, others by #DIM/#UNDERDIM name;
+    --dim N=COLUMN makes N the only dimension of COLUMN."""
     columns = dict(DEFAULT_DIMS)
     for label in ("#DIM", "#UNDERDIM"):
         for _, fields in header[label]:
@@ -391,7 +404,9 @@ def _dimension_columns(header: dict[str, list[tuple[int, list[str]]]], given: di
                 column = DIM_NAMES.get(fields[2].strip().lower())
                 if column and int(fields[1]) not in DEFAULT_DIMS:
                     columns[int(fields[1])] = column
-    columns.update(given)
+    for number, column in given.items():  # --dim N=COLUMN: N is the column, no other dimension
+        columns = {n: c for n, c in columns.items() if c != column}
+        columns[number] = column
     return columns
 
 
@@ -420,16 +435,15 @@ def _object_columns(values: Any, columns: dict[int, str]) -> tuple[dict[str, pd.
 
 
 def _dimension_sets(lists: Any, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: whether its object list is empty, and its dimension set ('1,20'). The distinct
-    lists are few in balance records; each is read once."""
-    parsed = []
-    for text in lists.to_pylist():
-        inner = [f for f in tokens(text or "") if f not in ("{", "}")]
-        parsed.append(sorted({int(d) if d.isdigit() else -1 for d in inner[0::2]}))
-    parsed.append([])  # no object list at all
-    empty = np.array([not p for p in parsed])[codes]
-    dimsets = np.array([",".join(map(str, p)) for p in parsed], dtype=object)[codes]
-    return empty, dimsets
+    """Per row: whether its object list is empty, and its dimension set ('1,20,'): the list
+    with its object ids taken out, by one Arrow regex over the distinct lists."""
+    import pyarrow.compute as pc
+
+    numbers = pc.replace_substring_regex(lists, rf'\s*"?([0-9]+)"?\s+(?:{_FIELD})', r"\1,")
+    numbers = pc.replace_substring_regex(numbers, r"[{}\s]", "")
+    sets = np.append(numbers.to_numpy(zero_copy_only=False).astype(object), "")
+    empty = (sets == "")[codes]
+    return empty, sets[codes]
 
 
 # --- records -------------------------------------------------------------------------------------
@@ -575,6 +589,9 @@ def _vouchers(
     problems: list[str],
 ) -> tuple[pd.DataFrame, list[SieCheck]]:
     """#TRANS rows, dated by their #VER; and an error check for each voucher that does not balance."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     ver, ver_bad = _fields(array, vouchers, _RECORDS["#VER"])
     problems += _bad_lines(name, vouchers, ver_bad, lines, "#VER")
     fields, bad = _fields(array, trans, _RECORDS["#TRANS"])
@@ -622,9 +639,6 @@ def _vouchers(
         }
     )
     if with_text:  # the transaction's text, else its voucher's
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         own = _unquote_array(pc.struct_field(pc.extract_regex(fields["rest"], _TRANS_TEXT), [0]))
         own = pc.if_else(pc.fill_null(pc.equal(own, ""), True), pa.nulls(len(own), pa.string()), own)
         texts = pc.coalesce(own, ver["text"].take(pa.array(owner))) if len(vouchers) else own
@@ -645,7 +659,7 @@ def _vouchers(
             checks.append(
                 SieCheck(
                     "sie-voucher-balance",
-                    f"{what} ({ver_dates[i]}) does not balance: its #TRANS sum to {format_kr(int(sums[i]))}",
+                    f"{where_}: {what} ({ver_dates[i]}) does not balance: its #TRANS sum to {format_kr(int(sums[i]))}",
                     f"{name} {what}",
                     {"file": name, "series": series[i], "number": numbers[i], "sum_kr": int(sums[i]) / 100},
                     (where_,),
@@ -764,17 +778,22 @@ def _one_level(
     totals = work[work["empty"]].groupby("group")["amount"].sum()
     sets = work[~work["empty"]].groupby(["group", "dimset"])["amount"].sum().reset_index()
     sets["total"] = sets["group"].map(totals)
-    sets["size"] = sets["dimset"].str.count(",") + 1
+    sets["size"] = sets["dimset"].str.count(",")  # '1,20,': two dimensions
     has_total = sets["total"].notna()
-    fits = sets[(sets["amount"] == sets["total"]) | ~has_total]
+    # Without a total line, sets that all sum alike repeat one total; sets that differ split it.
+    alike = sets[~has_total].groupby("group")["amount"].nunique() == 1
+    fits = sets[(sets["amount"] == sets["total"]) | sets["group"].isin(alike[alike].index)]
     chosen = fits.sort_values(["group", "size"], ascending=[True, False]).drop_duplicates("group")
     together = work[~work["empty"]].groupby("group")["amount"].sum()
     split = together[(together == totals.reindex(together.index)) & ~together.index.isin(chosen["group"])].index
-    unmatched = set(sets["group"]) - set(chosen["group"]) - set(split)
+    split = split.union(alike[~alike].index)
+    unmatched = sorted(set(sets["group"]) - set(chosen["group"]) - set(split))
     if unmatched:
+        first = frame.iloc[int(np.flatnonzero(group == unmatched[0])[0])]
         notes.append(
-            f"{name}: for {len(unmatched)} account and period(s) the object lines do not sum to the total: "
-            "the totals are used, without their objects"
+            f"{name}: for {len(unmatched)} account and period(s) (the first: konto {first['account']}, "
+            f"{first['year']} period {first['period']}, line {first['line']}) the object lines do not sum "
+            "to the total: the totals are used, without their objects"
         )
     key = pd.Series(True, index=pd.MultiIndex.from_frame(chosen[["group", "dimset"]]))
     keep_objects = ~empty & key.reindex(pd.MultiIndex.from_arrays([group, dimsets]), fill_value=False).to_numpy()

@@ -957,3 +957,82 @@ def test_each_voucher_outside_the_fiscal_years_is_reported_once(tmp_path: Path) 
     errors = variance_fails(sie(tmp_path, body))
     assert len(errors) == len(set(errors)), errors
     assert any(e.startswith(f"Error: x.se:{second}:") for e in errors), errors
+
+
+# --- after review: dimensions, object lines without totals, one-line vouchers, odd bytes --------
+
+
+def test_dim_option_replaces_the_default_dimension(tmp_path: Path) -> None:
+    """--dim 20=ansvar: dimension 20 is ansvar, and dimension 1 no longer is."""
+    path = sie(tmp_path, '#VER A 1 20240115\n{\n#TRANS 3010 {1 "K1" 20 "A20"} -100.00\n#TRANS 1930 {} 100.00\n}\n')
+    assert rows(path, "account", "ansvar") == [("3010", "K1"), ("1930", None)]
+    assert rows(path, "account", "ansvar", dims={20: "ansvar"}) == [("3010", "A20"), ("1930", None)]
+
+
+def test_object_lines_without_a_total_that_differ_are_parts(tmp_path: Path) -> None:
+    """No {} line: sets that sum alike repeat one total (the richest set counts); sets that
+    differ split the balance (every line counts). Nothing is lost: 3010 is −100, 5010 is 40."""
+    path = sie(
+        tmp_path,
+        """
+        #PSALDO 0 202401 3010 {1 "A"} -60.00
+        #PSALDO 0 202401 3010 {6 "P"} -40.00
+        #PSALDO 0 202401 4010 {1 "A"} 30.00
+        #PSALDO 0 202401 4010 {6 "P"} 30.00
+        #PSALDO 0 202401 5010 {1 "A"} 10.00
+        #PSALDO 0 202401 5010 {1 "B"} 20.00
+        #PSALDO 0 202401 5010 {1 "A" 6 "P"} 10.00
+        """,
+        head=TYPE2_HEAD.replace("#SIETYP 2", "#SIETYP 3"),
+    )
+    frame, _ = load(path)
+    sums = frame.groupby("account", observed=True)["amount"].sum().to_dict()
+    assert sums == {"3010": -10000, "4010": 3000, "5010": 4000}
+
+
+def test_a_voucher_on_one_line_is_an_error(tmp_path: Path) -> None:
+    """'#VER … { #TRANS … }' on one line would lose its #TRANS: an error naming the line."""
+    path = sie(tmp_path, '#VER A 2 20240115 "x" { #TRANS 3010 {} -500.00 }\n')
+    errors = error_lines(run("convert", path, ok=False), 3)
+    assert errors == [f"Error: x.se:{FIRST}: #VER: its {{, #TRANS and }} must stand on lines of their own"]
+
+
+def test_utf16_with_a_byte_order_mark(tmp_path: Path) -> None:
+    """A file saved as 'Unicode' (UTF-16 with BOM) is read by its byte-order mark."""
+    path = tmp_path / "x.se"
+    path.write_bytes((HEAD + VOUCHER).encode("utf-16"))
+    assert rows(path, "account", "amount") == [("5011", 100000), ("1930", -100000)]
+
+
+def test_a_nul_byte_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    path = sie(tmp_path, VOUCHER.replace("5011", "50\x0011"))
+    errors = error_lines(run("convert", path, ok=False), 3)
+    assert errors[0].startswith(f"Error: x.se:{FIRST + 2}: a NUL byte")
+
+
+def test_cr_only_line_ends(tmp_path: Path) -> None:
+    """Old Mac line ends (CR alone) are line ends."""
+    path = tmp_path / "x.se"
+    path.write_bytes((HEAD + VOUCHER).replace("\n", "\r").encode("cp437"))
+    assert rows(path, "account", "amount") == [("5011", 100000), ("1930", -100000)]
+
+
+def test_a_quoted_object_id_may_hold_a_brace(tmp_path: Path) -> None:
+    path = sie(tmp_path, '#VER A 1 20240115\n{\n#TRANS 3010 {6 "P}1"} -100.00\n#TRANS 1930 {} 100.00\n}\n')
+    assert rows(path, "account", "projekt") == [("3010", "P}1"), ("1930", None)]
+
+
+def test_sie_notes_and_failed_checks_reach_the_user(tmp_path: Path) -> None:
+    """reconcile files SIE notes as sie-note (not sign-convention); variance warns on stderr
+    when the file's own checks fail, pointing to reconcile."""
+    path = sie(tmp_path, "#VER A 1 20240115\n{\n#TRANS 5011 {} 12.00\n#TRANS 1930 {} -10.00\n}\n")
+    path.write_bytes(path.read_bytes().replace(b"#FORMAT PC8", '#FNAMN "Kommun Å"\n#FORMAT PC8'.encode()))
+    report, code = reconcile_json(path, "--sign", "ledger")
+    assert code == 1
+    assert {f["code"] for f in report["findings"] if f["code"].startswith("sie-")} == {
+        "sie-voucher-balance",
+        "sie-note",
+    }
+    result = run("variance", path, "--allow-unmapped")
+    assert "Warning: 1 check(s) of the SIE file(s) failed" in result.stderr
+    assert "kfollow reconcile" in result.stderr and "Warning" not in result.stdout
