@@ -649,7 +649,43 @@ def _cell_amounts(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ore.astype("int64"), bad, empty
 
 
+def read_parquet(path: Path, plan: Planner) -> Table:
+    """A Parquet file: its column names are the header (row 1), its rows rows 2, 3, … as in a
+    sheet. Read in batches through the CSV path's block collector: text columns become
+    categories, amounts of any type (decimal, integer, float, text) become exact öre."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        file = pq.ParquetFile(path)
+    except Exception as error:  # pyarrow's errors for a damaged file vary
+        raise LoadError(f"{describe(path)}: not a readable Parquet file ({error})") from None
+    header = list(file.schema_arrow.names)
+    columns = plan(header)
+    if columns is None:
+        raise NoHeader(header, 1)
+    names = [f"c{i}" for i in range(len(header))]
+    blocks = _Blocks(path, columns, names, first_line=2)
+    wanted = sorted([*columns.text, *columns.amounts])
+    for batch in file.iter_batches(batch_size=1 << 20, columns=[header[p] for p in wanted]):
+        arrays = {}
+        for position, array in zip(wanted, batch.columns, strict=True):
+            if position in columns.amounts:
+                array = pc.cast(array, pa.string())  # exact: a float's shortest text is its decimal
+            elif position in columns.integers and pa.types.is_integer(array.type):
+                array = pc.cast(array, pa.int32())
+            else:
+                if not pa.types.is_dictionary(array.type):
+                    array = pc.dictionary_encode(pc.cast(array, pa.string()))
+                array = array.cast(pa.dictionary(pa.int32(), pa.string()))
+            arrays[names[position]] = array
+        blocks.add(pa.RecordBatch.from_pydict(arrays))
+    return Table(blocks.frame(), path, columns, 1, blocks.problems)
+
+
 ZIP = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
+PARQUET = b"PAR1"
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old .xls workbook
 
 
@@ -661,7 +697,7 @@ def read_table(
     delimiter: str | None = None,
     sheet: str | None = None,
 ) -> Table:
-    """Read one ledger file by its content: an .xlsx workbook (a zip), else CSV text."""
+    """Read one ledger file by its content: an .xlsx workbook (a zip), Parquet, else CSV text."""
     with path.open("rb") as handle:
         start = handle.read(8)
     if start.startswith(OLE):
@@ -671,6 +707,8 @@ def read_table(
         )
     if start.startswith(ZIP):
         return read_xlsx(path, plan, sheet)
+    if start.startswith(PARQUET):
+        return read_parquet(path, plan)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         raise LoadError(f"{describe(path)}: named .xlsx but it is no workbook; if it is CSV text, rename it .csv")
     return read_csv(path, plan, encoding, delimiter)
