@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,12 @@ def ledger_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Fiscal year [default: the latest with outcome; accounts and projects: all years].",
         ),
         click.option(
+            "--quiet",
+            "-q",
+            is_flag=True,
+            help="No progress line on stderr for long loads (warnings and errors are still shown).",
+        ),
+        click.option(
             "--dim",
             "dims",
             multiple=True,
@@ -266,7 +273,11 @@ def load_mapped(
         extra_versions=(canonical_version(forecast),) if forecast else (),
         dims=dict(kwargs["dims"]),
     )
-    ledger, notes = load_ledger(sources, options)
+    from .progress import Progress
+
+    label = sources[0].path.name + (f" and {len(sources) - 1} more" if len(sources) > 1 else "")
+    with Progress(label) if not kwargs["quiet"] else nullcontext():
+        ledger, notes = load_ledger(sources, options)
     rows, matched = assign_rows(ledger, rules)
     return ledger, rows, matched, rules, notes
 

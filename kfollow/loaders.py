@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from . import progress
 from .errors import MAX_REPORTED, LoadError, OptionError, capped
 from .money import MINUS_SIGNS, THOUSANDS, clean_amount_text, floats_to_ore
 
@@ -214,12 +215,15 @@ def _read_csv_frame(
         blocks = _Blocks(path, columns, names, header_index + 2)
         # One worker turns block i into numpy columns while Arrow parses block i + 1 (both
         # release the GIL); a single worker keeps the blocks in order.
+        total = max(path.stat().st_size, 1)
         with ThreadPoolExecutor(max_workers=1) as worker:
             pending = None
-            for batch in reader:
+            for count, batch in enumerate(reader, start=1):
                 if pending is not None:
                     pending.result()
                 pending = worker.submit(blocks.add, batch)
+                if progress.current is not None:  # blocks are about BLOCK_BYTES of the file each
+                    progress.current.update(count * BLOCK_BYTES / total)
             if pending is not None:
                 pending.result()
         del reader
