@@ -247,7 +247,7 @@ def _warn(lines: list[str] | tuple[str, ...]) -> None:
 
 
 def load_mapped(
-    kwargs: dict[str, Any], every_column: bool = False, columns: tuple[str, ...] = ()
+    kwargs: dict[str, Any], every_column: bool = False, columns: tuple[str, ...] = (), collapse: bool = False
 ) -> tuple[Any, Any, list[Any], Any, list[str]]:
     """load → normalise → map: (ledger, table row per ledger row, rule per account, rules,
     notes). Filters come after, so that what is judged on the whole ledger can be.
@@ -272,6 +272,7 @@ def load_mapped(
         else frozenset((*columns, *(column_key(name) for name, _ in (*kwargs["where"], *kwargs["exclude"])))),
         extra_versions=(canonical_version(forecast),) if forecast else (),
         dims=dict(kwargs["dims"]),
+        collapse=collapse,
     )
     from .progress import Progress
 
@@ -406,7 +407,7 @@ def variance(**kwargs: Any) -> None:
 
     fmt = _format(kwargs["fmt"], kwargs["output"], FORMATS)
     check_xlsx_options(fmt, kwargs)
-    ledger, rows, _, rules, notes = load_mapped(kwargs)
+    ledger, rows, _, rules, notes = load_mapped(kwargs, collapse=True)  # sums only: rows may be summed
     # The period comes from the whole ledger, so that e.g. --where verksamhet=289 and
     # --exclude verksamhet=289 cover the same months.
     default_period = latest_outcome(ledger, rows)
@@ -478,7 +479,7 @@ def investments(**kwargs: Any) -> None:
 
     fmt = _format(kwargs["fmt"], kwargs["output"], FORMATS)
     check_xlsx_options(fmt, kwargs)
-    ledger, drift_rows, _, rules, notes = load_mapped(kwargs, columns=("projekt",))
+    ledger, drift_rows, _, rules, notes = load_mapped(kwargs, columns=("projekt",), collapse=True)
     plan = investment_plan(rules)
     # The period of the report's Drift table, also for a --year without --through.
     default_period = latest_outcome(ledger, drift_rows, kwargs["year"])

@@ -201,7 +201,8 @@ def _project_sums(ledger: pd.DataFrame, keep: np.ndarray) -> tuple[list[str], li
     codes[codes < 0] = len(names) - 1
     versions = list(ledger["version"].cat.categories.astype(str))
     key = codes * len(versions) + ledger["version"].cat.codes.to_numpy()[keep]
-    counts, sums = exact_group_sums(key, ledger["amount"].to_numpy()[keep], len(names) * len(versions))
+    weights = ledger["rows"].to_numpy()[keep] if "rows" in ledger else None  # a collapsed read
+    counts, sums = exact_group_sums(key, ledger["amount"].to_numpy()[keep], len(names) * len(versions), weights)
     return names, versions, counts.reshape(len(names), -1), sums.reshape(len(names), -1)
 
 

@@ -97,6 +97,9 @@ class ReadOptions:
     extra_versions: tuple[str, ...] = ()
     # SIE dimension number -> ledger column (--dim N=COLUMN), over the defaults of sie.py.
     dims: dict[int, str] = field(default_factory=dict)
+    # Sum rows equal in every column read (CSV, Parquet) while reading: a `rows` column counts
+    # them. For commands that print sums only: memory grows with the distinct combinations.
+    collapse: bool = False
 
 
 class HeaderPlanner:
@@ -180,6 +183,7 @@ def read_source(source: Source, options: ReadOptions) -> Table:
             encoding=options.encoding,
             delimiter=options.delimiter,
             sheet=options.sheet,
+            collapse=options.collapse,
         )
     except NoHeader as missing:
         found = {HEADER_KEYS.get(c.strip().lower()) for c in missing.cells}
@@ -365,6 +369,8 @@ def normalise(
         if key in present:
             out[key] = raw[key]
     out["line"] = raw["line"]
+    if "rows" in raw:  # read collapsed: how many ledger rows each row stands for
+        out["rows"] = raw["rows"]
 
     if wide:
         pieces = []
@@ -520,6 +526,10 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
         raise LoadError(problems)
     if not any(len(f) for f in frames):
         raise LoadError(f"{', '.join(names)}: no ledger rows below the header")
+    if any("rows" in f for f in frames):  # some files read collapsed: every row counts its rows
+        for frame in frames:
+            if "rows" not in frame:
+                frame["rows"] = np.ones(len(frame), dtype="int64")
     _decide_signs(
         frames, names, replace(options, file_signs={**dict.fromkeys(signed, "ledger"), **options.file_signs}), notes
     )
@@ -535,6 +545,11 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
 
 
 # --- filters ---------------------------------------------------------------------------------
+
+
+def row_counts(frame: pd.DataFrame) -> np.ndarray | None:
+    """How many ledger rows each row stands for (a collapsed read), or None: one each."""
+    return frame["rows"].to_numpy() if "rows" in frame else None
 
 
 def column_key(name: str) -> str:

@@ -123,7 +123,7 @@ def _find_csv_header(lines: list[str], plan: Planner, delimiter: str | None) -> 
     raise _nearest(seen, plan)
 
 
-def read_csv(path: Path, plan: Planner, encoding: str | None, delimiter: str | None) -> Table:
+def read_csv(path: Path, plan: Planner, encoding: str | None, delimiter: str | None, collapse: bool = False) -> Table:
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
     if not sample.strip():
@@ -145,7 +145,7 @@ def read_csv(path: Path, plan: Planner, encoding: str | None, delimiter: str | N
     header_index, delim, columns = _find_csv_header(lines, plan, delimiter)
 
     def attempt(enc: str) -> tuple[pd.DataFrame, list[str]]:
-        return _read_csv_frame(path, enc, header_index, delim, columns)
+        return _read_csv_frame(path, enc, header_index, delim, columns, collapse)
 
     try:
         frame, problems = attempt(chosen)
@@ -166,6 +166,7 @@ def _read_csv_frame(
     header_index: int,
     delim: str,
     columns: ColumnPlan,
+    collapse: bool = False,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Read the planned columns with Arrow's CSV reader, block by block.
 
@@ -212,7 +213,7 @@ def _read_csv_frame(
                 null_values=[""],
             ),
         )
-        blocks = _Blocks(path, columns, names, header_index + 2)
+        blocks = _Blocks(path, columns, names, header_index + 2, collapse)
         # One worker turns block i into numpy columns while Arrow parses block i + 1 (both
         # release the GIL); a single worker keeps the blocks in order.
         total = max(path.stat().st_size, 1)
@@ -273,9 +274,13 @@ BLOCK_BYTES = 4 << 20  # Arrow parses this much per block; small blocks keep mem
 class _Blocks:
     """Collects Arrow record batches as numpy columns; builds the frame at the end."""
 
-    def __init__(self, path: Path, columns: ColumnPlan, names: list[str], first_line: int):
+    def __init__(self, path: Path, columns: ColumnPlan, names: list[str], first_line: int, collapse: bool = False):
         self.path, self.columns, self.names = path, columns, names
         self.first_line = first_line
+        # Sum rows that are equal in every column read (ReadOptions.collapse): memory then
+        # grows with the distinct combinations, not with the file.
+        self.collapse = collapse
+        self.block: dict[str, np.ndarray] | None = None
         self.rows = 0
         self.parts: dict[str, list[np.ndarray]] = {}
         self.categories: dict[str, dict[str, int]] = {}  # per text column read as dictionary
@@ -283,10 +288,21 @@ class _Blocks:
         self.bad_count: dict[int, int] = {}
 
     def _keep(self, key: str, values: np.ndarray) -> None:
-        self.parts.setdefault(key, []).append(values)
+        if self.block is not None:
+            self.block[key] = values
+        else:
+            self.parts.setdefault(key, []).append(values)
 
     def add(self, batch: object) -> None:
-        """Keep one block's columns as numpy arrays."""
+        """Keep one block's columns as numpy arrays (collapsed, if asked)."""
+        self.block = {} if self.collapse else None
+        self._add(batch)
+        if self.block is not None:
+            for key, values in collapse_rows(self.block, set(self.columns.amounts.values())).items():
+                self.parts.setdefault(key, []).append(values)
+            self.block = None
+
+    def _add(self, batch: object) -> None:
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -340,10 +356,14 @@ class _Blocks:
         for position, total in self.bad_count.items():
             self.problems += _more_bad_amounts(self.path, self.columns.header[position].strip(), total)
         out: dict[str, object] = {}
+        arrays: dict[str, np.ndarray] = {}
         for key, parts in self.parts.items():
             # Concatenate and drop the blocks column by column, so the peak is one column.
-            values = np.concatenate(parts) if parts else np.zeros(0, dtype="int32")
+            arrays[key] = np.concatenate(parts) if parts else np.zeros(0, dtype="int32")
             parts.clear()
+        if self.collapse and self.rows:  # the blocks' sums, summed once more across blocks
+            arrays = collapse_rows(arrays, set(self.columns.amounts.values()))
+        for key, values in arrays.items():
             if key in self.categories:
                 categories = np.array(list(self.categories[key]), dtype=object)
                 out[key] = pd.Categorical.from_codes(values, categories=categories, validate=False)
@@ -357,6 +377,25 @@ class _Blocks:
         frame = pd.DataFrame(out, copy=False)
         blank = _blank_rows(frame, self.columns)
         return frame[~blank].reset_index(drop=True) if blank.any() else frame
+
+
+def collapse_rows(arrays: dict[str, np.ndarray], amounts: set[str]) -> dict[str, np.ndarray]:
+    """Rows equal in every column but the amounts, line and row count -> one row each: amounts
+    summed exactly, `rows` counted, `line` the first. No table kfollow prints can tell."""
+    from .report import exact_group_sums
+
+    keys = [k for k in arrays if k not in amounts and k not in ("line", "rows")]
+    if not len(arrays["line"]):
+        return arrays
+    group = pd.DataFrame({k: arrays[k] for k in keys}, copy=False).groupby(keys, sort=False).ngroup().to_numpy()
+    groups = int(group.max()) + 1
+    _, first = np.unique(group, return_index=True)  # groups are numbered in order of first row
+    out = {k: arrays[k][first] for k in keys}
+    out["line"] = arrays["line"][first]
+    out["rows"] = np.bincount(group, weights=arrays.get("rows"), minlength=groups).astype("int64")
+    for key in amounts:
+        out[key] = exact_group_sums(group, arrays[key], groups)[1]
+    return out
 
 
 def _raise_if_undecodable(error: Exception, encoding: str) -> None:
@@ -653,7 +692,7 @@ def _cell_amounts(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ore.astype("int64"), bad, empty
 
 
-def read_parquet(path: Path, plan: Planner) -> Table:
+def read_parquet(path: Path, plan: Planner, collapse: bool = False) -> Table:
     """A Parquet file: its column names are the header (row 1), its rows rows 2, 3, … as in a
     sheet. Read in batches through the CSV path's block collector: text columns become
     categories, amounts of any type (decimal, integer, float, text) become exact öre."""
@@ -670,7 +709,7 @@ def read_parquet(path: Path, plan: Planner) -> Table:
     if columns is None:
         raise NoHeader(header, 1)
     names = [f"c{i}" for i in range(len(header))]
-    blocks = _Blocks(path, columns, names, first_line=2)
+    blocks = _Blocks(path, columns, names, first_line=2, collapse=collapse)
     wanted = sorted([*columns.text, *columns.amounts])
     for batch in file.iter_batches(batch_size=1 << 20, columns=[header[p] for p in wanted]):
         arrays = {}
@@ -700,6 +739,7 @@ def read_table(
     encoding: str | None = None,
     delimiter: str | None = None,
     sheet: str | None = None,
+    collapse: bool = False,
 ) -> Table:
     """Read one ledger file by its content: an .xlsx workbook (a zip), Parquet, else CSV text."""
     with path.open("rb") as handle:
@@ -712,7 +752,7 @@ def read_table(
     if start.startswith(ZIP):
         return read_xlsx(path, plan, sheet)
     if start.startswith(PARQUET):
-        return read_parquet(path, plan)
+        return read_parquet(path, plan, collapse)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         raise LoadError(f"{describe(path)}: named .xlsx but it is no workbook; if it is CSV text, rename it .csv")
-    return read_csv(path, plan, encoding, delimiter)
+    return read_csv(path, plan, encoding, delimiter, collapse)

@@ -123,9 +123,14 @@ def unmapped_summary(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame
     missing = ledger[np.asarray(rows.codes) == -1]
     if not len(missing):
         return pd.DataFrame({"account": [], "rows": [], "amount": []})
-    grouped = missing.groupby("account", observed=True)["amount"].agg(["size", "sum"])
+    counted = missing.assign(rows=missing["rows"] if "rows" in missing else 1)  # a collapsed read counts
+    grouped = counted.groupby("account", observed=True)[["rows", "amount"]].sum()
     return pd.DataFrame(
-        {"account": grouped.index.astype(str), "rows": grouped["size"].to_numpy(), "amount": grouped["sum"].to_numpy()}
+        {
+            "account": grouped.index.astype(str),
+            "rows": grouped["rows"].to_numpy(),
+            "amount": grouped["amount"].to_numpy(),
+        }
     )
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import MAX_REPORTED, LoadError
-from .ledger import DIMENSIONS, OUTCOME
+from .ledger import DIMENSIONS, OUTCOME, row_counts
 from .mapping import (
     ALLOCATION,
     EXCLUDED,
@@ -139,7 +139,7 @@ def ledger_totals(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame:
     key += ledger["period"].to_numpy()
     groups = len(versions) * years * PERIOD_SLOTS
     key[~in_table(rows)] = groups  # one more group for the rest
-    counts, sums = exact_group_sums(key, ledger["amount"].to_numpy(), groups + 1)
+    counts, sums = exact_group_sums(key, ledger["amount"].to_numpy(), groups + 1, row_counts(ledger))
     present = np.flatnonzero(counts[:groups])
     rest, period = np.divmod(present, PERIOD_SLOTS)
     version, year_offset = np.divmod(rest, years)

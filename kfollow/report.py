@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import LoadError, OptionError
-from .ledger import BUDGET, FORECAST, OUTCOME
+from .ledger import BUDGET, FORECAST, OUTCOME, row_counts
 from .mapping import (
     ALLOCATION,
     EXCLUDED,
@@ -166,7 +166,7 @@ def aggregate(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame:
     key *= PERIOD_SLOTS
     key += ledger["period"].to_numpy()
     groups = len(labels) * len(versions) * years * PERIOD_SLOTS
-    counts, sums = exact_group_sums(key, ledger["amount"].to_numpy(), groups)
+    counts, sums = exact_group_sums(key, ledger["amount"].to_numpy(), groups, row_counts(ledger))
     present = np.flatnonzero(counts)
     rest, period = np.divmod(present, PERIOD_SLOTS)
     rest, year_offset = np.divmod(rest, years)
@@ -187,7 +187,9 @@ def aggregate(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame:
 TOO_LARGE = "a total of the ledger is beyond ±4.6·10^16 kr: kfollow cannot hold it exactly"
 
 
-def exact_group_sums(key: np.ndarray, amount: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
+def exact_group_sums(
+    key: np.ndarray, amount: np.ndarray, groups: int, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(row count, exact int64 sum of öre) per key 0..groups-1.
 
     np.bincount is fast but sums in float64, which adds integers exactly while every partial
@@ -195,7 +197,11 @@ def exact_group_sums(key: np.ndarray, amount: np.ndarray, groups: int) -> tuple[
     a low 20-bit part and the rest, whose sums stay below 2**53 while rows × max|rest| does;
     else 32-bit halves are summed in int64 and joined per group in Python integers.
     """
-    counts = np.bincount(key, minlength=groups)
+    # Row counts; `rows`: how many ledger rows each entry stands for (a collapsed read).
+    if rows is None:
+        counts = np.bincount(key, minlength=groups)
+    else:
+        counts = np.rint(np.bincount(key, weights=rows, minlength=groups)).astype("int64")
     if not len(amount):
         return counts, np.zeros(groups, dtype="int64")
     # Σ|amount| in float64 (an int64 sum could wrap); with a margin of 2× its rounding cannot

@@ -1,0 +1,59 @@
+"""Reading collapsed (rows equal in every column read are summed while reading, block by block)
+gives the same tables, to the öre, and the same row counts as reading every row; with blocks
+of a few hundred bytes, so that the sums cross many blocks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES
+
+from kfollow import loaders
+from kfollow.errors import MappingError
+from kfollow.investments import build_investments, investment_plan, investment_rows
+from kfollow.ledger import ReadOptions, Source, filter_mask, load_ledger
+from kfollow.mapping import assign_rows, check_unmapped, load_rules
+from kfollow.report import ReportSpec, build_drift
+
+RULES = load_rules(EXAMPLES / "kfollow.toml")
+
+
+def tables(path: Path, collapse: bool, **options: object) -> tuple[list, list, int]:
+    """The Drift table without exploatering and the Investeringar table, in öre; and how many
+    ledger rows were read."""
+    ledger, _ = load_ledger([Source(path)], ReadOptions(collapse=collapse, **options))  # type: ignore[arg-type]
+    rows, _ = assign_rows(ledger, RULES)
+    keep = filter_mask(ledger, [], [("verksamhet", ("289",))])
+    drift = build_drift(ledger[keep], rows[keep], ReportSpec(unit="kr", period_budget=True))
+    plan = investment_plan(RULES)
+    categories, _ = investment_rows(ledger, plan)
+    investments = build_investments(ledger, categories, plan, ReportSpec(unit="kr"))
+    counted = int(ledger["rows"].sum()) if "rows" in ledger else len(ledger)
+    return [r.values for r in drift.rows], [r.values for r in investments.rows], counted
+
+
+@pytest.mark.parametrize("block", [300, 4096, 1 << 22])
+def test_collapsed_reading_gives_the_same_tables(monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    monkeypatch.setattr(loaders, "BLOCK_BYTES", block)
+    full = tables(EXAMPLES / "ks-2024.csv", collapse=False)
+    collapsed = tables(EXAMPLES / "ks-2024.csv", collapse=True, columns=frozenset({"verksamhet", "projekt"}))
+    assert collapsed == full
+    assert full[2] == 4456  # every row counted, in both
+
+
+def test_collapsed_reading_counts_rows_in_errors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """An unmapped account's row count is the same, though its rows were summed into one."""
+    monkeypatch.setattr(loaders, "BLOCK_BYTES", 64)
+    path = tmp_path / "l.csv"
+    lines = ["år;period;version;konto;belopp", "2024;1;utfall;5011;100,00"] + ["2024;1;utfall;0999;1,25"] * 7
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    messages = []
+    for collapse in (False, True):
+        ledger, _ = load_ledger([Source(path)], ReadOptions(collapse=collapse, sign="ledger"))
+        rows, _ = assign_rows(ledger, RULES)
+        with pytest.raises(MappingError) as error:
+            check_unmapped(ledger, rows, RULES)
+        messages.append(error.value.problems)
+    assert messages[0] == messages[1]
+    assert "konto 0999: 7 rows, 9 kr (ledger sign)" in messages[1][1]
