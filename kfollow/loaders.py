@@ -387,15 +387,35 @@ def collapse_rows(arrays: dict[str, np.ndarray], amounts: set[str]) -> dict[str,
     keys = [k for k in arrays if k not in amounts and k not in ("line", "rows")]
     if not len(arrays["line"]):
         return arrays
-    group = pd.DataFrame({k: arrays[k] for k in keys}, copy=False).groupby(keys, sort=False).ngroup().to_numpy()
-    groups = int(group.max()) + 1
-    _, first = np.unique(group, return_index=True)  # groups are numbered in order of first row
+    group, first = _groups([arrays[k] for k in keys])
+    groups = len(first)
     out = {k: arrays[k][first] for k in keys}
     out["line"] = arrays["line"][first]
     out["rows"] = np.bincount(group, weights=arrays.get("rows"), minlength=groups).astype("int64")
     for key in amounts:
         out[key] = exact_group_sums(group, arrays[key], groups)[1]
     return out
+
+
+def _groups(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(group of each row, first row of each group) for rows equal in every column. The
+    columns are small integers (codes, years, flags): packed into one int64 key where their
+    ranges allow, and grouped by one np.unique; else by pandas."""
+    key = np.zeros(len(columns[0]), dtype="int64")
+    room = 1
+    for column in columns:
+        low, high = int(column.min()), int(column.max())
+        span = high - low + 1
+        room *= span
+        if room >= 2**62:
+            frame = pd.DataFrame({str(i): c for i, c in enumerate(columns)}, copy=False)
+            group = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
+            _, first = np.unique(group, return_index=True)
+            return group, first
+        key *= span
+        key += column.astype("int64") - low
+    _, first, group = np.unique(key, return_index=True, return_inverse=True)
+    return group.reshape(-1), first
 
 
 def _raise_if_undecodable(error: Exception, encoding: str) -> None:
