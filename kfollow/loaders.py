@@ -268,6 +268,7 @@ def _give_back_memory() -> None:
         pass
 
 
+MERGE_ROWS = 1 << 21  # collapsed parts are merged when this many rows have piled up
 BLOCK_BYTES = 4 << 20  # Arrow parses this much per block; small blocks keep memory flat
 
 
@@ -281,6 +282,10 @@ class _Blocks:
         # grows with the distinct combinations, not with the file.
         self.collapse = collapse
         self.block: dict[str, np.ndarray] | None = None
+        self.collapsed = 0  # blocks that collapsed well; after 3 that did not (every row a
+        self.uncollapsed = 0  # combination of its own), blocks are kept as they are
+        self.pending = 0  # rows kept since the parts were last merged
+        self.merged = 0
         self.rows = 0
         self.parts: dict[str, list[np.ndarray]] = {}
         self.categories: dict[str, dict[str, int]] = {}  # per text column read as dictionary
@@ -294,13 +299,36 @@ class _Blocks:
             self.parts.setdefault(key, []).append(values)
 
     def add(self, batch: object) -> None:
-        """Keep one block's columns as numpy arrays (collapsed, if asked)."""
+        """Keep one block's columns as numpy arrays (collapsed, if asked and it pays)."""
+        trying = self.collapse and (self.collapsed or self.uncollapsed < 3)
         self.block = {} if self.collapse else None
         self._add(batch)
-        if self.block is not None:
-            for key, values in collapse_rows(self.block, set(self.columns.amounts.values())).items():
-                self.parts.setdefault(key, []).append(values)
-            self.block = None
+        if self.block is None:
+            return
+        block, self.block = self.block, None
+        size = len(block["line"])
+        if trying:
+            summed = collapse_rows(block, set(self.columns.amounts.values()))
+            if 2 * len(summed["line"]) <= size:  # worth it: at least halves the block
+                if not self.collapsed and self.parts:  # the blocks before count one row each
+                    self.parts["rows"] = [np.ones(len(line), dtype="int64") for line in self.parts["line"]]
+                block, self.collapsed = summed, self.collapsed + 1
+            else:
+                self.uncollapsed += 1
+        if self.collapsed and "rows" not in block:
+            block["rows"] = np.ones(size, dtype="int64")
+        for key, values in block.items():
+            self.parts.setdefault(key, []).append(values)
+        self.pending += len(block["line"])
+        if self.collapsed and self.pending > max(MERGE_ROWS, 2 * self.merged):
+            self._merge()  # memory stays with the combinations, not the file
+
+    def _merge(self) -> None:
+        """Collapse the parts kept so far into one."""
+        arrays = {key: np.concatenate(parts) for key, parts in self.parts.items()}
+        merged = collapse_rows(arrays, set(self.columns.amounts.values()))
+        self.parts = {key: [values] for key, values in merged.items()}
+        self.merged = self.pending = len(merged["line"])
 
     def _add(self, batch: object) -> None:
         import pyarrow as pa
@@ -361,7 +389,7 @@ class _Blocks:
             # Concatenate and drop the blocks column by column, so the peak is one column.
             arrays[key] = np.concatenate(parts) if parts else np.zeros(0, dtype="int32")
             parts.clear()
-        if self.collapse and self.rows:  # the blocks' sums, summed once more across blocks
+        if self.collapsed and self.rows:  # the blocks' sums, summed once more across blocks
             arrays = collapse_rows(arrays, set(self.columns.amounts.values()))
         for key, values in arrays.items():
             if key in self.categories:

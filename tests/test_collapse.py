@@ -57,3 +57,25 @@ def test_collapsed_reading_counts_rows_in_errors(monkeypatch: pytest.MonkeyPatch
         messages.append(error.value.problems)
     assert messages[0] == messages[1]
     assert "konto 0999: 7 rows, 9 kr (ledger sign)" in messages[1][1]
+
+
+def test_blocks_that_do_not_collapse_mix_with_blocks_that_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A file whose first blocks are all distinct rows and whose later blocks repeat a few
+    rows: the first are kept as they are, the later ones summed and merged as they pile up;
+    the table and the row count are those of reading every row."""
+    monkeypatch.setattr(loaders, "BLOCK_BYTES", 200)
+    monkeypatch.setattr(loaders, "MERGE_ROWS", 20)
+    lines = ["år;period;version;konto;belopp"]
+    lines += [f"2024;{1 + i % 12};utfall;5{i:03d};{i},{i % 100:02d}" for i in range(10)]  # distinct: the first two blocks
+    lines += [f"2024;{1 + i % 3};budget;3011;-{i % 7},50" for i in range(400)]  # few combinations
+    path = tmp_path / "mixed.csv"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    results = []
+    for collapse in (False, True):
+        ledger, _ = load_ledger([Source(path)], ReadOptions(collapse=collapse, sign="ledger"))
+        rows, _ = assign_rows(ledger, RULES)
+        report = build_drift(ledger, rows, ReportSpec(unit="kr", year=2024, through=12))
+        counted = int(ledger["rows"].sum()) if "rows" in ledger else len(ledger)
+        results.append(([r.values for r in report.rows], counted, len(ledger)))
+    assert results[1][:2] == results[0][:2] and results[0][1] == 410
+    assert results[1][2] < 200  # the repeated rows were summed
