@@ -202,6 +202,21 @@ def ledger_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def table_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The period and forecast of a table (variance, investments, reconcile)."""
+    command = click.option(
+        "--forecast-version",
+        metavar="NAME",
+        help="The version shown as the forecast, e.g. prognos-april [default: prognos].",
+    )(command)
+    return click.option(
+        "--through",
+        type=click.IntRange(1, 12),
+        metavar="MONTH",
+        help="Last month of the period [default: the latest month with outcome in --year].",
+    )(command)
+
+
 def output_options(formats: tuple[str, ...]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         command = click.option(
@@ -377,21 +392,11 @@ def cli() -> None:
 
 @cli.command()
 @ledger_options
-@click.option(
-    "--through",
-    type=click.IntRange(1, 12),
-    metavar="MONTH",
-    help="Last month of the period [default: the latest month with outcome in --year].",
-)
+@table_options
 @click.option(
     "--period-budget",
     is_flag=True,
     help="Add the columns Periodbudget and Avv. utfall/periodbudget (budget months 1..MONTH).",
-)
-@click.option(
-    "--forecast-version",
-    metavar="NAME",
-    help="The version shown as the forecast, e.g. prognos-april [default: prognos].",
 )
 @click.option("--allow-unmapped", is_flag=True, help="Show unmapped accounts as a row 'Ej mappat' instead of stopping.")
 @click.option("--unit", type=click.Choice(["kr", "tkr", "mkr"]), default="tkr", show_default=True)
@@ -449,17 +454,7 @@ def _table_warnings(report: Any, ledger: Any, rows: Any, notes: list[str]) -> li
 
 @cli.command()
 @ledger_options
-@click.option(
-    "--through",
-    type=click.IntRange(1, 12),
-    metavar="MONTH",
-    help="Last month of the period [default: the latest month with outcome in --year].",
-)
-@click.option(
-    "--forecast-version",
-    metavar="NAME",
-    help="The version shown as the forecast, e.g. prognos-april [default: prognos].",
-)
+@table_options
 @click.option(
     "--allow-unmapped",
     is_flag=True,
@@ -550,17 +545,7 @@ RECONCILE_SUFFIXES = {".json": "json", ".xml": "junit"}
 
 @cli.command()
 @ledger_options
-@click.option(
-    "--through",
-    type=click.IntRange(1, 12),
-    metavar="MONTH",
-    help="Last month of the period [default: the latest month with outcome in --year].",
-)
-@click.option(
-    "--forecast-version",
-    metavar="NAME",
-    help="The version shown as the forecast, e.g. prognos-april [default: prognos].",
-)
+@table_options
 @click.option(
     "--unit",
     type=click.Choice(["kr", "tkr", "mkr"]),
