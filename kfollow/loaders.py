@@ -358,6 +358,13 @@ class _Blocks:
         for position, key in self.columns.amounts.items():
             column = batch.column(self.names[position])  # type: ignore[attr-defined]
             empty = column.is_null().to_numpy(zero_copy_only=False)
+            ore = _typed_ore(column)  # a Parquet column of numbers: no text in between
+            if ore is not None:
+                self._keep(key, ore)
+                self._keep(f"{key}__empty", empty)
+                continue
+            if not pa.types.is_string(column.type):
+                column = pc.cast(column, pa.string())  # exact: a float's shortest text is its decimal
             decimals = _plain_decimals(column)
             ore = _decimal_ore(decimals) if decimals is not None else None
             if ore is None:  # unusual cells in this block: the exact text parser names each
@@ -407,6 +414,27 @@ class _Blocks:
         return frame[~blank].reset_index(drop=True) if blank.any() else frame
 
 
+def _typed_ore(column: Any) -> np.ndarray | None:
+    """öre from a numeric Arrow column (Parquet), exactly; None for text, or when a value is
+    not kronor with at most two decimals (the text path then names the cell)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_decimal(kind):
+        try:
+            return _decimal_ore(pc.cast(column, pa.decimal128(18, 2)))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+    if pa.types.is_integer(kind):
+        values = column.fill_null(0).to_numpy(zero_copy_only=False).astype("int64")
+        return values * 100 if not len(values) or np.abs(values).max() < LIMIT_ORE // 100 else None
+    if pa.types.is_floating(kind):
+        ore, bad = floats_to_ore(column.fill_null(0).to_numpy(zero_copy_only=False))
+        return None if bad.any() else ore
+    return None
+
+
 def collapse_rows(arrays: dict[str, np.ndarray], amounts: set[str]) -> dict[str, np.ndarray]:
     """Rows equal in every column but the amounts, line and row count -> one row each: amounts
     summed exactly, `rows` counted, `line` the first. No table kfollow prints can tell."""
@@ -442,6 +470,14 @@ def _groups(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
             return group, first
         key *= span
         key += column.astype("int64") - low
+    if room <= max(4 * len(key), 1 << 16):  # dense keys: count them, no sort
+        present = np.flatnonzero(np.bincount(key, minlength=room))
+        rank = np.zeros(room, dtype="int64")
+        rank[present] = np.arange(len(present))
+        group = rank[key]
+        first = np.full(len(present), len(key), dtype="int64")
+        np.minimum.at(first, group, np.arange(len(key)))
+        return group, first
     _, first, group = np.unique(key, return_index=True, return_inverse=True)
     return group.reshape(-1), first
 
@@ -749,10 +785,11 @@ def read_parquet(path: Path, plan: Planner, collapse: bool = False) -> Table:
     import pyarrow.parquet as pq
 
     try:
-        file = pq.ParquetFile(path)
+        header = list(pq.read_schema(path).names)
+        # Text columns come as dictionaries straight from the file's dictionary pages.
+        file = pq.ParquetFile(path, read_dictionary=header)
     except Exception as error:  # pyarrow's errors for a damaged file vary
         raise LoadError(f"{describe(path)}: not a readable Parquet file ({error})") from None
-    header = list(file.schema_arrow.names)
     columns = plan(header)
     if columns is None:
         raise NoHeader(header, 1)
@@ -763,7 +800,7 @@ def read_parquet(path: Path, plan: Planner, collapse: bool = False) -> Table:
         arrays = {}
         for position, array in zip(wanted, batch.columns, strict=True):
             if position in columns.amounts:
-                array = pc.cast(array, pa.string())  # exact: a float's shortest text is its decimal
+                pass  # numbers stay numbers (_typed_ore); text is parsed as CSV text
             elif position in columns.integers and pa.types.is_integer(array.type):
                 array = pc.cast(array, pa.int32())
             else:
