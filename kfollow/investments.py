@@ -150,7 +150,7 @@ def investment_rows(ledger: pd.DataFrame, plan: InvestmentPlan) -> tuple[pd.Cate
     if "projekt" not in ledger and on_accounts.any() and plan.categories:
         files = ", ".join(str(name) for name in ledger["source"].cat.categories)
         raise LoadError(
-            f"{files}: no projekt column, but {_rows(int(on_accounts.sum()))} on investment accounts "
+            f"{files}: no projekt column, but {_rows(_counted(ledger, on_accounts))} on investment accounts "
             f"({', '.join(plan.accounts)}*): the Investeringar table needs each row's project"
         )
     if "projekt" in ledger:
@@ -334,3 +334,8 @@ def project_listing(ledger: pd.DataFrame, rows: pd.Categorical, match: ProjectMa
 
 def _rows(count: int) -> str:
     return f"{count} row{'s' if count != 1 else ''}"
+
+
+def _counted(ledger: pd.DataFrame, mask: np.ndarray) -> int:
+    """Ledger rows under the mask (a collapsed read's rows each count as many)."""
+    return int(ledger["rows"].to_numpy()[mask].sum()) if "rows" in ledger else int(mask.sum())

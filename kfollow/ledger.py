@@ -522,6 +522,9 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
         problems += found
         frames.append(frame)
         names.append(source.path.name)
+    if problems and options.collapse:
+        # Read again row by row: each bad row is then named, and counted, as itself.
+        return load_ledger(sources, replace(options, collapse=False))
     if problems:
         raise LoadError(problems)
     if not any(len(f) for f in frames):
@@ -603,7 +606,8 @@ def filter_mask(
         codes = "; ".join(
             f"{column_key(name)}: {', '.join(_some_codes(frame[column_key(name)]))}" for name, _ in (*where, *exclude)
         )
-        raise OptionError(f"{' '.join(used)} leave none of the ledger's {len(frame)} rows. Codes found: {codes}")
+        counted = int(frame["rows"].sum()) if "rows" in frame else len(frame)
+        raise OptionError(f"{' '.join(used)} leave none of the ledger's {counted} rows. Codes found: {codes}")
     return keep
 
 

@@ -308,8 +308,8 @@ class _Blocks:
         block, self.block = self.block, None
         size = len(block["line"])
         if trying:
-            summed = collapse_rows(block, set(self.columns.amounts.values()))
-            if 2 * len(summed["line"]) <= size:  # worth it: at least halves the block
+            summed = _collapsed_or_none(block, set(self.columns.amounts.values()))
+            if summed is not None and 2 * len(summed["line"]) <= size:  # worth it: halves the block
                 if not self.collapsed and self.parts:  # the blocks before count one row each
                     self.parts["rows"] = [np.ones(len(line), dtype="int64") for line in self.parts["line"]]
                 block, self.collapsed = summed, self.collapsed + 1
@@ -326,7 +326,7 @@ class _Blocks:
     def _merge(self) -> None:
         """Collapse the parts kept so far into one."""
         arrays = {key: np.concatenate(parts) for key, parts in self.parts.items()}
-        merged = collapse_rows(arrays, set(self.columns.amounts.values()))
+        merged = _collapsed_or_none(arrays, set(self.columns.amounts.values())) or arrays
         self.parts = {key: [values] for key, values in merged.items()}
         self.merged = self.pending = len(merged["line"])
 
@@ -397,7 +397,7 @@ class _Blocks:
             arrays[key] = np.concatenate(parts) if parts else np.zeros(0, dtype="int32")
             parts.clear()
         if self.collapsed and self.rows:  # the blocks' sums, summed once more across blocks
-            arrays = collapse_rows(arrays, set(self.columns.amounts.values()))
+            arrays = _collapsed_or_none(arrays, set(self.columns.amounts.values())) or arrays
         for key, values in arrays.items():
             if key in self.categories:
                 categories = np.array(list(self.categories[key]), dtype=object)
@@ -414,6 +414,15 @@ class _Blocks:
         return frame[~blank].reset_index(drop=True) if blank.any() else frame
 
 
+def _fits_int32(array: Any) -> bool:
+    """An integer column that int32 holds (EMPTY_INTEGER is kept for an empty cell)."""
+    import pyarrow.compute as pc
+
+    extremes = pc.min_max(array)
+    low, high = extremes["min"].as_py(), extremes["max"].as_py()
+    return low is None or (EMPTY_INTEGER < low and high < 2**31)
+
+
 def _typed_ore(column: Any) -> np.ndarray | None:
     """öre from a numeric Arrow column (Parquet), exactly; None for text, or when a value is
     not kronor with at most two decimals (the text path then names the cell)."""
@@ -427,12 +436,24 @@ def _typed_ore(column: Any) -> np.ndarray | None:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
     if pa.types.is_integer(kind):
-        values = column.fill_null(0).to_numpy(zero_copy_only=False).astype("int64")
-        return values * 100 if not len(values) or np.abs(values).max() < LIMIT_ORE // 100 else None
+        extremes = pc.min_max(column)
+        low, high = extremes["min"].as_py(), extremes["max"].as_py()
+        if low is not None and (low <= -LIMIT_ORE // 100 or high >= LIMIT_ORE // 100):
+            return None  # beyond 16 digits of kronor (or an unsigned wrap): the text path names it
+        return column.fill_null(0).to_numpy(zero_copy_only=False).astype("int64") * 100
     if pa.types.is_floating(kind):
         ore, bad = floats_to_ore(column.fill_null(0).to_numpy(zero_copy_only=False))
         return None if bad.any() else ore
     return None
+
+
+def _collapsed_or_none(arrays: dict[str, np.ndarray], amounts: set[str]) -> dict[str, np.ndarray] | None:
+    """collapse_rows, or None where a sum would not fit int64: the rows are then kept whole,
+    and the table's own group-by decides (as for a full read)."""
+    try:
+        return collapse_rows(arrays, amounts)
+    except LoadError:
+        return None
 
 
 def collapse_rows(arrays: dict[str, np.ndarray], amounts: set[str]) -> dict[str, np.ndarray]:
@@ -444,6 +465,10 @@ def collapse_rows(arrays: dict[str, np.ndarray], amounts: set[str]) -> dict[str,
     if not len(arrays["line"]):
         return arrays
     group, first = _groups([arrays[k] for k in keys])
+    order = np.argsort(first, kind="stable")  # groups in file order: first lines stay first
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    group, first = rank[group], first[order]
     groups = len(first)
     out = {k: arrays[k][first] for k in keys}
     out["line"] = arrays["line"][first]
@@ -682,7 +707,7 @@ def _cell_text(value: object) -> str | None:
 def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
     # calamine (Rust) reads a sheet about ten times as fast as openpyxl's cell-by-cell parser
     # (bench/README.md); openpyxl stays for writing workbooks.
-    from python_calamine import CalamineWorkbook, SheetTypeEnum
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
@@ -690,7 +715,9 @@ def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
         raise LoadError(f"{describe(path)}: not a readable .xlsx workbook ({error})") from None
     sheets = {m.name: m for m in workbook.sheets_metadata}
     if sheet is None:
-        name = next((m.name for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet), None)
+        sheets_of_cells = [m for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+        visible = [m for m in sheets_of_cells if m.visible == SheetVisibleEnum.Visible]
+        name = (visible or sheets_of_cells)[0].name if sheets_of_cells else None
         if name is None:
             raise LoadError(f"{describe(path)}: the workbook has no sheet of cells")
     elif sheet in sheets:
@@ -706,7 +733,7 @@ def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
         rows = worksheet.to_python(skip_empty_area=False)
     except Exception as error:
         raise LoadError(f"{describe(path)}: sheet {name!r} cannot be read ({error})") from None
-    _fill_merged_cells(rows, worksheet.merged_cell_ranges or [])
+    merged = worksheet.merged_cell_ranges or []
     if not any(any(v not in (None, "") for v in row) for row in rows):
         raise LoadError(f"{describe(path)}: sheet {name!r} is empty (--sheet NAME picks another)")
     header_index, columns = None, None
@@ -718,6 +745,7 @@ def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
             break
     if header_index is None or columns is None:
         raise _nearest(candidates, plan)
+    merge_problems = _fill_merged_cells(rows, merged, header_index, columns, path)
     body = rows[header_index + 1 :]
 
     def cells(position: int) -> list[object]:
@@ -743,19 +771,32 @@ def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
     blank = _blank_rows(frame, columns)
     if blank.any():
         frame = frame[~blank].reset_index(drop=True)
-    return Table(frame, path, columns, header_index + 1, problems)
+    return Table(frame, path, columns, header_index + 1, merge_problems + problems)
 
 
-def _fill_merged_cells(rows: list[list[object]], ranges: list[Any]) -> None:
-    """A cell merged down over several rows (a code written once for a group of rows) holds its
-    value in each row, as the reader of the sheet sees it. Merges across columns only (titles,
-    headers) are left: they would make one header name two columns."""
+def _fill_merged_cells(
+    rows: list[list[object]], ranges: list[Any], header_index: int, columns: ColumnPlan, path: Path
+) -> list[str]:
+    """A code cell merged down over several rows below the header (a code written once for a
+    group of rows) holds its value in each row, as the reader of the sheet sees it. An amount
+    merged over rows is an error: it shows once, and must count once. Merges across columns
+    only (titles, headers) are left as they are."""
+    problems = []
     for (top, left), (bottom, _right) in ranges:
-        if bottom > top and top < len(rows) and left < len(rows[top]):
+        if bottom <= top or top <= header_index or top >= len(rows):
+            continue
+        if left in columns.amounts:
+            header = columns.header[left].strip()
+            problems.append(
+                f"{path.name}:{top + 1}: column {header!r}: an amount merged over rows {top + 1}–{bottom + 1}: "
+                "unmerge it, so that each row holds its own amount"
+            )
+        elif left in columns.text and left < len(rows[top]):
             value = rows[top][left]
             for row in rows[top + 1 : bottom + 1]:
                 if left < len(row):
                     row[left] = value
+    return problems
 
 
 def _cell_amounts(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -801,7 +842,7 @@ def read_parquet(path: Path, plan: Planner, collapse: bool = False) -> Table:
         for position, array in zip(wanted, batch.columns, strict=True):
             if position in columns.amounts:
                 pass  # numbers stay numbers (_typed_ore); text is parsed as CSV text
-            elif position in columns.integers and pa.types.is_integer(array.type):
+            elif position in columns.integers and pa.types.is_integer(array.type) and _fits_int32(array):
                 array = pc.cast(array, pa.int32())
             else:
                 if not pa.types.is_dictionary(array.type):

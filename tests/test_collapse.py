@@ -10,7 +10,7 @@ import pytest
 from conftest import EXAMPLES
 
 from kfollow import loaders
-from kfollow.errors import MappingError
+from kfollow.errors import LoadError, MappingError
 from kfollow.investments import build_investments, investment_plan, investment_rows
 from kfollow.ledger import ReadOptions, Source, filter_mask, load_ledger
 from kfollow.mapping import assign_rows, check_unmapped, load_rules
@@ -66,7 +66,9 @@ def test_blocks_that_do_not_collapse_mix_with_blocks_that_do(monkeypatch: pytest
     monkeypatch.setattr(loaders, "BLOCK_BYTES", 200)
     monkeypatch.setattr(loaders, "MERGE_ROWS", 20)
     lines = ["år;period;version;konto;belopp"]
-    lines += [f"2024;{1 + i % 12};utfall;5{i:03d};{i},{i % 100:02d}" for i in range(10)]  # distinct: the first two blocks
+    lines += [
+        f"2024;{1 + i % 12};utfall;5{i:03d};{i},{i % 100:02d}" for i in range(10)
+    ]  # distinct: the first two blocks
     lines += [f"2024;{1 + i % 3};budget;3011;-{i % 7},50" for i in range(400)]  # few combinations
     path = tmp_path / "mixed.csv"
     path.write_text("\n".join(lines) + "\n", "utf-8")
@@ -79,3 +81,35 @@ def test_blocks_that_do_not_collapse_mix_with_blocks_that_do(monkeypatch: pytest
         results.append(([r.values for r in report.rows], counted, len(ledger)))
     assert results[1][:2] == results[0][:2] and results[0][1] == 410
     assert results[1][2] < 200  # the repeated rows were summed
+
+
+def test_a_collapsed_read_with_problems_names_every_bad_row(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Identical bad rows were one row in a collapsed read: on any problem the file is read
+    again row by row, so each is named by its own line, as in a full read."""
+    monkeypatch.setattr(loaders, "BLOCK_BYTES", 4096)
+    path = tmp_path / "bad.csv"
+    path.write_text("år;period;version;konto;belopp\n2024;1;utfall;5011;100,00\n" + "2024;1;utfal;5011;1,00\n" * 12)
+    messages = []
+    for collapse in (False, True):
+        with pytest.raises(LoadError) as error:
+            load_ledger([Source(path)], ReadOptions(collapse=collapse, sign="ledger"))
+        messages.append(error.value.problems)
+    assert messages[0] == messages[1]
+    assert messages[1][0].startswith("bad.csv:3: column 'version': 'utfal'")
+
+
+def test_sums_beyond_int64_in_a_block_keep_its_rows_whole(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Rows whose sum would not fit int64 are kept as they are: the table's own group-by then
+    decides, exactly as in a full read (here the amounts cancel, and the table prints)."""
+    monkeypatch.setattr(loaders, "BLOCK_BYTES", 1 << 20)
+    big = "9000000000000000,00"
+    lines = ["år;period;version;konto;belopp", "2024;1;utfall;5011;100,00"]
+    lines += [f"2024;1;utfall;4011;{big}"] * 6 + [f"2024;1;utfall;4012;-{big}"] * 6
+    path = tmp_path / "huge.csv"
+    path.write_text("\n".join(lines) + "\n")
+    tables = []
+    for collapse in (False, True):
+        ledger, _ = load_ledger([Source(path)], ReadOptions(collapse=collapse, sign="ledger"))
+        rows, _ = assign_rows(ledger, RULES)
+        tables.append([r.values for r in build_drift(ledger, rows, ReportSpec(unit="kr")).rows])
+    assert tables[0] == tables[1]

@@ -57,3 +57,30 @@ def test_a_parquet_file_without_the_columns_names_them(tmp_path: Path) -> None:
     result = run("variance", path, ok=False)
     assert result.exit_code == 3
     assert "x.parquet:1: no header row: missing column belopp" in result.stderr
+
+
+def test_integer_amounts_beyond_the_limit_are_named_not_wrapped(tmp_path: Path) -> None:
+    """An unsigned 2**64-100 is no −100 kr: it goes to the text path, which names the row."""
+    path = tmp_path / "u.parquet"
+    table = pa.table(
+        {
+            "år": [2024, 2024],
+            "period": [1, 1],
+            "version": ["utfall", "utfall"],
+            "konto": ["5011", "5011"],
+            "belopp": pa.array([100, 2**64 - 100], type=pa.uint64()),
+        }
+    )
+    pq.write_table(table, path)
+    result = run("variance", path, "--sign", "ledger", ok=False)
+    assert result.exit_code == 3
+    assert "u.parquet:3: column 'belopp': '18446744073709551516'" in result.stderr
+
+
+def test_a_year_beyond_int32_is_no_year_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "y.parquet"
+    table = {"år": [2024, 3_000_000_000], "period": [1, 1], "version": ["utfall"] * 2, "konto": ["5011"] * 2}
+    pq.write_table(pa.table({**table, "belopp": [1.0, 2.0]}), path)
+    result = run("variance", path, "--sign", "ledger", ok=False)
+    assert result.exit_code == 3 and "internal error" not in result.stderr
+    assert "y.parquet:3: column 'år': '3000000000': not a year" in result.stderr
