@@ -279,13 +279,14 @@ class _Blocks:
         self.path, self.columns, self.names = path, columns, names
         self.first_line = first_line
         # Sum rows that are equal in every column read (ReadOptions.collapse): memory then
-        # grows with the distinct combinations, not with the file.
+        # grows with the distinct combinations, not with the file. The blocks are summed
+        # together each time MERGE_ROWS rows have come in (combinations repeat across blocks
+        # more than within one); once that does not halve them, the rows are kept as they are.
         self.collapse = collapse
-        self.block: dict[str, np.ndarray] | None = None
-        self.collapsed = 0  # blocks that collapsed well; after 3 that did not (every row a
-        self.uncollapsed = 0  # combination of its own), blocks are kept as they are
-        self.pending = 0  # rows kept since the parts were last merged
-        self.merged = 0
+        self.hopeless = False
+        self.pending = 0  # rows come in since the last merge
+        self.block_misses = 0  # blocks that did not halve on their own: after 3, no more tries
+        self.part_rows: list[np.ndarray | None] = []  # per part: rows each row stands for (None: 1)
         self.rows = 0
         self.parts: dict[str, list[np.ndarray]] = {}
         self.categories: dict[str, dict[str, int]] = {}  # per text column read as dictionary
@@ -293,42 +294,57 @@ class _Blocks:
         self.bad_count: dict[int, int] = {}
 
     def _keep(self, key: str, values: np.ndarray) -> None:
-        if self.block is not None:
-            self.block[key] = values
-        else:
-            self.parts.setdefault(key, []).append(values)
+        self.parts.setdefault(key, []).append(values)
 
     def add(self, batch: object) -> None:
-        """Keep one block's columns as numpy arrays (collapsed, if asked and it pays)."""
-        trying = self.collapse and (self.collapsed or self.uncollapsed < 3)
-        self.block = {} if self.collapse else None
+        """Keep one block's columns as numpy arrays: summed on its own where that halves it,
+        and with the blocks before it each time MERGE_ROWS rows have come in."""
         self._add(batch)
-        if self.block is None:
+        self.part_rows.append(None)
+        if not self.collapse or self.hopeless:
             return
-        block, self.block = self.block, None
-        size = len(block["line"])
-        if trying:
+        if self.block_misses < 3:
+            block = {key: parts[-1] for key, parts in self.parts.items() if key != "rows"}
             summed = _collapsed_or_none(block, set(self.columns.amounts.values()))
-            if summed is not None and 2 * len(summed["line"]) <= size:  # worth it: halves the block
-                if not self.collapsed and self.parts:  # the blocks before count one row each
-                    self.parts["rows"] = [np.ones(len(line), dtype="int64") for line in self.parts["line"]]
-                block, self.collapsed = summed, self.collapsed + 1
+            if summed is not None and 2 * len(summed["line"]) <= len(block["line"]):
+                for key, values in summed.items():
+                    if key != "rows":
+                        self.parts[key][-1] = values
+                self.part_rows[-1] = summed["rows"]
             else:
-                self.uncollapsed += 1
-        if self.collapsed and "rows" not in block:
-            block["rows"] = np.ones(size, dtype="int64")
-        for key, values in block.items():
-            self.parts.setdefault(key, []).append(values)
-        self.pending += len(block["line"])
-        if self.collapsed and self.pending > max(MERGE_ROWS, 2 * self.merged):
-            self._merge()  # memory stays with the combinations, not the file
+                self.block_misses += 1
+        self.pending += batch.num_rows  # type: ignore[attr-defined]
+        if self.pending >= MERGE_ROWS:
+            self._merge()
 
-    def _merge(self) -> None:
-        """Collapse the parts kept so far into one."""
-        arrays = {key: np.concatenate(parts) for key, parts in self.parts.items()}
-        merged = _collapsed_or_none(arrays, set(self.columns.amounts.values())) or arrays
-        self.parts = {key: [values] for key, values in merged.items()}
-        self.merged = self.pending = len(merged["line"])
+    def _arrays(self) -> dict[str, np.ndarray]:
+        """The parts joined (and dropped, column by column, so the peak is one column). A
+        `rows` count is there once a merge has summed rows: the parts read since count one."""
+        if any(rows is not None for rows in self.part_rows):
+            counts = [
+                rows if rows is not None else np.ones(len(line), dtype="int64")
+                for rows, line in zip(self.part_rows, self.parts["line"], strict=True)
+            ]
+            self.parts["rows"] = counts
+        arrays = {}
+        for key, parts in self.parts.items():
+            arrays[key] = np.concatenate(parts) if parts else np.zeros(0, dtype="int32")
+            parts.clear()
+        self.part_rows = []
+        return arrays
+
+    def _merge(self) -> dict[str, np.ndarray]:
+        """Sum the parts so far into one; where that does not halve them, stop trying."""
+        arrays = self._arrays()
+        merged = _collapsed_or_none(arrays, set(self.columns.amounts.values()))
+        if merged is None or 2 * len(merged["line"]) > len(arrays["line"]):
+            self.hopeless = True
+        else:
+            arrays = merged
+        self.part_rows = [arrays.get("rows")]
+        self.parts = {key: [values] for key, values in arrays.items() if key != "rows"}
+        self.pending = 0
+        return arrays
 
     def _add(self, batch: object) -> None:
         import pyarrow as pa
@@ -391,13 +407,10 @@ class _Blocks:
         for position, total in self.bad_count.items():
             self.problems += _more_bad_amounts(self.path, self.columns.header[position].strip(), total)
         out: dict[str, object] = {}
-        arrays: dict[str, np.ndarray] = {}
-        for key, parts in self.parts.items():
-            # Concatenate and drop the blocks column by column, so the peak is one column.
-            arrays[key] = np.concatenate(parts) if parts else np.zeros(0, dtype="int32")
-            parts.clear()
-        if self.collapsed and self.rows:  # the blocks' sums, summed once more across blocks
-            arrays = _collapsed_or_none(arrays, set(self.columns.amounts.values())) or arrays
+        if self.collapse and not self.hopeless and self.rows:  # the last blocks too
+            arrays = self._merge()
+        else:
+            arrays = self._arrays()
         for key, values in arrays.items():
             if key in self.categories:
                 categories = np.array(list(self.categories[key]), dtype=object)

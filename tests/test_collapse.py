@@ -64,7 +64,7 @@ def test_blocks_that_do_not_collapse_mix_with_blocks_that_do(monkeypatch: pytest
     rows: the first are kept as they are, the later ones summed and merged as they pile up;
     the table and the row count are those of reading every row."""
     monkeypatch.setattr(loaders, "BLOCK_BYTES", 200)
-    monkeypatch.setattr(loaders, "MERGE_ROWS", 20)
+    monkeypatch.setattr(loaders, "MERGE_ROWS", 100)
     lines = ["år;period;version;konto;belopp"]
     lines += [
         f"2024;{1 + i % 12};utfall;5{i:03d};{i},{i % 100:02d}" for i in range(10)
