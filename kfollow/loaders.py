@@ -850,7 +850,7 @@ def read_parquet(path: Path, plan: Planner, collapse: bool = False) -> Table:
     names = [f"c{i}" for i in range(len(header))]
     blocks = _Blocks(path, columns, names, first_line=2, collapse=collapse)
     wanted = sorted([*columns.text, *columns.amounts])
-    for batch in file.iter_batches(batch_size=1 << 20, columns=[header[p] for p in wanted]):
+    for batch in file.iter_batches(batch_size=1 << 16, columns=[header[p] for p in wanted]):
         arrays = {}
         for position, array in zip(wanted, batch.columns, strict=True):
             if position in columns.amounts:
