@@ -507,10 +507,6 @@ def projects(**kwargs: Any) -> None:
     emit(project_listing(ledger, rows, match, kwargs["year"], fmt).encode("utf-8"), kwargs["output"])
 
 
-def _given_paths(kwargs: dict[str, Any]) -> list[Path]:
-    return [*kwargs["ledger"], *kwargs["budget_files"], *kwargs["forecast_files"], *kwargs["outcome_files"]]
-
-
 def _investment_table(ledger: Any, rules: Any, spec: Any) -> Any:
     """The Investeringar table for reconcile, when kfollow.toml has [investments]."""
     from .investments import build_investments, has_investments, investment_plan, investment_rows
@@ -613,11 +609,7 @@ def reconcile(**kwargs: Any) -> None:
     ledger, rows, _, rules, notes = load_mapped(kwargs, every_column=True)
     default_period = latest_outcome(ledger, rows, kwargs["year"])
     unfiltered_rows = len(ledger)
-    sources = [str(name) for name in ledger["source"].cat.categories]
-    from .sie import is_sie
-
-    has_sie = any(is_sie(Path(s)) for s in _given_paths(kwargs)) if sources else False
-    sie_checks = ledger.attrs.get("sie_checks", []) if has_sie else None
+    sie_checks = ledger.attrs["sie_checks"] if ledger.attrs.get("sie_files") else None  # None: not run
     ledger, rows = filtered(ledger, rows, kwargs)
     spec = _spec(kwargs, ledger, default_period, period_budget=True)
     report = build_drift(ledger, rows, spec)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, LoadError, MappingError, capped
-from .ledger import prefix_mask
+from .ledger import counted_rows, prefix_mask, row_counts
 from .mapping import EXCLUDED, UNMAPPED, Rules
 from .money import format_kr
 from .report import (
@@ -150,7 +150,7 @@ def investment_rows(ledger: pd.DataFrame, plan: InvestmentPlan) -> tuple[pd.Cate
     if "projekt" not in ledger and on_accounts.any() and plan.categories:
         files = ", ".join(str(name) for name in ledger["source"].cat.categories)
         raise LoadError(
-            f"{files}: no projekt column, but {_rows(_counted(ledger, on_accounts))} on investment accounts "
+            f"{files}: no projekt column, but {_rows(counted_rows(ledger, on_accounts))} on investment accounts "
             f"({', '.join(plan.accounts)}*): the Investeringar table needs each row's project"
         )
     if "projekt" in ledger:
@@ -201,8 +201,8 @@ def _project_sums(ledger: pd.DataFrame, keep: np.ndarray) -> tuple[list[str], li
     codes[codes < 0] = len(names) - 1
     versions = list(ledger["version"].cat.categories.astype(str))
     key = codes * len(versions) + ledger["version"].cat.codes.to_numpy()[keep]
-    weights = ledger["rows"].to_numpy()[keep] if "rows" in ledger else None  # a collapsed read
-    counts, sums = exact_group_sums(key, ledger["amount"].to_numpy()[keep], len(names) * len(versions), weights)
+    amount = ledger["amount"].to_numpy()[keep]
+    counts, sums = exact_group_sums(key, amount, len(names) * len(versions), row_counts(ledger, keep))
     return names, versions, counts.reshape(len(names), -1), sums.reshape(len(names), -1)
 
 
@@ -334,8 +334,3 @@ def project_listing(ledger: pd.DataFrame, rows: pd.Categorical, match: ProjectMa
 
 def _rows(count: int) -> str:
     return f"{count} row{'s' if count != 1 else ''}"
-
-
-def _counted(ledger: pd.DataFrame, mask: np.ndarray) -> int:
-    """Ledger rows under the mask (a collapsed read's rows each count as many)."""
-    return int(ledger["rows"].to_numpy()[mask].sum()) if "rows" in ledger else int(mask.sum())

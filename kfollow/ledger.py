@@ -541,6 +541,7 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
         if key in ledger and not isinstance(ledger[key].dtype, pd.CategoricalDtype):
             ledger[key] = ledger[key].astype("category")
     ledger.attrs["headers"] = headers  # the files' own column names, for messages
+    ledger.attrs["sie_files"] = sorted(signed)
     ledger.attrs["sie_checks"] = sie_checks
     ledger.attrs["sie_notes"] = sie_notes
     ledger.attrs["year_labels"] = year_labels
@@ -550,9 +551,20 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
 # --- filters ---------------------------------------------------------------------------------
 
 
-def row_counts(frame: pd.DataFrame) -> np.ndarray | None:
-    """How many ledger rows each row stands for (a collapsed read), or None: one each."""
-    return frame["rows"].to_numpy() if "rows" in frame else None
+def row_counts(frame: pd.DataFrame, mask: np.ndarray | None = None) -> np.ndarray | None:
+    """How many ledger rows each row (under `mask`) stands for (a collapsed read), or None: one each."""
+    if "rows" not in frame:
+        return None
+    counts = frame["rows"].to_numpy()
+    return counts if mask is None else counts[mask]
+
+
+def counted_rows(frame: pd.DataFrame, mask: np.ndarray | None = None) -> int:
+    """Ledger rows in the frame (under `mask`), counting what a collapsed read summed."""
+    counts = row_counts(frame, mask)
+    if counts is not None:
+        return int(counts.sum())
+    return len(frame) if mask is None else int(np.count_nonzero(mask))
 
 
 def column_key(name: str) -> str:
@@ -606,8 +618,9 @@ def filter_mask(
         codes = "; ".join(
             f"{column_key(name)}: {', '.join(_some_codes(frame[column_key(name)]))}" for name, _ in (*where, *exclude)
         )
-        counted = int(frame["rows"].sum()) if "rows" in frame else len(frame)
-        raise OptionError(f"{' '.join(used)} leave none of the ledger's {counted} rows. Codes found: {codes}")
+        raise OptionError(
+            f"{' '.join(used)} leave none of the ledger's {counted_rows(frame)} rows. Codes found: {codes}"
+        )
     return keep
 
 

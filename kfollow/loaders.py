@@ -304,7 +304,7 @@ class _Blocks:
         if not self.collapse or self.hopeless:
             return
         if self.block_misses < 3:
-            block = {key: parts[-1] for key, parts in self.parts.items() if key != "rows"}
+            block = {key: parts[-1] for key, parts in self.parts.items()}
             summed = _collapsed_or_none(block, set(self.columns.amounts.values()))
             if summed is not None and 2 * len(summed["line"]) <= len(block["line"]):
                 for key, values in summed.items():

@@ -119,17 +119,24 @@ def assign_rows(ledger: pd.DataFrame, rules: Rules) -> tuple[pd.Categorical, lis
 
 
 def unmapped_summary(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame:
-    """Accounts that no rule maps: account, row count, amount (öre, ledger sign)."""
-    missing = ledger[np.asarray(rows.codes) == -1]
-    if not len(missing):
-        return pd.DataFrame({"account": [], "rows": [], "amount": []})
-    counted = missing.assign(rows=missing["rows"] if "rows" in missing else 1)  # a collapsed read counts
-    grouped = counted.groupby("account", observed=True)[["rows", "amount"]].sum()
+    """Accounts that no rule maps: account, row count, exact amount (öre, ledger sign), and the
+    file and line where each first appears."""
+    from .ledger import row_counts
+    from .report import exact_group_sums
+
+    missing = np.flatnonzero(np.asarray(rows.codes) == -1)
+    codes = ledger["account"].cat.codes.to_numpy()[missing].astype("int64")
+    accounts = len(ledger["account"].cat.categories)
+    counts, sums = exact_group_sums(codes, ledger["amount"].to_numpy()[missing], accounts, row_counts(ledger, missing))
+    present, first = np.unique(codes, return_index=True)
+    at = missing[first]
     return pd.DataFrame(
         {
-            "account": grouped.index.astype(str),
-            "rows": grouped["rows"].to_numpy(),
-            "amount": grouped["amount"].to_numpy(),
+            "account": np.asarray(ledger["account"].cat.categories.astype(str))[present],
+            "rows": counts[present],
+            "amount": sums[present],
+            "source": ledger["source"].to_numpy()[at],
+            "line": ledger["line"].to_numpy()[at],
         }
     )
 
@@ -146,7 +153,7 @@ def check_unmapped(ledger: pd.DataFrame, rows: pd.Categorical, rules: Rules) -> 
     lines += [
         f"  konto {account}: {count} row{'s' if count != 1 else ''}, "
         f"{format_amount(int(round_to_unit(int(amount), 'kr')))} kr (ledger sign)"
-        for account, count, amount in unmapped.itertuples(index=False, name=None)
+        for account, count, amount in unmapped[["account", "rows", "amount"]].itertuples(index=False, name=None)
     ]
     lines.append(
         'map them in kfollow.toml [accounts] (e.g. "91" = "Kommunbidrag", or "-" to exclude), '

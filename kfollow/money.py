@@ -71,3 +71,8 @@ def format_kr(ore: int) -> str:
     """Öre as kronor and öre, Swedish style: -1 234,56 kr."""
     whole, rest = divmod(abs(int(ore)), 100)
     return f"{'-' if ore < 0 else ''}{format_amount(whole)},{rest:02d} kr"
+
+
+def kr(ore: int) -> float:
+    """Öre -> kronor for JSON figures: int / 100 prints as the two-decimal number it is."""
+    return int(ore) / 100

@@ -31,7 +31,7 @@ from .mapping import (
     SERVICES,
     UNMAPPED,
 )
-from .money import format_amount, format_kr
+from .money import format_amount, format_kr, kr
 from .report import COSTS, NET_COSTS, PERIOD_SLOTS, RESULT, Column, Report, Selection, exact_group_sums, round_cells
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -100,18 +100,6 @@ class Reconciliation:
     @property
     def exit_code(self) -> int:
         return 1 if self.failed else 0
-
-
-def kr(ore: int) -> float:
-    """Öre -> kronor for JSON figures: int / 100 prints as the two-decimal number it is."""
-    return int(ore) / 100
-
-
-def exact_sum(amount: np.ndarray) -> int:
-    """Σ öre, exact even where an int64 sum would wrap."""
-    if float(np.abs(amount).sum(dtype="float64")) < 2**62:
-        return int(amount.sum(dtype="int64"))
-    return int(sum(int(x) for x in amount))  # beyond 4.6·10^16 kr: rare enough to be slow
 
 
 # --- the ledger side: sums without the table rows ------------------------------------------
@@ -328,35 +316,28 @@ def check_budget_balance(report: Report) -> list[Finding]:
 
 def check_unmapped(ledger: pd.DataFrame, rows: pd.Categorical) -> list[Finding]:
     """Each account no rule maps, with its row count, amount and first line."""
-    missing = np.flatnonzero(np.asarray(rows.codes) == -1)
-    if not len(missing):
-        return []
-    codes = ledger["account"].cat.codes.to_numpy()[missing]
-    accounts, first, counts = np.unique(codes, return_index=True, return_counts=True)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.cumsum(counts)[:-1]
-    amounts = [exact_sum(part) for part in np.split(ledger["amount"].to_numpy()[missing][order], bounds)]
-    names = ledger["account"].cat.categories.astype(str)
+    from .mapping import unmapped_summary
+
     findings = []
-    for code, at, count, amount in zip(accounts, first, counts, amounts, strict=True):
-        row = missing[at]
-        source = f"{ledger['source'].iloc[row]}:{ledger['line'].iloc[row]}"
+    unmapped = unmapped_summary(ledger, rows)
+    for account, count, amount, file, line in unmapped.itertuples(index=False, name=None):
+        source = f"{file}:{line}"
         findings.append(
             Finding(
                 "unmapped-account",
-                f"konto {names[code]} maps to no row of the table: {count} ledger row{'s' if count != 1 else ''}, "
+                f"konto {account} maps to no row of the table: {count} ledger row{'s' if count != 1 else ''}, "
                 f"{format_kr(amount)} (ledger sign), first at {source}. Map it in kfollow.toml [accounts] "
                 '(e.g. "91" = "Kommunbidrag", or "-" to exclude it)',
-                f"konto {names[code]}",
-                {"account": names[code], "rows": int(count), "amount_kr": kr(amount)},
+                f"konto {account}",
+                {"account": account, "rows": int(count), "amount_kr": kr(amount)},
                 (source,),
             )
         )
     if len(findings) > MAX_REPORTED:
-        rest = findings[MAX_REPORTED:]
-        rows, amount = sum(f.figures["rows"] for f in rest), sum(amounts[MAX_REPORTED:])
-        what = f"accounts ({rows} rows, {format_kr(amount)} ledger sign)"
-        findings = [*findings[:MAX_REPORTED], _more("unmapped-account", len(rest), what, rows, amount)]
+        rest = unmapped.iloc[MAX_REPORTED:]
+        rows_left, amount = int(rest["rows"].sum()), sum(int(a) for a in rest["amount"])
+        what = f"accounts ({rows_left} rows, {format_kr(amount)} ledger sign)"
+        findings = [*findings[:MAX_REPORTED], _more("unmapped-account", len(rest), what, rows_left, amount)]
     return findings
 
 

@@ -28,12 +28,13 @@ import numpy as np
 import pandas as pd
 
 from .errors import MAX_REPORTED, LoadError, OptionError, capped
+from .ledger import BUDGET, OUTCOME
+from .money import format_kr, kr
 
 SIE_SUFFIXES = (".se", ".si")
 # The longest fiscal year read (a first or changed year can be long: XE_SIE_4's −1 year has
 # 26 months); report.PERIOD_SLOTS holds its months.
 MAX_MONTHS = 36
-OUTCOME, BUDGET = "utfall", "budget"
 
 # dimension number -> ledger column, before the #DIM names are read
 DEFAULT_DIMS = {1: "ansvar", 6: "projekt"}
@@ -108,10 +109,6 @@ def tokens(line: str) -> list[str]:
         quoted, plain = match.group(1), match.group(2)
         out.append(quoted.replace('\\"', '"') if quoted is not None else plain if plain is not None else match[0])
     return out
-
-
-def _unquote(text: str) -> str:
-    return text[1:-1].replace('\\"', '"') if len(text) >= 2 and text[0] == '"' and text[-1] == '"' else text
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -496,6 +493,17 @@ def _categorical(values: Any) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(keep, dtype=object))
 
 
+def _integers(column: Any) -> np.ndarray:
+    """Integer text ('0', '-1', '202403') -> float values, NaN where a field is none: one Arrow
+    pass, no Python object per line."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    whole = pc.fill_null(pc.match_substring_regex(column, r"^-?[0-9]{1,9}$"), False)
+    numbers = pc.cast(pc.if_else(whole, column, pa.scalar(None, pa.string())), pa.int64())
+    return numbers.to_numpy(zero_copy_only=False).astype("float64")
+
+
 def _bad_lines(name: str, rows: np.ndarray, bad: np.ndarray, lines: list[str], what: str) -> list[str]:
     at = rows[bad]
     return capped(
@@ -649,20 +657,16 @@ def _vouchers(
         from .report import exact_group_sums
 
         sums = exact_group_sums(owner.astype("int64"), amount, len(vouchers))[1]
-        unbalanced = np.flatnonzero(sums)[: MAX_REPORTED + 1]
-        series = np.asarray(ver["series"].to_pylist(), dtype=object)
-        numbers = np.asarray(ver["number"].to_pylist(), dtype=object)
-        for i in unbalanced:
-            from .money import format_kr
-
+        for i in np.flatnonzero(sums)[: MAX_REPORTED + 1]:
+            series, number = ver["series"][i].as_py(), ver["number"][i].as_py()
             where_ = f"{name}:{vouchers[i] + 1}"
-            what = f"verifikation {series[i]} {numbers[i]}".replace("  ", " ")
+            what = f"verifikation {series} {number}".replace("  ", " ")
             checks.append(
                 SieCheck(
                     "sie-voucher-balance",
                     f"{where_}: {what} ({ver_dates[i]}) does not balance: its #TRANS sum to {format_kr(int(sums[i]))}",
                     f"{name} {what}",
-                    {"file": name, "series": series[i], "number": numbers[i], "sum_kr": int(sums[i]) / 100},
+                    {"file": name, "series": series, "number": number, "sum_kr": kr(sums[i])},
                     (where_,),
                 )
             )
@@ -688,9 +692,8 @@ def _balances(
     if bad.any():
         return pd.DataFrame(), np.zeros(0, bool), np.zeros(0, object)
     is_budget = codes[rows] == dictionary.index("#PBUDGET") if "#PBUDGET" in dictionary else np.zeros(len(rows), bool)
-    index = pd.to_numeric(pd.Series(fields["year"].to_pylist()), errors="coerce").to_numpy()
-    period_text = pd.Series(fields["period"].to_pylist(), dtype=object)
-    yyyymm = pd.to_numeric(period_text, errors="coerce").fillna(0).astype("int64").to_numpy()
+    index = _integers(fields["year"])
+    yyyymm = np.nan_to_num(_integers(fields["period"])).astype("int64")
     number = np.zeros(len(rows), dtype="int32")
     period = np.zeros(len(rows), dtype="int32")
     if years.source == "calendar":  # no #RAR dates: the periods' own calendar years
@@ -717,7 +720,11 @@ def _balances(
     off = (period == 0) & ~bad
     problems += [
         f"{name}:{r + 1}: period {p!r}: not a month (YYYYMM) of its fiscal year (#RAR)"
-        for r, p in zip(rows[off][:MAX_REPORTED], period_text[off][:MAX_REPORTED], strict=False)
+        for r, p in zip(
+            rows[off][:MAX_REPORTED],
+            fields["period"].take(np.flatnonzero(off)[:MAX_REPORTED]).to_pylist(),
+            strict=False,
+        )
     ]
     amount = _ore(name, fields["amount"], rows, [], problems) if not bad.all() else np.zeros(len(rows), "int64")
     objects, lists, list_codes = _object_columns(fields["objects"], columns)
@@ -808,8 +815,10 @@ def _results(name: str, array: Any, rows: np.ndarray, years: FiscalYears, proble
     problems += [f"{name}:{r + 1}: #RES: cannot read the line" for r in rows[bad][:MAX_REPORTED]]
     if bad.any():
         return pd.DataFrame({"year": [], "version": [], "account": [], "amount": [], "line": []})
-    index = pd.to_numeric(pd.Series(fields["year"].to_pylist()), errors="coerce").to_numpy()
-    number = np.array([years[int(i)].number if i == i and int(i) in years else 0 for i in index], dtype="int32")
+    index = _integers(fields["year"])
+    number = np.zeros(len(rows), dtype="int32")
+    for i, year in years.items():
+        number[index == i] = year.number
     missing = rows[(number == 0) & ~bad]
     problems += [f"{name}:{r + 1}: #RES: årsnr with no #RAR in the file" for r in missing[:MAX_REPORTED]]
     return pd.DataFrame(
@@ -827,8 +836,6 @@ def _results(name: str, array: Any, rows: np.ndarray, years: FiscalYears, proble
 
 
 def _differences(name: str, stated: pd.Series, counted: pd.Series, code: str, what: str) -> list[SieCheck]:
-    from .money import format_kr
-
     both = pd.concat([stated.rename("stated"), counted.rename("counted")], axis=1).fillna(0).astype("int64")
     off = both[both["stated"] != both["counted"]]
     checks = []
@@ -844,8 +851,8 @@ def _differences(name: str, stated: pd.Series, counted: pd.Series, code: str, wh
                 {
                     "file": name,
                     "key": [str(k) for k in key],
-                    "stated_kr": row["stated"] / 100,
-                    "rows_kr": row["counted"] / 100,
+                    "stated_kr": kr(row["stated"]),
+                    "rows_kr": kr(row["counted"]),
                 },
                 (),
             )
