@@ -269,12 +269,20 @@ def load_mapped(
 
     Only the columns the filters use are read, unless every_column (reconcile's duplicate
     check compares whole rows)."""
-    from .ledger import ReadOptions, canonical_version, column_key, load_ledger
+    from .ledger import DIMENSIONS, ReadOptions, canonical_version, column_key, filter_verdict, load_ledger
     from .mapping import assign_rows, load_rules
 
     sources = _sources(kwargs)
     rules = load_rules(_config(kwargs))
     forecast = kwargs.get("forecast_version")
+    where, exclude = list(kwargs["where"]), list(kwargs["exclude"])
+    # Dimensions read only for the filters: a collapsed read needs no more of them than the
+    # filters' verdict (konto is always needed, for the mapping).
+    filter_only = {
+        key: filter_verdict(key, where, exclude)
+        for key in {column_key(name) for name, _ in (*where, *exclude)}
+        if collapse and key not in columns and key in DIMENSIONS
+    }
     options = ReadOptions(
         encoding=kwargs["encoding"],
         delimiter={"tab": "\t"}.get(kwargs["delimiter"], kwargs["delimiter"]),
@@ -288,6 +296,7 @@ def load_mapped(
         extra_versions=(canonical_version(forecast),) if forecast else (),
         dims=dict(kwargs["dims"]),
         collapse=collapse,
+        filter_only=filter_only,
     )
     from .progress import Progress
 

@@ -100,6 +100,9 @@ class ReadOptions:
     # Sum rows equal in every column read (CSV, Parquet) while reading: a `rows` column counts
     # them. For commands that print sums only: memory grows with the distinct combinations.
     collapse: bool = False
+    # With collapse: columns read only for --where/--exclude, and whether a code passes them
+    # (filter_verdicts); such a column keeps a code per verdict, not every code.
+    filter_only: dict[str, Callable[[str], bool]] = field(default_factory=dict)
 
 
 class HeaderPlanner:
@@ -184,6 +187,7 @@ def read_source(source: Source, options: ReadOptions) -> Table:
             delimiter=options.delimiter,
             sheet=options.sheet,
             collapse=options.collapse,
+            filter_only=options.filter_only,
         )
     except NoHeader as missing:
         found = {HEADER_KEYS.get(c.strip().lower()) for c in missing.cells}
@@ -580,6 +584,20 @@ def prefix_mask(frame: pd.DataFrame, column: str, prefixes: tuple[str, ...]) -> 
     return hits[values.cat.codes.to_numpy()]
 
 
+def filter_verdict(
+    column: str, where: list[tuple[str, tuple[str, ...]]], exclude: list[tuple[str, tuple[str, ...]]]
+) -> Callable[[str], bool]:
+    """Whether a code of `column` passes the --where/--exclude rules on that column (as
+    filter_mask decides them, prefix by prefix)."""
+    wanted = [prefixes for name, prefixes in where if column_key(name) == column]
+    unwanted = [prefixes for name, prefixes in exclude if column_key(name) == column]
+
+    def passes(code: str) -> bool:
+        return all(code.startswith(p) for p in wanted) and not any(code.startswith(p) for p in unwanted)
+
+    return passes
+
+
 def apply_filters(
     frame: pd.DataFrame,
     where: list[tuple[str, tuple[str, ...]]],
@@ -625,5 +643,7 @@ def filter_mask(
 
 
 def _some_codes(values: pd.Series, shown: int = 8) -> list[str]:
-    codes = sorted(str(c) for c in values.cat.categories[np.unique(values.cat.codes[values.cat.codes >= 0])])
+    # Every code found in the files: a collapsed read keeps one code per filter verdict in its
+    # rows (ReadOptions.filter_only), but all of them as categories.
+    codes = sorted(str(c) for c in values.cat.categories)
     return codes[:shown] + ([f"… ({len(codes)} codes)"] if len(codes) > shown else [])

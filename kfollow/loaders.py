@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,10 @@ class ColumnPlan:
     integers: frozenset[int] = frozenset()
     # What makes the header unusable although it is one (two columns for one meaning …).
     problems: tuple[str, ...] = ()
+
+
+# Columns read only to filter on (--where/--exclude): key -> does a code pass the filters
+FilterOnly = dict[str, Callable[[str], bool]]
 
 
 class Planner(Protocol):
@@ -123,7 +128,14 @@ def _find_csv_header(lines: list[str], plan: Planner, delimiter: str | None) -> 
     raise _nearest(seen, plan)
 
 
-def read_csv(path: Path, plan: Planner, encoding: str | None, delimiter: str | None, collapse: bool = False) -> Table:
+def read_csv(
+    path: Path,
+    plan: Planner,
+    encoding: str | None,
+    delimiter: str | None,
+    collapse: bool = False,
+    filter_only: FilterOnly | None = None,
+) -> Table:
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
     if not sample.strip():
@@ -145,7 +157,7 @@ def read_csv(path: Path, plan: Planner, encoding: str | None, delimiter: str | N
     header_index, delim, columns = _find_csv_header(lines, plan, delimiter)
 
     def attempt(enc: str) -> tuple[pd.DataFrame, list[str]]:
-        return _read_csv_frame(path, enc, header_index, delim, columns, collapse)
+        return _read_csv_frame(path, enc, header_index, delim, columns, collapse, filter_only)
 
     try:
         frame, problems = attempt(chosen)
@@ -167,6 +179,7 @@ def _read_csv_frame(
     delim: str,
     columns: ColumnPlan,
     collapse: bool = False,
+    filter_only: FilterOnly | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Read the planned columns with Arrow's CSV reader, block by block.
 
@@ -187,47 +200,62 @@ def _read_csv_frame(
         ragged.append(1)
         return "skip"
 
+    # UTF-8 and single-byte encodings (cp1252) are parsed by Arrow's multi-threaded read_csv,
+    # a chunk of whole lines at a time; cp1252 bytes stay bytes (binary), and only each block's
+    # distinct codes are decoded, never the whole file. Other encodings (UTF-16) go through
+    # Arrow's streaming reader, which transcodes. Measured on 10M rows (bench/README.md): the
+    # streaming reader parses in 1.8 s where chunks take 1.2 s, and it transcodes cp1252 in
+    # Python, chunks not at all.
+    chunked = encoding in ("utf-8", "utf-8-sig") or _single_byte(encoding)
+    binary = chunked and encoding not in ("utf-8", "utf-8-sig")
+    value_type = pa.binary() if binary else pa.string()
+
     def read(amount_type: object, integer_type: object) -> tuple[pd.DataFrame, list[str]]:
-        types = {names[p]: pa.dictionary(pa.int32(), pa.string()) for p in columns.text}
+        types = {names[p]: pa.dictionary(pa.int32(), value_type) for p in columns.text}
         types.update({names[p]: integer_type for p in columns.integers})
         types.update({names[p]: amount_type for p in columns.amounts})
-        reader = pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(
-                skip_rows=header_index + 1,
-                column_names=names,
-                encoding="utf8" if encoding == "utf-8-sig" else encoding,
-                block_size=BLOCK_BYTES,
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delim,
-                # Blank lines stay as (empty) rows, so that row i is at line first_line + i.
-                ignore_empty_lines=False,
-                invalid_row_handler=on_ragged,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=[names[p] for p in sorted([*columns.text, *columns.amounts])],
-                column_types=types,
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-                null_values=[""],
-            ),
+        parse_options = pacsv.ParseOptions(
+            delimiter=delim,
+            # Blank lines stay as (empty) rows, so that row i is at line first_line + i.
+            ignore_empty_lines=False,
+            invalid_row_handler=on_ragged,
         )
-        blocks = _Blocks(path, columns, names, header_index + 2, collapse)
-        # One worker turns block i into numpy columns while Arrow parses block i + 1 (both
+        convert_options = pacsv.ConvertOptions(
+            include_columns=[names[p] for p in sorted([*columns.text, *columns.amounts])],
+            column_types=types,
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            null_values=[""],
+            check_utf8=not binary,
+        )
+
+        def read_options(skip_rows: int) -> Any:
+            return pacsv.ReadOptions(
+                skip_rows=skip_rows,
+                column_names=names,
+                encoding="utf8" if chunked else encoding,
+                block_size=BLOCK_BYTES,
+            )
+
+        if chunked:
+            undefined = _undefined_bytes(encoding) if binary else b""
+            batches = _chunk_batches(path, read_options, parse_options, convert_options, header_index + 1, undefined)
+        else:
+            batches = _streamed_batches(path, read_options(header_index + 1), parse_options, convert_options)
+        blocks = _Blocks(path, columns, names, header_index + 2, collapse, filter_only, encoding if binary else None)
+        # One worker turns the blocks into numpy columns while Arrow parses the next ones (both
         # release the GIL); a single worker keeps the blocks in order.
-        total = max(path.stat().st_size, 1)
         with ThreadPoolExecutor(max_workers=1) as worker:
             pending = None
-            for count, batch in enumerate(reader, start=1):
+            for share, parsed in batches:
                 if pending is not None:
                     pending.result()
-                pending = worker.submit(blocks.add, batch)
-                if progress.current is not None:  # blocks are about BLOCK_BYTES of the file each
-                    progress.current.update(count * BLOCK_BYTES / total)
+                pending = worker.submit(lambda parsed=parsed: [blocks.add(batch) for batch in parsed])
+                if progress.current is not None:
+                    progress.current.update(share)
             if pending is not None:
                 pending.result()
-        del reader
+        del batches
         _give_back_memory()  # before the blocks are joined: that is where the peak is
         frame = blocks.frame()
         _give_back_memory()
@@ -235,7 +263,7 @@ def _read_csv_frame(
 
     # Fast: integer periods, and amounts as text that each block turns into exact decimals on
     # its bytes. Where a year or period cell is no integer, read those as text too.
-    attempts = [(pa.string(), pa.int32()), (pa.string(), pa.dictionary(pa.int32(), pa.string()))]
+    attempts = [(value_type, pa.int32()), (value_type, pa.dictionary(pa.int32(), value_type))]
     for number, (amount_type, integer_type) in enumerate(attempts):
         ragged.clear()
         try:
@@ -251,6 +279,86 @@ def _read_csv_frame(
 
 
 EMPTY_INTEGER = -(2**31)  # an empty cell in a column read as integers
+CHUNK_BYTES = 64 << 20  # read_csv parses this much of the file at a time, on every core
+
+
+def _single_byte(encoding: str) -> bool:
+    """An encoding of one byte per character that keeps ASCII (cp1252, latin-1): its
+    delimiters, quotes, digits and line ends are the bytes UTF-8 has."""
+    try:
+        return len("åÅ;\n".encode(encoding)) == 4 and "a;1\n".encode(encoding) == b"a;1\n"
+    except (UnicodeError, LookupError):
+        return False
+
+
+def _undefined_bytes(encoding: str) -> bytes:
+    """The bytes a single-byte encoding has no character for (cp1252: 0x81, 0x8D, 0x8F, …)."""
+    undefined = []
+    for byte in range(256):
+        try:
+            bytes([byte]).decode(encoding)
+        except UnicodeDecodeError:
+            undefined.append(byte)
+    return bytes(undefined)
+
+
+def _chunk_batches(
+    path: Path,
+    read_options: Callable[[int], Any],
+    parse_options: Any,
+    convert_options: Any,
+    skip_rows: int,
+    undefined: bytes = b"",
+) -> Iterator[tuple[float, list[Any]]]:
+    """(share of the file read, record batches) for each CHUNK_BYTES of whole lines.
+
+    A chunk ends after a line feed, as Arrow's own blocks do (newlines in quoted values are not
+    read as such by either), so the rows are those of one read of the whole file. Bytes the
+    encoding cannot decode are looked for in every chunk (memchr: 5 ms per chunk and byte), as
+    if the whole file were decoded; the caller then names the line.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        start = 0
+        while start < size:
+            handle.seek(start)
+            data = handle.read(CHUNK_BYTES)
+            if start + len(data) < size:
+                cut = data.rfind(b"\n") + 1
+                while not cut:  # a line longer than a chunk: read on to its end
+                    more = handle.read(CHUNK_BYTES)
+                    data += more
+                    cut = data.rfind(b"\n") + 1 if more else len(data)
+                data = data[:cut]
+            for byte in undefined:
+                if data.find(byte) >= 0:
+                    raise UnicodeDecodeError("single-byte", data, data.find(byte), data.find(byte) + 1, "undefined")
+            table = pacsv.read_csv(
+                pa.py_buffer(data),
+                read_options=read_options(skip_rows if start == 0 else 0),
+                parse_options=parse_options,
+                convert_options=convert_options,
+            )
+            start += len(data)
+            del data
+            yield start / max(size, 1), table.to_batches()
+
+
+def _streamed_batches(
+    path: Path, read_options: Any, parse_options: Any, convert_options: Any
+) -> Iterator[tuple[float, list[Any]]]:
+    """(share of the file read, [record batch]) from Arrow's streaming reader (which transcodes)."""
+    import pyarrow.csv as pacsv
+
+    reader = pacsv.open_csv(
+        path, read_options=read_options, parse_options=parse_options, convert_options=convert_options
+    )
+    total = max(path.stat().st_size, 1)
+    for count, batch in enumerate(reader, start=1):
+        yield min(count * BLOCK_BYTES / total, 1.0), [batch]  # blocks are about BLOCK_BYTES each
 
 
 def _give_back_memory() -> None:
@@ -275,14 +383,31 @@ BLOCK_BYTES = 4 << 20  # Arrow parses this much per block; small blocks keep mem
 class _Blocks:
     """Collects Arrow record batches as numpy columns; builds the frame at the end."""
 
-    def __init__(self, path: Path, columns: ColumnPlan, names: list[str], first_line: int, collapse: bool = False):
+    def __init__(
+        self,
+        path: Path,
+        columns: ColumnPlan,
+        names: list[str],
+        first_line: int,
+        collapse: bool = False,
+        filter_only: FilterOnly | None = None,
+        encoding: str | None = None,
+    ):
         self.path, self.columns, self.names = path, columns, names
+        self.encoding = encoding  # text comes as bytes in this encoding (None: as text)
         self.first_line = first_line
         # Sum rows that are equal in every column read (ReadOptions.collapse): memory then
         # grows with the distinct combinations, not with the file. The blocks are summed
         # together each time MERGE_ROWS rows have come in (combinations repeat across blocks
         # more than within one); once that does not halve them, the rows are kept as they are.
         self.collapse = collapse
+        # Columns read only for --where/--exclude: when collapsing, each code is stored as the
+        # first code seen with the same verdict, so that 500 000 verksamhet × konto × month
+        # combinations become a few thousand. The filters then keep exactly the rows they would
+        # have kept; the column's categories still list every code found.
+        self.filter_only = filter_only if collapse else None
+        self.verdicts: dict[str, list[int]] = {}  # per such column: code -> representative code
+        self.representative: dict[str, dict[bool, int]] = {}
         self.hopeless = False
         self.pending = 0  # rows come in since the last merge
         self.block_misses = 0  # blocks that did not halve on their own: after 3, no more tries
@@ -359,14 +484,15 @@ class _Blocks:
             # the extra last slot maps a null (code -1) to -1.
             known = self.categories.setdefault(key, {})
             # Codes are stripped (' 28910' is 28910, as in a spreadsheet cell); blank is empty.
+            values = column.dictionary.to_pylist()
+            if self.encoding is not None:
+                values = [value.decode(self.encoding) for value in values]
             lookup = np.array(
-                [
-                    known.setdefault(code, len(known)) if (code := value.strip()) else -1
-                    for value in column.dictionary.to_pylist()
-                ]
-                + [-1],
+                [known.setdefault(code, len(known)) if (code := value.strip()) else -1 for value in values] + [-1],
                 dtype="int32",
             )
+            if self.filter_only and key in self.filter_only:
+                lookup = self._representatives(key, known, lookup)
             self._keep(key, lookup[pc.fill_null(column.indices, -1).to_numpy()])
         lines = np.arange(self.rows, self.rows + batch.num_rows, dtype="int32")  # type: ignore[attr-defined]
         lines += self.first_line
@@ -379,12 +505,15 @@ class _Blocks:
                 self._keep(key, ore)
                 self._keep(f"{key}__empty", empty)
                 continue
-            if not pa.types.is_string(column.type):
+            if not (pa.types.is_string(column.type) or pa.types.is_binary(column.type)):
                 column = pc.cast(column, pa.string())  # exact: a float's shortest text is its decimal
-            decimals = _plain_decimals(column)
+            decimals = _plain_decimals(column, self.encoding or "utf-8")
             ore = _decimal_ore(decimals) if decimals is not None else None
             if ore is None:  # unusual cells in this block: the exact text parser names each
-                text = pd.Series(column.to_pandas(), dtype="str")
+                text = column.to_pandas()
+                if self.encoding is not None:
+                    text = text.str.decode(self.encoding)
+                text = pd.Series(text, dtype="str")
                 ore, bad = text_to_ore(text)
                 bad &= ~empty
                 if bad.any():
@@ -392,6 +521,16 @@ class _Blocks:
             self._keep(key, ore)
             self._keep(f"{key}__empty", empty)
         self.rows += batch.num_rows  # type: ignore[attr-defined]
+
+    def _representatives(self, key: str, known: dict[str, int], lookup: np.ndarray) -> np.ndarray:
+        """Codes -> the first code with the same filter verdict (the null code -1 stays)."""
+        assert self.filter_only is not None
+        passes, verdicts = self.filter_only[key], self.verdicts.setdefault(key, [])
+        first = self.representative.setdefault(key, {})
+        for code in list(known)[len(verdicts) :]:  # codes new in this block, in code order
+            verdicts.append(first.setdefault(passes(code), len(verdicts)))
+        mapped = np.array([*verdicts, -1], dtype="int32")
+        return mapped[lookup]
 
     def _bad(self, bad: np.ndarray, text: pd.Series, lines: np.ndarray, position: int) -> None:
         header = self.columns.header[position].strip()
@@ -593,15 +732,24 @@ def _decimal_ore(column: Any) -> np.ndarray | None:
     return ore
 
 
-# money's separators and minus signs, as the UTF-8 bytes the CSV blocks hold
-_SPACES = tuple(separator.encode() for separator in THOUSANDS)
-_MINUSES = tuple(minus.encode() for minus in MINUS_SIGNS)
+def _encoded(characters: tuple[str, ...], encoding: str) -> tuple[bytes, ...]:
+    """money's separators or minus signs as the bytes of an encoding (those it has)."""
+    found = []
+    for character in characters:
+        try:
+            found.append(character.encode(encoding))
+        except UnicodeEncodeError:
+            pass
+    return tuple(found)
 
 
-def _drop_spaces_and_minus_signs(data: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Drop space, NBSP and U+202F bytes and turn U+2212 and en dashes into '-' (UTF-8 bytes)."""
+def _drop_spaces_and_minus_signs(
+    data: np.ndarray, offsets: np.ndarray, encoding: str = "utf-8"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Drop space, NBSP and U+202F bytes and turn U+2212 and en dashes into '-' (as encoded)."""
     drop = np.zeros(len(data), dtype=bool)
-    for pattern in (*_SPACES, *_MINUSES):
+    spaces, minuses = _encoded(THOUSANDS, encoding), _encoded(MINUS_SIGNS, encoding)
+    for pattern in (*spaces, *minuses):
         width = len(pattern)
         if len(data) < width:
             continue
@@ -611,7 +759,7 @@ def _drop_spaces_and_minus_signs(data: np.ndarray, offsets: np.ndarray) -> tuple
         at = np.flatnonzero(hit)
         for i in range(width):
             drop[at + i] = True
-        if pattern in _MINUSES:  # keep the first byte, as '-'
+        if pattern in minuses:  # keep the first byte, as '-'
             data[at] = ord("-")
             drop[at] = False
     if not drop.any():
@@ -620,8 +768,9 @@ def _drop_spaces_and_minus_signs(data: np.ndarray, offsets: np.ndarray) -> tuple
     return data[~drop], (offsets - removed[offsets]).astype("<i4")
 
 
-def _plain_decimals(column: Any) -> Any | None:
-    """Swedish amount text -> decimal128(18, 2), vectorised on the UTF-8 bytes of the block.
+def _plain_decimals(column: Any, encoding: str = "utf-8") -> Any | None:
+    """Swedish amount text -> decimal128(18, 2), vectorised on the bytes of the block (UTF-8,
+    or the single-byte encoding of a binary column).
 
     Spaces (as thousands separators: space, NBSP, U+202F) are dropped, U+2212 and the en dash
     become '-', a decimal comma becomes a point; then Arrow casts, exactly. None if any cell
@@ -641,7 +790,9 @@ def _plain_decimals(column: Any) -> Any | None:
         data = data.copy()
         data[commas] = ord(".")  # a comma is a decimal mark in every dialect of SPEC §1
     if odd:
-        data, offsets = _drop_spaces_and_minus_signs(data, offsets)
+        data, offsets = _drop_spaces_and_minus_signs(data, offsets, encoding)
+        if (data >= 0x80).any():  # another character: the text parser names the cell
+            return None
     # Arrow would take '1,000' as 1 kr; more than 2 decimals is a bad cell (often an English
     # thousands separator), so such a block goes to the text parser, which names it. A cell
     # has at most 2 decimals when its end comes within 3 bytes after its point.
@@ -830,7 +981,7 @@ def _cell_amounts(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ore.astype("int64"), bad, empty
 
 
-def read_parquet(path: Path, plan: Planner, collapse: bool = False) -> Table:
+def read_parquet(path: Path, plan: Planner, collapse: bool = False, filter_only: FilterOnly | None = None) -> Table:
     """A Parquet file: its column names are the header (row 1), its rows rows 2, 3, … as in a
     sheet. Read in batches through the CSV path's block collector: text columns become
     categories, amounts of any type (decimal, integer, float, text) become exact öre."""
@@ -848,7 +999,7 @@ def read_parquet(path: Path, plan: Planner, collapse: bool = False) -> Table:
     if columns is None:
         raise NoHeader(header, 1)
     names = [f"c{i}" for i in range(len(header))]
-    blocks = _Blocks(path, columns, names, first_line=2, collapse=collapse)
+    blocks = _Blocks(path, columns, names, first_line=2, collapse=collapse, filter_only=filter_only)
     wanted = sorted([*columns.text, *columns.amounts])
     for batch in file.iter_batches(batch_size=1 << 16, columns=[header[p] for p in wanted]):
         arrays = {}
@@ -879,6 +1030,7 @@ def read_table(
     delimiter: str | None = None,
     sheet: str | None = None,
     collapse: bool = False,
+    filter_only: FilterOnly | None = None,
 ) -> Table:
     """Read one ledger file by its content: an .xlsx workbook (a zip), Parquet, else CSV text."""
     with path.open("rb") as handle:
@@ -891,7 +1043,7 @@ def read_table(
     if start.startswith(ZIP):
         return read_xlsx(path, plan, sheet)
     if start.startswith(PARQUET):
-        return read_parquet(path, plan, collapse)
+        return read_parquet(path, plan, collapse, filter_only)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         raise LoadError(f"{describe(path)}: named .xlsx but it is no workbook; if it is CSV text, rename it .csv")
-    return read_csv(path, plan, encoding, delimiter, collapse)
+    return read_csv(path, plan, encoding, delimiter, collapse, filter_only)
