@@ -51,6 +51,18 @@ def test_parquet_gives_the_same_table_to_the_ore(tmp_path: Path, amount: str) ->
     assert drift(example_as_parquet(tmp_path, amount))["rows"] == drift(EXAMPLES / "ks-2024.xlsx")["rows"]
 
 
+@pytest.mark.parametrize("batch", [7, 300])
+def test_small_batches_give_the_same_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int) -> None:
+    """Batches that cut through row groups, summed while read: the same table to the öre."""
+    from kfollow import loaders
+
+    path = example_as_parquet(tmp_path, "decimal")
+    whole = drift(path)
+    monkeypatch.setattr(loaders, "PARQUET_BATCH", batch)
+    assert drift(path) == whole
+    assert whole["rows"] == drift(EXAMPLES / "ks-2024.xlsx")["rows"]
+
+
 def test_a_parquet_file_without_the_columns_names_them(tmp_path: Path) -> None:
     path = tmp_path / "x.parquet"
     pq.write_table(pa.table({"account": ["5011"], "value": [1.0]}), path)
