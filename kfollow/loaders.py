@@ -614,8 +614,8 @@ def collapse_rows(arrays: dict[str, np.ndarray], amounts: set[str]) -> dict[str,
     from .report import exact_group_sums
 
     keys = [k for k in arrays if k not in amounts and k not in ("line", "rows")]
-    if not len(arrays["line"]):
-        return arrays
+    if not len(arrays["line"]):  # an empty batch (Arrow gives one for a chunk of blank lines)
+        return {**arrays, "rows": arrays.get("rows", np.zeros(0, dtype="int64"))}
     group, first = _groups([arrays[k] for k in keys])
     order = np.argsort(first, kind="stable")  # groups in file order: first lines stay first
     rank = np.empty_like(order)
@@ -891,6 +891,11 @@ def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
     else:
         names = ", ".join(workbook.sheet_names)
         raise OptionError(f"--sheet {sheet}: {describe(path)} has no sheet named {sheet!r}; its sheets are: {names}")
+    from .xlsx import read_xlsx_fast
+
+    fast = read_xlsx_fast(path, name, plan)
+    if fast is not None:
+        return fast
     try:
         worksheet = workbook.get_sheet_by_name(name)
         # skip_empty_area=False: rows and columns keep their places, so row numbers are Excel's.

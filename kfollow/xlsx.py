@@ -1,0 +1,316 @@
+"""The fast way through a large .xlsx sheet: fastexcel reads the planned columns into Arrow.
+
+fastexcel (calamine in Rust, straight to Arrow) reads a 1M-row sheet in about half the time
+python-calamine needs to hand the same cells to Python (bench/README.md). It is told the
+header's row, which is found here in the sheet's own XML (the first rows, read from the start
+of the zip member, with the shared strings they use), as python-calamine's reader finds it;
+fastexcel's column names are then checked against that header.
+
+Anything this reader does not take on returns None, and loaders.read_xlsx reads the sheet
+with python-calamine instead (which names every problem): a text cell in an amount column,
+cells merged down over rows below the header, rows or cells without their r="A1" reference,
+a header not among the first rows of XML read.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+import threading
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .loaders import HEADER_SEARCH_ROWS, ColumnPlan, Planner, Table, _bad_amounts, _blank_rows, _cell_text
+from .money import floats_to_ore
+
+HEAD_BYTES = 1 << 20  # XML read for the header: 30 rows of any export fit many times over
+_ROW = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
+_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_ATTRIBUTE = re.compile(rb'\b(r|t)="([^"]*)"')
+_VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
+_TEXT = re.compile(rb"<t\b[^>]*>(.*?)</t>", re.S)  # the runs of a string (inline or shared)
+_PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)  # reading aids, not part of the text
+_REFERENCE = re.compile(r"^([A-Z]{1,3})(\d+)$")
+_MERGE = re.compile(rb'<mergeCell\b[^>]*\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+
+
+def read_xlsx_fast(path: Path, sheet: str, plan: Planner) -> Table | None:
+    """The sheet as loaders.read_xlsx reads it (the same frame and line numbers), or None."""
+    try:
+        import fastexcel
+    except ImportError:  # an install without it: python-calamine reads every sheet
+        return None
+    with zipfile.ZipFile(path) as archive:
+        part = _sheet_part(archive, sheet)
+        if part is None:
+            return None
+        head = _head_rows(archive, part)
+        if head is None:
+            return None
+        rows = head
+        found = _header(rows, plan)
+        if found is None:
+            return None
+        header_row, columns = found
+        names = _names(rows[header_row], columns)
+        if names is None:
+            return None
+        # Merged ranges come after the cells: the whole member is inflated for them, on the
+        # other core while fastexcel reads the cells (zlib lets go of the GIL).
+        merges: list[tuple[int, int, int, int]] = []
+        odd: list[bool] = []
+        scan = threading.Thread(target=lambda: odd.append(_scan(archive, part, merges)))
+        scan.start()
+        try:
+            batch, errors = _load(fastexcel, path, sheet, header_row, columns, names)
+        finally:
+            scan.join()
+    if batch is None or errors or odd != [False]:
+        return None  # a text or date amount, or a boolean or error cell somewhere
+    wanted = {*columns.text, *columns.amounts}
+    if any(
+        bottom > top and bottom > header_row and left <= p <= right
+        for top, left, bottom, right in merges
+        for p in wanted
+    ):
+        return None  # codes to fill in, or an amount to name: python-calamine's reader does both
+    return _table(path, batch, columns, header_row, names)  # None: a date among the codes
+
+
+def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
+    """The zip member that holds a sheet's cells, from workbook.xml and its relationships."""
+    try:
+        workbook = archive.read("xl/workbook.xml")
+        relations = archive.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return None
+    target = None
+    for attributes in re.findall(rb"<sheet\b([^>]*)/?>", workbook):
+        name = re.search(rb'\bname="([^"]*)"', attributes)
+        rid = re.search(rb'\br:id="([^"]*)"', attributes)
+        if name and rid and html.unescape(name.group(1).decode("utf-8")) == sheet:
+            target = rid.group(1)
+    if target is None:
+        return None
+    for attributes in re.findall(rb"<Relationship\b([^>]*)/?>", relations):
+        rid = re.search(rb'\bId="([^"]*)"', attributes)
+        where = re.search(rb'\bTarget="([^"]*)"', attributes)
+        if rid and where and rid.group(1) == target:
+            link = html.unescape(where.group(1).decode("utf-8"))
+            member = link.lstrip("/") if link.startswith("/") else posixpath.normpath(posixpath.join("xl", link))
+            return member if member in archive.namelist() else None
+    return None
+
+
+def _head_rows(archive: zipfile.ZipFile, part: str) -> dict[int, dict[int, object]] | None:
+    """{row: {column: value}} for the first HEADER_SEARCH_ROWS rows, 0-based as
+    python-calamine counts them; None where the XML is not as expected."""
+    with archive.open(part) as member:
+        data = member.read(HEAD_BYTES)
+    start = data.find(b"<sheetData")
+    if start < 0:
+        return None
+    strings: dict[int, str] = {}
+    wanted: list[tuple[int, int, int]] = []  # (row, column, shared string index)
+    rows: dict[int, dict[int, object]] = {}
+    complete = False
+    for match in _ROW.finditer(data, start):
+        attributes = dict(_ATTRIBUTE.findall(match.group(1)))
+        if b"r" not in attributes:
+            return None
+        row = int(attributes[b"r"]) - 1
+        if row >= HEADER_SEARCH_ROWS:
+            complete = True
+            break
+        cells: dict[int, object] = {}
+        for cell in _CELL.finditer(match.group(2) or b""):
+            value = _cell_value(cell, row, wanted, cells)
+            if value is _BAD:
+                return None
+        rows[row] = cells
+    else:
+        complete = b"</sheetData>" in data or b"<sheetData/>" in data
+    if not complete:
+        return None  # the first rows reach beyond what was read
+    if wanted:
+        shared = _shared_strings(archive, max(index for _, _, index in wanted))
+        if shared is None:
+            return None
+        strings = dict(enumerate(shared))
+        for row, column, index in wanted:
+            if index not in strings:
+                return None
+            rows[row][column] = strings[index]
+    return rows
+
+
+_BAD = object()
+
+
+def _cell_value(
+    cell: re.Match[bytes], row: int, wanted: list[tuple[int, int, int]], cells: dict[int, object]
+) -> object:
+    """Put one <c> element's value into cells (a shared string is looked up later)."""
+    attributes = dict(_ATTRIBUTE.findall(cell.group(1)))
+    reference = _REFERENCE.match(attributes.get(b"r", b"").decode("ascii", "replace"))
+    if reference is None or int(reference.group(2)) - 1 != row:
+        return _BAD
+    column = _column(reference.group(1))
+    kind = attributes.get(b"t", b"n")
+    inner = cell.group(2) or b""
+    if kind == b"inlineStr":
+        runs = _TEXT.findall(_PHONETIC.sub(b"", inner))
+        if runs:
+            cells[column] = html.unescape(b"".join(runs).decode("utf-8"))
+        return None
+    value = _VALUE.search(inner)
+    if value is None:
+        return None  # a cell with a format and no value: python-calamine has no value either
+    text = html.unescape(value.group(1).decode("utf-8"))
+    if kind == b"s":
+        wanted.append((row, column, int(text)))
+    elif kind == b"n":
+        number = float(text)
+        cells[column] = int(number) if number.is_integer() else number
+    elif kind == b"b":
+        cells[column] = text == "1"
+    else:  # str (a formula's text), e (an error), d (an ISO date): as text
+        cells[column] = text
+    return None
+
+
+def _column(letters: str) -> int:
+    """'A' -> 0, 'AA' -> 26."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number - 1
+
+
+# Cells fastexcel would take as numbers or dates where python-calamine's reader sees a
+# boolean (an amount TRUE is 1.0 to fastexcel), an error (#N/A) or an ISO date.
+_ODD_CELLS = (b't="b"', b't="e"', b't="d"')
+
+
+def _scan(archive: zipfile.ZipFile, part: str, merges: list[tuple[int, int, int, int]]) -> bool:
+    """Inflate the whole member: put every merged range (top, left, bottom, right; 0-based) into
+    merges, and say whether any cell is of a kind in _ODD_CELLS."""
+    odd = False
+    tail = b""
+    with archive.open(part) as member:
+        while chunk := member.read(1 << 22):
+            data = tail + chunk
+            odd = odd or any(kind in data for kind in _ODD_CELLS)
+            tail = data[-16:] if b"</sheetData>" not in data else data[data.find(b"</sheetData>") :]
+            if b"</sheetData>" in tail:  # what follows the cells is small: keep all of it
+                while more := member.read(1 << 22):
+                    tail += more
+    for left, top, right, bottom in _MERGE.findall(tail):
+        merges.append((int(top) - 1, _column(left.decode()), int(bottom) - 1, _column(right.decode())))
+    return odd
+
+
+def _shared_strings(archive: zipfile.ZipFile, last: int) -> list[str] | None:
+    """The workbook's shared strings up to index `last`, read only that far."""
+    try:
+        member = archive.open("xl/sharedStrings.xml")
+    except KeyError:
+        return None
+    found: list[str] = []
+    pending = b""
+    with member:
+        while len(found) <= last:
+            chunk = member.read(1 << 16)
+            if not chunk:
+                break
+            pending += chunk
+            end = 0
+            for item in re.finditer(rb"<si>(.*?)</si>|<si/>", pending, re.S):
+                body = _PHONETIC.sub(b"", item.group(1) or b"")
+                found.append(html.unescape(b"".join(_TEXT.findall(body)).decode("utf-8")))
+                end = item.end()
+            pending = pending[end:]
+    return found if len(found) > last else None
+
+
+def _header(rows: dict[int, dict[int, object]], plan: Planner) -> tuple[int, ColumnPlan] | None:
+    """The header's row (0-based) and plan, as loaders.read_xlsx finds them."""
+    for row in range(HEADER_SEARCH_ROWS):
+        cells = rows.get(row, {})
+        width = max(cells, default=-1) + 1
+        columns = plan([_cell_text(cells.get(c)) or "" for c in range(width)])
+        if columns:
+            if columns.problems:
+                return None  # python-calamine's reader names them
+            return row, columns
+    return None
+
+
+def _names(cells: dict[int, object], columns: ColumnPlan) -> dict[int, str] | None:
+    """The planned columns' names as fastexcel takes them: the header cells as written. None
+    where two are alike (fastexcel would rename one) or one is no text."""
+    names = {p: cells.get(p) for p in (*columns.text, *columns.amounts)}
+    texts = [name for name in names.values() if isinstance(name, str)]
+    if len(texts) != len(names) or sum(value in texts for value in cells.values()) != len(texts):
+        return None
+    return names  # type: ignore[return-value]
+
+
+def _load(
+    fastexcel: Any, path: Path, sheet: str, header_row: int, columns: ColumnPlan, names: dict[int, str]
+) -> tuple[Any, Any]:
+    """The planned columns by their header names: codes as text, amounts as numbers (a text
+    amount is an error cell, and sends the sheet to python-calamine's reader)."""
+    dtypes = {names[p]: "string" for p in columns.text} | {names[p]: "float" for p in columns.amounts}
+    try:
+        sheet_data = fastexcel.read_excel(str(path)).load_sheet(
+            sheet, header_row=header_row, use_columns=list(dtypes), dtypes=dtypes
+        )
+        if sorted(c.name for c in sheet_data.selected_columns) != sorted(dtypes):
+            return None, None
+        return sheet_data.to_arrow_with_errors()
+    except Exception:  # fastexcel's own error types: a name not found, a sheet it cannot read
+        return None, None
+
+
+def _table(path: Path, batch: Any, columns: ColumnPlan, header_row: int, names: dict[int, str]) -> Table | None:
+    """The frame loaders.read_xlsx builds: codes stripped (blank is empty), amounts in öre.
+    None where a code cell holds a date, which fastexcel writes out unlike python-calamine."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    frame: dict[str, object] = {}
+    for position, key in columns.text.items():
+        text = pc.utf8_trim_whitespace(batch.column(names[position]))
+        text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+        codes = pc.dictionary_encode(text)
+        if pc.any(pc.match_substring_regex(codes.dictionary, r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")).as_py():
+            return None
+        frame[key] = pd.Categorical.from_codes(
+            pc.fill_null(codes.indices, -1).to_numpy(zero_copy_only=False).astype("int32"),
+            categories=pd.Index(codes.dictionary.to_pylist(), dtype=object),
+            validate=False,
+        )
+    first_line = header_row + 2
+    line = np.arange(first_line, first_line + batch.num_rows, dtype="int32")
+    problems: list[str] = []
+    for position, key in columns.amounts.items():
+        values = batch.column(names[position]).to_numpy(zero_copy_only=False)
+        empty = np.isnan(values)
+        ore, bad = floats_to_ore(values)
+        bad &= ~empty
+        frame[key] = ore
+        frame[f"{key}__empty"] = empty
+        if bad.any():
+            problems += _bad_amounts(bad, pd.Series(values), line, path, columns, position)
+    frame["line"] = line
+    table = pd.DataFrame(frame)
+    blank = _blank_rows(table, columns)
+    if blank.any():
+        table = table[~blank].reset_index(drop=True)
+    return Table(table, path, columns, header_row + 1, problems)
