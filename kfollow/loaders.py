@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -218,7 +219,9 @@ def _read_csv_frame(
             delimiter=delim,
             # Blank lines stay as (empty) rows, so that row i is at line first_line + i.
             ignore_empty_lines=False,
-            invalid_row_handler=on_ragged,
+            # (A binary read has no handler: Arrow would decode the row as UTF-8 to hand it over.
+            # Its error names no line; _ragged_lines does.)
+            invalid_row_handler=None if binary else on_ragged,
         )
         convert_options = pacsv.ConvertOptions(
             include_columns=[names[p] for p in sorted([*columns.text, *columns.amounts])],
@@ -271,6 +274,8 @@ def _read_csv_frame(
             break
         except pa.ArrowInvalid as error:
             _raise_if_undecodable(error, encoding)
+            if binary and re.search(r"Expected \d+ columns, got \d+", str(error)):
+                raise LoadError(_ragged_lines(path, encoding, header_index, delim, width)) from None
             if number == len(attempts) - 1:
                 raise LoadError(f"{describe(path)}: not a readable CSV file ({error})") from None
     if ragged:
@@ -325,7 +330,9 @@ def _chunk_batches(
         start = 0
         while start < size:
             handle.seek(start)
-            data = handle.read(CHUNK_BYTES)
+            # The first chunk holds at least the sample, where the header was found: the rows
+            # above it are skipped within that chunk.
+            data = handle.read(CHUNK_BYTES if start else max(CHUNK_BYTES, SAMPLE_BYTES))
             if start + len(data) < size:
                 cut = data.rfind(b"\n") + 1
                 while not cut:  # a line longer than a chunk: read on to its end
@@ -682,7 +689,11 @@ def _blank_rows(frame: pd.DataFrame, columns: ColumnPlan) -> np.ndarray:
     """Rows with nothing in any planned column (blank lines, trailing separators)."""
     blank = np.ones(len(frame), dtype=bool)
     for key in columns.text.values():
-        blank &= frame[key].isna().to_numpy()
+        values = frame[key]
+        if values.dtype.kind == "i":  # år/period read as integers: EMPTY_INTEGER is an empty cell
+            blank &= values.to_numpy() == EMPTY_INTEGER
+        else:
+            blank &= values.isna().to_numpy()
     for key in columns.amounts.values():
         blank &= frame[f"{key}__empty"].to_numpy()
     return blank
