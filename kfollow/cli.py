@@ -262,14 +262,31 @@ def _warn(lines: list[str] | tuple[str, ...]) -> None:
 
 
 def load_mapped(
-    kwargs: dict[str, Any], every_column: bool = False, columns: tuple[str, ...] = (), collapse: bool = False
+    kwargs: dict[str, Any],
+    every_column: bool = False,
+    columns: tuple[str, ...] = (),
+    collapse: bool = False,
+    hash_rows: bool = False,
+    keep_hashes: Any = None,
+    file_signs: dict[str, str] | None = None,
 ) -> tuple[Any, Any, list[Any], Any, list[str]]:
     """load → normalise → map: (ledger, table row per ledger row, rule per account, rules,
     notes). Filters come after, so that what is judged on the whole ledger can be.
 
     Only the columns the filters use are read, unless every_column (reconcile's duplicate
-    check compares whole rows)."""
-    from .ledger import DIMENSIONS, ReadOptions, canonical_version, column_key, filter_verdict, load_ledger
+    check compares whole rows). hash_rows (with collapse): every column is read and each row
+    hashed (ledger.attrs["row_hashes"]), but only `columns` and the filters' are kept.
+    keep_hashes: only the rows with these hashes, whole (file_signs: each file's sign, as a
+    first read decided it)."""
+    from .ledger import (
+        DIMENSIONS,
+        ReadOptions,
+        canonical_version,
+        column_key,
+        filter_verdict,
+        load_ledger,
+        row_hashing,
+    )
     from .mapping import assign_rows, load_rules
 
     sources = _sources(kwargs)
@@ -283,12 +300,17 @@ def load_mapped(
         for key in {column_key(name) for name, _ in (*where, *exclude)}
         if collapse and key not in columns and key in DIMENSIONS
     }
+    hashing = None
+    if hash_rows:  # every optional column read; those no check needs are only hashed
+        hashing = row_hashing(frozenset((*DIMENSIONS, "text")) - set(columns) - set(filter_only))
+    elif keep_hashes is not None:
+        hashing = row_hashing(frozenset(), keep_hashes)
     options = ReadOptions(
         encoding=kwargs["encoding"],
         delimiter={"tab": "\t"}.get(kwargs["delimiter"], kwargs["delimiter"]),
         sheet=kwargs["sheet"],
         sign=next((mode for name, mode in reversed(kwargs["sign"]) if name is None), "auto"),
-        file_signs={name: mode for name, mode in kwargs["sign"] if name is not None},
+        file_signs=file_signs or {name: mode for name, mode in kwargs["sign"] if name is not None},
         # Read only the dimensions the filters use: fewer columns, faster loads.
         columns=None
         if every_column
@@ -297,6 +319,7 @@ def load_mapped(
         dims=dict(kwargs["dims"]),
         collapse=collapse,
         filter_only=filter_only,
+        hashing=hashing,
     )
     from .progress import Progress
 
@@ -598,6 +621,7 @@ def reconcile(**kwargs: Any) -> None:
     Exit 0 when no check found an error, 1 when one did (--strict: or a warning), 2 for a usage
     error, 3 for input that cannot be used.
     """
+    from .ledger import counted_rows
     from .reconcile import RENDERERS, parse_tolerance, read_controls, reconcile, summary_line
     from .report import build_drift, latest_outcome
 
@@ -615,10 +639,16 @@ def reconcile(**kwargs: Any) -> None:
         raise click.BadParameter(
             f"{kwargs['tolerance']!r}: give an amount in kr ≥ 0, e.g. 0,50", param_hint="--tolerance"
         )
-    ledger, rows, _, rules, notes = load_mapped(kwargs, every_column=True)
+    # Read collapsed, as variance does, with a hash of every row for the duplicate check:
+    # memory follows the combinations, not the file. Only where two rows hash alike is the
+    # file read again row by row, to compare them in full.
+    ledger, rows, _, rules, notes = load_mapped(
+        kwargs, every_column=True, columns=("projekt",), collapse=True, hash_rows=True
+    )
     default_period = latest_outcome(ledger, rows, kwargs["year"])
-    unfiltered_rows = len(ledger)
+    unfiltered_rows = counted_rows(ledger)
     sie_checks = ledger.attrs["sie_checks"] if ledger.attrs.get("sie_files") else None  # None: not run
+    duplicates = _duplicates(ledger, kwargs)
     ledger, rows = filtered(ledger, rows, kwargs)
     spec = _spec(kwargs, ledger, default_period, period_budget=True)
     report = build_drift(ledger, rows, spec)
@@ -633,6 +663,7 @@ def reconcile(**kwargs: Any) -> None:
         strict=kwargs["strict"],
         investments=_investment_table(ledger, rules, spec),
         unfiltered_rows=unfiltered_rows,
+        duplicates=duplicates,
         sie_checks=sie_checks,
         sie_notes=ledger.attrs.get("sie_notes", []),
     )
@@ -641,6 +672,36 @@ def reconcile(**kwargs: Any) -> None:
     if all(str(path) != "-" for path in outputs):  # no report on stdout: the verdict on stderr
         click.echo(summary_line(result), err=True)
     click.get_current_context().exit(result.exit_code)
+
+
+def _duplicates(ledger: Any, kwargs: dict[str, Any]) -> list[Any] | None:
+    """reconcile's duplicate-rows findings for a ledger read collapsed, or None where the
+    ledger holds its rows as read (the check then runs on it)."""
+    import numpy as np
+
+    from .errors import OptionError
+    from .reconcile import check_duplicates
+
+    hashes = ledger.attrs.get("row_hashes")
+    if hashes is None:
+        if ledger.attrs.get("rows_as_read", True):
+            return None
+        keep = None  # rows summed but not hashed (a wide file): read them all again
+    else:
+        ordered = hashes  # sorted in place: at 50M rows a copy would be 400 MB more
+        ordered.sort()
+        twins = ordered[1:] == ordered[:-1]
+        if not twins.any():
+            return []  # no two rows alike: no duplicates, and no second read
+        keep = np.unique(ordered[1:][twins])
+    # Read again, row by row, only the rows that may be twins, and compare them in full.
+    signs = ledger.attrs["file_signs"]
+    candidates, rows, _, _, _ = load_mapped(kwargs, every_column=True, keep_hashes=keep, file_signs=signs)
+    try:
+        candidates, _ = filtered(candidates, rows, kwargs)
+    except OptionError:  # the filters leave none of them
+        return []
+    return check_duplicates(candidates)
 
 
 @cli.command()

@@ -27,7 +27,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from .errors import MAX_REPORTED, LoadError, OptionError, capped
-from .loaders import EMPTY_INTEGER, ColumnPlan, NoHeader, Table, read_table
+from .loaders import EMPTY_INTEGER, ColumnPlan, NoHeader, RowHashing, Table, read_table
 
 OUTCOME, BUDGET, FORECAST = "utfall", "budget", "prognos"
 
@@ -103,6 +103,9 @@ class ReadOptions:
     # With collapse: columns read only for --where/--exclude, and whether a code passes them
     # (filter_verdicts); such a column keeps a code per verdict, not every code.
     filter_only: dict[str, Callable[[str], bool]] = field(default_factory=dict)
+    # With collapse: hash every row as read (loaders.RowHashing), for reconcile's duplicate
+    # check; ledger.attrs["row_hashes"] then holds them (None where a file was not hashed).
+    hashing: RowHashing | None = None
 
 
 class HeaderPlanner:
@@ -188,6 +191,7 @@ def read_source(source: Source, options: ReadOptions) -> Table:
             sheet=options.sheet,
             collapse=options.collapse,
             filter_only=options.filter_only,
+            hashing=options.hashing,
         )
     except NoHeader as missing:
         found = {HEADER_KEYS.get(c.strip().lower()) for c in missing.cells}
@@ -370,7 +374,7 @@ def normalise(
     problems.cells(bad | raw["account"].isna().to_numpy(), "account", raw["account"], "no account")
     out["account"] = account
     for key in (*DIMENSIONS, "text"):
-        if key in present:
+        if key in present and key in raw:  # (not where read only to be hashed: RowHashing)
             out[key] = raw[key]
     out["line"] = raw["line"]
     if "rows" in raw:  # read collapsed: how many ledger rows each row stands for
@@ -442,8 +446,11 @@ def _personnel_sum(frame: pd.DataFrame) -> int:
     return int(frame["amount"].to_numpy()[is_personnel[frame["account"].cat.codes.to_numpy()]].sum())
 
 
-def _decide_signs(frames: list[pd.DataFrame], names: list[str], options: ReadOptions, notes: list[str]) -> None:
-    """Turn every frame into ledger sign, in place. See SPEC §1 on --sign auto.
+def _decide_signs(
+    frames: list[pd.DataFrame], names: list[str], options: ReadOptions, notes: list[str]
+) -> dict[str, bool]:
+    """Turn every frame into ledger sign, in place; per file, whether it was in report sign.
+    See SPEC §1 on --sign auto.
 
     A file's own --sign NAME=MODE comes first, then --sign MODE; `auto` judges a file by its
     personnel costs (class 5), and a file without any follows the files that were decided.
@@ -482,6 +489,7 @@ def _decide_signs(frames: list[pd.DataFrame], names: list[str], options: ReadOpt
     for frame, name in zip(frames, names, strict=True):
         if is_report[name]:
             frame["amount"] = -frame["amount"]
+    return is_report
 
 
 def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFrame, list[str]]:
@@ -499,9 +507,12 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
     sie_notes: list[str] = []
     year_labels: dict[int, str] = {}
     signed: set[str] = set()  # files whose sign is known: SIE is debit + by definition
+    hashes: list[np.ndarray] | None = [] if options.hashing is not None else None
+    as_read = True  # every row is a row of a file, with every column read (nothing summed)
     for source in sources:
         try:
             if is_sie(source.path):
+                hashes = None  # read row by row: the ledger's own rows are there to compare
                 if source.version:
                     raise LoadError(
                         f"{source.path.name}: an SIE file holds its own versions (outcome, budget): "
@@ -519,6 +530,11 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
             else:
                 table = read_source(source, options)
                 frame, found = normalise(table, source.version, options.extra_versions)
+                as_read &= "rows" not in table.frame and table.row_hashes is None
+                if hashes is not None and table.row_hashes is not None and len(table.row_hashes) == counted_rows(frame):
+                    hashes.append(table.row_hashes)
+                else:
+                    hashes = None
                 headers[source.path.name] = [c.strip() for c in table.columns.header if c.strip()]
         except LoadError as error:
             problems += error.problems
@@ -537,7 +553,7 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
         for frame in frames:
             if "rows" not in frame:
                 frame["rows"] = np.ones(len(frame), dtype="int64")
-    _decide_signs(
+    is_report = _decide_signs(
         frames, names, replace(options, file_signs={**dict.fromkeys(signed, "ledger"), **options.file_signs}), notes
     )
     ledger = concat(frames)
@@ -549,6 +565,10 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
     ledger.attrs["sie_checks"] = sie_checks
     ledger.attrs["sie_notes"] = sie_notes
     ledger.attrs["year_labels"] = year_labels
+    ledger.attrs["row_hashes"] = np.concatenate(hashes) if hashes else None
+    ledger.attrs["rows_as_read"] = as_read
+    # The sign each file was read in: a second read of the same files needs no judging again.
+    ledger.attrs["file_signs"] = {name: "report" if report else "ledger" for name, report in is_report.items()}
     return ledger, notes
 
 
@@ -582,6 +602,12 @@ def prefix_mask(frame: pd.DataFrame, column: str, prefixes: tuple[str, ...]) -> 
     values = frame[column]
     hits = np.append(values.cat.categories.astype(str).str.startswith(prefixes), False)
     return hits[values.cat.codes.to_numpy()]
+
+
+def row_hashing(hash_only: frozenset[str], keep: np.ndarray | None = None) -> RowHashing:
+    """Hash rows as the duplicate check compares them: konto by its code, versions by their
+    canonical names (so 'Utfall' and 'utfall' hash alike)."""
+    return RowHashing(hash_only, {"account": _account_code, "version": canonical_version}, keep)
 
 
 def filter_verdict(

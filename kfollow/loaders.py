@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,6 +48,21 @@ class ColumnPlan:
 FilterOnly = dict[str, Callable[[str], bool]]
 
 
+@dataclass(frozen=True)
+class RowHashing:
+    """With collapse: a 64-bit hash of every row as read, so that rows equal in every column
+    can be looked for although the rows are summed (reconcile's duplicate check). A code is
+    hashed as the value it stands for (`canonical`, e.g. konto '4711 Köp' as '4711'), an amount
+    by its size (a file's sign may be turned later). Columns in `hash_only` are read for the
+    hash and then dropped: they are no part of what is summed."""
+
+    hash_only: frozenset[str] = frozenset()
+    canonical: dict[str, Callable[[str], object]] = field(default_factory=dict)
+    # Sorted hashes: read row by row, with every column, but keep only the rows whose hash is
+    # one of these (the second read of the duplicate check: the rows that may be twins).
+    keep: np.ndarray | None = None
+
+
 class Planner(Protocol):
     """Knows the column names: which row is a header, and what to read from it."""
 
@@ -66,6 +82,8 @@ class Table:
     columns: ColumnPlan
     header_line: int  # 1-based line (CSV) or row (XLSX) of the header
     problems: list[str] = field(default_factory=list)
+    # RowHashing: one hash per (non-blank) row of the file; None where rows were not hashed
+    row_hashes: np.ndarray | None = None
 
 
 class NoHeader(Exception):
@@ -136,6 +154,7 @@ def read_csv(
     delimiter: str | None,
     collapse: bool = False,
     filter_only: FilterOnly | None = None,
+    hashing: RowHashing | None = None,
 ) -> Table:
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
@@ -157,20 +176,20 @@ def read_csv(
     lines = _sample_lines(sample, chosen)
     header_index, delim, columns = _find_csv_header(lines, plan, delimiter)
 
-    def attempt(enc: str) -> tuple[pd.DataFrame, list[str]]:
-        return _read_csv_frame(path, enc, header_index, delim, columns, collapse, filter_only)
+    def attempt(enc: str) -> tuple[pd.DataFrame, list[str], np.ndarray | None]:
+        return _read_csv_frame(path, enc, header_index, delim, columns, collapse, filter_only, hashing)
 
     try:
-        frame, problems = attempt(chosen)
+        frame, problems, hashes = attempt(chosen)
     except UnicodeDecodeError:
         if encoding is not None or chosen == "cp1252":
             raise LoadError(_undecodable(path, chosen)) from None
         chosen = "cp1252"
         try:
-            frame, problems = attempt(chosen)
+            frame, problems, hashes = attempt(chosen)
         except UnicodeDecodeError:
             raise LoadError(_undecodable(path, chosen)) from None
-    return Table(frame, path, columns, header_index + 1, problems)
+    return Table(frame, path, columns, header_index + 1, problems, hashes)
 
 
 def _read_csv_frame(
@@ -181,7 +200,8 @@ def _read_csv_frame(
     columns: ColumnPlan,
     collapse: bool = False,
     filter_only: FilterOnly | None = None,
-) -> tuple[pd.DataFrame, list[str]]:
+    hashing: RowHashing | None = None,
+) -> tuple[pd.DataFrame, list[str], np.ndarray | None]:
     """Read the planned columns with Arrow's CSV reader, block by block.
 
     Each block is turned into numpy arrays at once (codes, integers, öre), so memory holds the
@@ -211,7 +231,7 @@ def _read_csv_frame(
     binary = chunked and encoding not in ("utf-8", "utf-8-sig")
     value_type = pa.binary() if binary else pa.string()
 
-    def read(amount_type: object, integer_type: object) -> tuple[pd.DataFrame, list[str]]:
+    def read(amount_type: object, integer_type: object) -> tuple[pd.DataFrame, list[str], np.ndarray | None]:
         types = {names[p]: pa.dictionary(pa.int32(), value_type) for p in columns.text}
         types.update({names[p]: integer_type for p in columns.integers})
         types.update({names[p]: amount_type for p in columns.amounts})
@@ -245,7 +265,9 @@ def _read_csv_frame(
             batches = _chunk_batches(path, read_options, parse_options, convert_options, header_index + 1, undefined)
         else:
             batches = _streamed_batches(path, read_options(header_index + 1), parse_options, convert_options)
-        blocks = _Blocks(path, columns, names, header_index + 2, collapse, filter_only, encoding if binary else None)
+        blocks = _Blocks(
+            path, columns, names, header_index + 2, collapse, filter_only, encoding if binary else None, hashing
+        )
         # One worker turns the blocks into numpy columns while Arrow parses the next ones (both
         # release the GIL); a single worker keeps the blocks in order.
         with ThreadPoolExecutor(max_workers=1) as worker:
@@ -262,7 +284,7 @@ def _read_csv_frame(
         _give_back_memory()  # before the blocks are joined: that is where the peak is
         frame = blocks.frame()
         _give_back_memory()
-        return frame, blocks.problems
+        return frame, blocks.problems, blocks.row_hashes
 
     # Fast: integer periods, and amounts as text that each block turns into exact decimals on
     # its bytes. Where a year or period cell is no integer, read those as text too.
@@ -270,7 +292,7 @@ def _read_csv_frame(
     for number, (amount_type, integer_type) in enumerate(attempts):
         ragged.clear()
         try:
-            frame, problems = read(amount_type, integer_type)
+            frame, problems, hashes = read(amount_type, integer_type)
             break
         except pa.ArrowInvalid as error:
             _raise_if_undecodable(error, encoding)
@@ -280,7 +302,7 @@ def _read_csv_frame(
                 raise LoadError(f"{describe(path)}: not a readable CSV file ({error})") from None
     if ragged:
         raise LoadError(_ragged_lines(path, encoding, header_index, delim, width))
-    return frame, problems
+    return frame, problems, hashes
 
 
 EMPTY_INTEGER = -(2**31)  # an empty cell in a column read as integers
@@ -399,6 +421,7 @@ class _Blocks:
         collapse: bool = False,
         filter_only: FilterOnly | None = None,
         encoding: str | None = None,
+        hashing: RowHashing | None = None,
     ):
         self.path, self.columns, self.names = path, columns, names
         self.encoding = encoding  # text comes as bytes in this encoding (None: as text)
@@ -415,6 +438,13 @@ class _Blocks:
         self.filter_only = filter_only if collapse else None
         self.verdicts: dict[str, list[int]] = {}  # per such column: code -> representative code
         self.representative: dict[str, dict[bool, int]] = {}
+        # A wide file's row holds several ledger rows: its hash would not tell them apart.
+        wide = any(key.startswith("wide:") for key in columns.amounts.values())
+        keeping = hashing is not None and hashing.keep is not None
+        self.hashing = hashing if (collapse or keeping) and not wide else None
+        self.hashes: list[np.ndarray] = []
+        self.row_hashes: np.ndarray | None = None  # joined by frame()
+        self.code_hashes: dict[str, tuple[np.ndarray, int]] = {}  # per text column: hashes of its codes, count
         self.hopeless = False
         self.pending = 0  # rows come in since the last merge
         self.block_misses = 0  # blocks that did not halve on their own: after 3, no more tries
@@ -482,25 +512,53 @@ class _Blocks:
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        hashing = self.hashing
+        rows = batch.num_rows  # type: ignore[attr-defined]
+        row_hash = np.full(rows, _FNV_OFFSET, dtype="uint64") if hashing else None
+        blank = np.ones(rows, dtype=bool)  # as _blank_rows will judge the row (hashing only)
+        hashed_content = np.zeros(rows, dtype=bool)  # something in a column only hashed
         for position, key in self.columns.text.items():
             column = batch.column(self.names[position])  # type: ignore[attr-defined]
             if pa.types.is_integer(column.type):
-                self._keep(key, column.fill_null(EMPTY_INTEGER).to_numpy())
+                values = column.fill_null(EMPTY_INTEGER).to_numpy()
+                if row_hash is not None:
+                    _mix(row_hash, values.astype("int64").view("uint64"))
+                    blank &= values == EMPTY_INTEGER
+                self._keep(key, values)
                 continue
-            # Translate this block's dictionary into codes of one table-wide category list;
-            # the extra last slot maps a null (code -1) to -1.
-            known = self.categories.setdefault(key, {})
             # Codes are stripped (' 28910' is 28910, as in a spreadsheet cell); blank is empty.
             values = column.dictionary.to_pylist()
             if self.encoding is not None:
                 values = [value.decode(self.encoding) for value in values]
+            indices = pc.fill_null(column.indices, -1).to_numpy()
+            if row_hash is not None and hashing is not None and key in hashing.hash_only and hashing.keep is None:
+                # Only hashed: this block's values, hashed here, and no table-wide list of them
+                # (a text column may hold as many values as rows).
+                stripped = [value.strip() for value in values]
+                _mix(
+                    row_hash,
+                    np.array([*(hash(v) & _MASK if v else _NULL_HASH for v in stripped), _NULL_HASH], dtype="uint64")[
+                        indices
+                    ],
+                )
+                present = np.array([*(bool(v) for v in stripped), False])[indices]
+                blank &= ~present
+                hashed_content |= present
+                continue
+            # Translate this block's dictionary into codes of one table-wide category list;
+            # the extra last slot maps a null (code -1) to -1.
+            known = self.categories.setdefault(key, {})
             lookup = np.array(
                 [known.setdefault(code, len(known)) if (code := value.strip()) else -1 for value in values] + [-1],
                 dtype="int32",
             )
+            if row_hash is not None and hashing is not None:
+                hashes, null = self._value_hashes(key, known, hashing)
+                _mix(row_hash, hashes[np.where(lookup < 0, null, lookup)][indices])
+                blank &= lookup[indices] < 0
             if self.filter_only and key in self.filter_only:
                 lookup = self._representatives(key, known, lookup)
-            self._keep(key, lookup[pc.fill_null(column.indices, -1).to_numpy()])
+            self._keep(key, lookup[indices])
         lines = np.arange(self.rows, self.rows + batch.num_rows, dtype="int32")  # type: ignore[attr-defined]
         lines += self.first_line
         self._keep("line", lines)
@@ -527,14 +585,43 @@ class _Blocks:
                     self._bad(bad, text, lines, position)
             self._keep(key, ore)
             self._keep(f"{key}__empty", empty)
+        if row_hash is not None and hashing is not None:
+            for key in self.columns.amounts.values():
+                _mix(row_hash, np.abs(self.parts[key][-1]).view("uint64"))
+                _mix(row_hash, self.parts[f"{key}__empty"][-1].astype("uint64"))
+                blank &= self.parts[f"{key}__empty"][-1]
+            if hashing.keep is not None:
+                at = np.minimum(np.searchsorted(hashing.keep, row_hash), len(hashing.keep) - 1)
+                wanted = ~blank & (hashing.keep[at] == row_hash) if len(hashing.keep) else ~blank & False
+                for parts in self.parts.values():
+                    parts[-1] = parts[-1][wanted]
+            elif hashing.hash_only:
+                # A row with text only in dropped columns is no blank line: it stays apart, and
+                # the checks after reading name it as a full read would.
+                self._keep(HASHED_CONTENT, hashed_content)
+            self.hashes.append(row_hash[~blank])
         self.rows += batch.num_rows  # type: ignore[attr-defined]
+
+    def _value_hashes(self, key: str, known: dict[str, int], hashing: RowHashing) -> tuple[np.ndarray, int]:
+        """(per code of a column, the hash of the value it stands for; the slot of a null)."""
+        buffer, count = self.code_hashes.get(key, (np.zeros(64, dtype="uint64"), 0))
+        if len(known) + 1 > len(buffer):
+            buffer = np.concatenate([buffer, np.zeros(max(len(buffer), len(known) + 1), dtype="uint64")])
+        canonical = hashing.canonical.get(key)
+        for code in _new_codes(known, count):
+            value = canonical(code) if canonical is not None else code
+            buffer[count] = hash(value) & _MASK  # Python's hash: equal values hash equal in one run
+            count += 1
+        self.code_hashes[key] = (buffer, count)
+        buffer[count] = _NULL_HASH  # the next code's slot, until there is one
+        return buffer, count
 
     def _representatives(self, key: str, known: dict[str, int], lookup: np.ndarray) -> np.ndarray:
         """Codes -> the first code with the same filter verdict (the null code -1 stays)."""
         assert self.filter_only is not None
         passes, verdicts = self.filter_only[key], self.verdicts.setdefault(key, [])
         first = self.representative.setdefault(key, {})
-        for code in list(known)[len(verdicts) :]:  # codes new in this block, in code order
+        for code in _new_codes(known, len(verdicts)):
             verdicts.append(first.setdefault(passes(code), len(verdicts)))
         mapped = np.array([*verdicts, -1], dtype="int32")
         return mapped[lookup]
@@ -550,6 +637,9 @@ class _Blocks:
         self.bad_count[position] = found + len(rows)
 
     def frame(self) -> pd.DataFrame:
+        self.row_hashes = (
+            (np.concatenate(self.hashes) if self.hashes else np.zeros(0, dtype="uint64")) if self.hashing else None
+        )
         for position, total in self.bad_count.items():
             self.problems += _more_bad_amounts(self.path, self.columns.header[position].strip(), total)
         out: dict[str, object] = {}
@@ -571,6 +661,25 @@ class _Blocks:
         frame = pd.DataFrame(out, copy=False)
         blank = _blank_rows(frame, self.columns)
         return frame[~blank].reset_index(drop=True) if blank.any() else frame
+
+
+HASHED_CONTENT = "hashed__content"  # per row: a column read only to be hashed held something
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+_MASK = (1 << 64) - 1
+_NULL_HASH = np.uint64(0x9E3779B97F4A7C15)  # an empty cell
+
+
+def _mix(row_hash: np.ndarray, values: np.ndarray) -> None:
+    """FNV-style: fold one column's 64-bit values into the rows' hashes, in place."""
+    row_hash ^= values
+    row_hash *= _FNV_PRIME
+
+
+def _new_codes(known: dict[str, int], before: int) -> list[str]:
+    """The codes added to `known` since it held `before` of them, in code order (a dict keeps
+    the order of insertion; reading from its end costs only the new ones)."""
+    return list(islice(reversed(known), len(known) - before))[::-1]
 
 
 def _fits_int32(array: Any) -> bool:
@@ -688,7 +797,11 @@ def _ragged_lines(path: Path, encoding: str, header_index: int, delim: str, widt
 def _blank_rows(frame: pd.DataFrame, columns: ColumnPlan) -> np.ndarray:
     """Rows with nothing in any planned column (blank lines, trailing separators)."""
     blank = np.ones(len(frame), dtype=bool)
+    if HASHED_CONTENT in frame:
+        blank &= ~frame[HASHED_CONTENT].to_numpy()
     for key in columns.text.values():
+        if key not in frame:  # read only to be hashed (RowHashing.hash_only)
+            continue
         values = frame[key]
         if values.dtype.kind == "i":  # år/period read as integers: EMPTY_INTEGER is an empty cell
             blank &= values.to_numpy() == EMPTY_INTEGER
@@ -1000,7 +1113,13 @@ def _cell_amounts(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 PARQUET_BATCH = 1 << 19  # rows per Parquet batch: about 15 MiB of the columns kfollow reads
 
 
-def read_parquet(path: Path, plan: Planner, collapse: bool = False, filter_only: FilterOnly | None = None) -> Table:
+def read_parquet(
+    path: Path,
+    plan: Planner,
+    collapse: bool = False,
+    filter_only: FilterOnly | None = None,
+    hashing: RowHashing | None = None,
+) -> Table:
     """A Parquet file: its column names are the header (row 1), its rows rows 2, 3, … as in a
     sheet. Read in batches through the CSV path's block collector: text columns become
     categories, amounts of any type (decimal, integer, float, text) become exact öre."""
@@ -1018,7 +1137,7 @@ def read_parquet(path: Path, plan: Planner, collapse: bool = False, filter_only:
     if columns is None:
         raise NoHeader(header, 1)
     names = [f"c{i}" for i in range(len(header))]
-    blocks = _Blocks(path, columns, names, first_line=2, collapse=collapse, filter_only=filter_only)
+    blocks = _Blocks(path, columns, names, 2, collapse, filter_only, hashing=hashing)
     wanted = sorted([*columns.text, *columns.amounts])
 
     def typed(batch: Any) -> Any:
@@ -1052,7 +1171,8 @@ def read_parquet(path: Path, plan: Planner, collapse: bool = False, filter_only:
                 progress.current.update(done / total)
         if pending is not None:
             pending.result()
-    return Table(blocks.frame(), path, columns, 1, blocks.problems)
+    frame = blocks.frame()
+    return Table(frame, path, columns, 1, blocks.problems, blocks.row_hashes)
 
 
 ZIP = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
@@ -1069,6 +1189,7 @@ def read_table(
     sheet: str | None = None,
     collapse: bool = False,
     filter_only: FilterOnly | None = None,
+    hashing: RowHashing | None = None,
 ) -> Table:
     """Read one ledger file by its content: an .xlsx workbook (a zip), Parquet, else CSV text."""
     with path.open("rb") as handle:
@@ -1081,7 +1202,7 @@ def read_table(
     if start.startswith(ZIP):
         return read_xlsx(path, plan, sheet)
     if start.startswith(PARQUET):
-        return read_parquet(path, plan, collapse, filter_only)
+        return read_parquet(path, plan, collapse, filter_only, hashing)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         raise LoadError(f"{describe(path)}: named .xlsx but it is no workbook; if it is CSV text, rename it .csv")
-    return read_csv(path, plan, encoding, delimiter, collapse, filter_only)
+    return read_csv(path, plan, encoding, delimiter, collapse, filter_only, hashing)

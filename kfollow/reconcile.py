@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import MAX_REPORTED, LoadError
-from .ledger import DIMENSIONS, OUTCOME, row_counts
+from .ledger import DIMENSIONS, OUTCOME, counted_rows, row_counts
 from .mapping import (
     ALLOCATION,
     EXCLUDED,
@@ -694,8 +694,11 @@ def reconcile(
     unfiltered_rows: int | None = None,
     sie_checks: list[Any] | None = None,
     sie_notes: list[str] | tuple[str, ...] = (),
+    duplicates: list[Finding] | None = None,
 ) -> Reconciliation:
-    """Every check on a filtered, mapped ledger and the tables built from it."""
+    """Every check on a filtered, mapped ledger and the tables built from it. `duplicates`:
+    the duplicate-rows findings where the caller has them (a ledger read collapsed cannot
+    tell them itself)."""
     totals = ledger_totals(ledger, rows)
     findings = [
         *check_unmapped(ledger, rows),
@@ -704,7 +707,7 @@ def reconcile(
         *(check_controls(controls, report, ledger, rows, tolerance) if controls is not None else []),
         *check_budget_balance(report),
         *check_coverage(report, totals, ledger["version"].cat.categories.astype(str)),
-        *check_duplicates(ledger),
+        *(check_duplicates(ledger) if duplicates is None else duplicates),
         *check_rounding(report),
         *(Finding("sign-convention", note, note.partition(":")[0]) for note in notes if note not in sie_notes),
         *(Finding("sie-note", note, note.partition(":")[0]) for note in sie_notes),
@@ -718,7 +721,15 @@ def reconcile(
         skipped |= {code: "no SIE file" for code in CHECKS if code.startswith("sie-")}
     files = tuple(str(name) for name in ledger["source"].cat.categories)
     return Reconciliation(
-        report.year, report.through, report.unit, files, len(ledger), tuple(findings), skipped, strict, unfiltered_rows
+        report.year,
+        report.through,
+        report.unit,
+        files,
+        counted_rows(ledger),
+        tuple(findings),
+        skipped,
+        strict,
+        unfiltered_rows,
     )
 
 
