@@ -694,6 +694,8 @@ def _duplicates(ledger: Any, kwargs: dict[str, Any]) -> list[Any] | None:
         if not twins.any():
             return []  # no two rows alike: no duplicates, and no second read
         keep = np.unique(ordered[1:][twins])
+        ledger.attrs["row_hashes"] = None  # 8 bytes a row: let them go before the second read
+        del hashes, ordered, twins
     # Read again, row by row, only the rows that may be twins, and compare them in full.
     signs = ledger.attrs["file_signs"]
     candidates, rows, _, _, _ = load_mapped(kwargs, every_column=True, keep_hashes=keep, file_signs=signs)

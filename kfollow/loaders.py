@@ -637,9 +637,7 @@ class _Blocks:
         self.bad_count[position] = found + len(rows)
 
     def frame(self) -> pd.DataFrame:
-        self.row_hashes = (
-            (np.concatenate(self.hashes) if self.hashes else np.zeros(0, dtype="uint64")) if self.hashing else None
-        )
+        self.row_hashes = _joined(self.hashes) if self.hashing else None
         for position, total in self.bad_count.items():
             self.problems += _more_bad_amounts(self.path, self.columns.header[position].strip(), total)
         out: dict[str, object] = {}
@@ -674,6 +672,19 @@ def _mix(row_hash: np.ndarray, values: np.ndarray) -> None:
     """FNV-style: fold one column's 64-bit values into the rows' hashes, in place."""
     row_hash ^= values
     row_hash *= _FNV_PRIME
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """np.concatenate, emptying `parts` as it goes: each part is freed once copied, so memory
+    holds the whole only once (50M rows of hashes: 400 MB, not 800)."""
+    joined = np.empty(sum(len(part) for part in parts), dtype=parts[0].dtype if parts else "uint64")
+    at = 0
+    parts.reverse()
+    while parts:
+        part = parts.pop()
+        joined[at : at + len(part)] = part
+        at += len(part)
+    return joined
 
 
 def _new_codes(known: dict[str, int], before: int) -> list[str]:
