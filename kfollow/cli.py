@@ -275,7 +275,7 @@ def load_mapped(
 
     Only the columns the filters use are read, unless every_column (reconcile's duplicate
     check compares whole rows). hash_rows (with collapse): every column is read and each row
-    hashed (ledger.attrs["row_hashes"]), but only `columns` and the filters' are kept.
+    hashed (ledger.attrs["row_hashes"].value), but only `columns` and the filters' are kept.
     keep_hashes: only the rows with these hashes, whole (file_signs: each file's sign, as a
     first read decided it)."""
     from .ledger import (
@@ -301,8 +301,9 @@ def load_mapped(
         if collapse and key not in columns and key in DIMENSIONS
     }
     hashing = None
-    if hash_rows:  # every optional column read; those no check needs are only hashed
-        hashing = row_hashing(frozenset((*DIMENSIONS, "text")) - set(columns) - set(filter_only))
+    if hash_rows:  # every optional column read; those no check and no filter needs are only hashed
+        filtered_on = {column_key(name) for name, _ in (*where, *exclude)}
+        hashing = row_hashing(frozenset((*DIMENSIONS, "text")) - set(columns) - filtered_on)
     elif keep_hashes is not None:
         hashing = row_hashing(frozenset(), keep_hashes)
     options = ReadOptions(
@@ -648,7 +649,7 @@ def reconcile(**kwargs: Any) -> None:
     default_period = latest_outcome(ledger, rows, kwargs["year"])
     unfiltered_rows = counted_rows(ledger)
     sie_checks = ledger.attrs["sie_checks"] if ledger.attrs.get("sie_files") else None  # None: not run
-    duplicates = _duplicates(ledger, kwargs)
+    duplicates = _duplicates(ledger, ledger.attrs.pop("row_hashes"), kwargs)
     ledger, rows = filtered(ledger, rows, kwargs)
     spec = _spec(kwargs, ledger, default_period, period_budget=True)
     report = build_drift(ledger, rows, spec)
@@ -674,15 +675,16 @@ def reconcile(**kwargs: Any) -> None:
     click.get_current_context().exit(result.exit_code)
 
 
-def _duplicates(ledger: Any, kwargs: dict[str, Any]) -> list[Any] | None:
+def _duplicates(ledger: Any, shared_hashes: Any, kwargs: dict[str, Any]) -> list[Any] | None:
     """reconcile's duplicate-rows findings for a ledger read collapsed, or None where the
-    ledger holds its rows as read (the check then runs on it)."""
+    ledger holds its rows as read (the check then runs on it). shared_hashes: the row hashes
+    (ledger.Uncopied), let go of here."""
     import numpy as np
 
     from .errors import OptionError
     from .reconcile import check_duplicates
 
-    hashes = ledger.attrs.get("row_hashes")
+    hashes, shared_hashes.value = shared_hashes.value, None
     if hashes is None:
         if ledger.attrs.get("rows_as_read", True):
             return None
@@ -694,8 +696,7 @@ def _duplicates(ledger: Any, kwargs: dict[str, Any]) -> list[Any] | None:
         if not twins.any():
             return []  # no two rows alike: no duplicates, and no second read
         keep = np.unique(ordered[1:][twins])
-        ledger.attrs["row_hashes"] = None  # 8 bytes a row: let them go before the second read
-        del hashes, ordered, twins
+        del hashes, ordered, twins  # 8 bytes a row: let them go before the second read
     # Read again, row by row, only the rows that may be twins, and compare them in full.
     signs = ledger.attrs["file_signs"]
     candidates, rows, _, _, _ = load_mapped(kwargs, every_column=True, keep_hashes=keep, file_signs=signs)

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -83,6 +84,17 @@ class Source:
     version: str | None = None
 
 
+class Uncopied:
+    """A value kept in DataFrame.attrs as it is: pandas deep-copies attrs into every frame
+    derived from another, which for 8 bytes per ledger row would cost seconds."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Uncopied:
+        return self
+
+
 @dataclass(frozen=True)
 class ReadOptions:
     encoding: str | None = None
@@ -104,7 +116,7 @@ class ReadOptions:
     # (filter_verdicts); such a column keeps a code per verdict, not every code.
     filter_only: dict[str, Callable[[str], bool]] = field(default_factory=dict)
     # With collapse: hash every row as read (loaders.RowHashing), for reconcile's duplicate
-    # check; ledger.attrs["row_hashes"] then holds them (None where a file was not hashed).
+    # check; ledger.attrs["row_hashes"].value then holds them (None where a file was not hashed).
     hashing: RowHashing | None = None
 
 
@@ -191,7 +203,8 @@ def read_source(source: Source, options: ReadOptions) -> Table:
             sheet=options.sheet,
             collapse=options.collapse,
             filter_only=options.filter_only,
-            hashing=options.hashing,
+            # a --budget/--forecast file's rows hash with the version they are given
+            hashing=replace(options.hashing, fixed_version=source.version) if options.hashing else None,
         )
     except NoHeader as missing:
         found = {HEADER_KEYS.get(c.strip().lower()) for c in missing.cells}
@@ -530,7 +543,7 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
             else:
                 table = read_source(source, options)
                 frame, found = normalise(table, source.version, options.extra_versions)
-                as_read &= "rows" not in table.frame and table.row_hashes is None
+                as_read &= table.as_read
                 if hashes is not None and table.row_hashes is not None and len(table.row_hashes) == counted_rows(frame):
                     hashes.append(table.row_hashes)
                 else:
@@ -565,7 +578,7 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
     ledger.attrs["sie_checks"] = sie_checks
     ledger.attrs["sie_notes"] = sie_notes
     ledger.attrs["year_labels"] = year_labels
-    ledger.attrs["row_hashes"] = np.concatenate(hashes) if hashes else None
+    ledger.attrs["row_hashes"] = Uncopied(np.concatenate(hashes) if hashes else None)
     ledger.attrs["rows_as_read"] = as_read
     # The sign each file was read in: a second read of the same files needs no judging again.
     ledger.attrs["file_signs"] = {name: "report" if report else "ledger" for name, report in is_report.items()}
@@ -607,7 +620,8 @@ def prefix_mask(frame: pd.DataFrame, column: str, prefixes: tuple[str, ...]) -> 
 def row_hashing(hash_only: frozenset[str], keep: np.ndarray | None = None) -> RowHashing:
     """Hash rows as the duplicate check compares them: konto by its code, versions by their
     canonical names (so 'Utfall' and 'utfall' hash alike)."""
-    return RowHashing(hash_only, {"account": _account_code, "version": canonical_version}, keep)
+    canonical = {"account": _account_code, "version": canonical_version, "year": _parse_year, "period": _parse_period}
+    return RowHashing(hash_only, canonical, ("version", "account", *DIMENSIONS, "text"), keep=keep)
 
 
 def filter_verdict(

@@ -57,7 +57,11 @@ class RowHashing:
     hash and then dropped: they are no part of what is summed."""
 
     hash_only: frozenset[str] = frozenset()
-    canonical: dict[str, Callable[[str], object]] = field(default_factory=dict)
+    canonical: dict[str, Callable[[str], Any]] = field(default_factory=dict)
+    # The code columns, in the order they are hashed: a column a file lacks is hashed as an
+    # empty cell, so rows of files with other columns, or in another order, hash alike.
+    keys: tuple[str, ...] = ()
+    fixed_version: str | None = None  # a file given by --budget/--forecast/--outcome
     # Sorted hashes: read row by row, with every column, but keep only the rows whose hash is
     # one of these (the second read of the duplicate check: the rows that may be twins).
     keep: np.ndarray | None = None
@@ -84,6 +88,9 @@ class Table:
     problems: list[str] = field(default_factory=list)
     # RowHashing: one hash per (non-blank) row of the file; None where rows were not hashed
     row_hashes: np.ndarray | None = None
+    # Each row a row of the file with every column read: not so where rows may have been
+    # summed, or codes of a filter-only column stand for others, or columns were only hashed.
+    as_read: bool = True
 
 
 class NoHeader(Exception):
@@ -189,7 +196,7 @@ def read_csv(
             frame, problems, hashes = attempt(chosen)
         except UnicodeDecodeError:
             raise LoadError(_undecodable(path, chosen)) from None
-    return Table(frame, path, columns, header_index + 1, problems, hashes)
+    return Table(frame, path, columns, header_index + 1, problems, hashes, as_read=not collapse)
 
 
 def _read_csv_frame(
@@ -514,16 +521,17 @@ class _Blocks:
 
         hashing = self.hashing
         rows = batch.num_rows  # type: ignore[attr-defined]
-        row_hash = np.full(rows, _FNV_OFFSET, dtype="uint64") if hashing else None
         blank = np.ones(rows, dtype=bool)  # as _blank_rows will judge the row (hashing only)
         hashed_content = np.zeros(rows, dtype=bool)  # something in a column only hashed
+        hashed: dict[str, np.ndarray] = {}  # per code column: the hash of each row's value
+        dates: dict[str, np.ndarray | tuple[list[str], np.ndarray]] = {}  # year/period as read
         for position, key in self.columns.text.items():
             column = batch.column(self.names[position])  # type: ignore[attr-defined]
             if pa.types.is_integer(column.type):
                 values = column.fill_null(EMPTY_INTEGER).to_numpy()
-                if row_hash is not None:
-                    _mix(row_hash, values.astype("int64").view("uint64"))
+                if hashing is not None:
                     blank &= values == EMPTY_INTEGER
+                    dates[key] = values
                 self._keep(key, values)
                 continue
             # Codes are stripped (' 28910' is 28910, as in a spreadsheet cell); blank is empty.
@@ -531,16 +539,12 @@ class _Blocks:
             if self.encoding is not None:
                 values = [value.decode(self.encoding) for value in values]
             indices = pc.fill_null(column.indices, -1).to_numpy()
-            if row_hash is not None and hashing is not None and key in hashing.hash_only and hashing.keep is None:
+            if hashing is not None and key in hashing.hash_only and hashing.keep is None:
                 # Only hashed: this block's values, hashed here, and no table-wide list of them
                 # (a text column may hold as many values as rows).
                 stripped = [value.strip() for value in values]
-                _mix(
-                    row_hash,
-                    np.array([*(hash(v) & _MASK if v else _NULL_HASH for v in stripped), _NULL_HASH], dtype="uint64")[
-                        indices
-                    ],
-                )
+                value_hashes = [hash(v) & _MASK if v else _NULL_HASH for v in stripped]
+                hashed[key] = np.array([*value_hashes, _NULL_HASH], dtype="uint64")[indices]
                 present = np.array([*(bool(v) for v in stripped), False])[indices]
                 blank &= ~present
                 hashed_content |= present
@@ -552,10 +556,13 @@ class _Blocks:
                 [known.setdefault(code, len(known)) if (code := value.strip()) else -1 for value in values] + [-1],
                 dtype="int32",
             )
-            if row_hash is not None and hashing is not None:
-                hashes, null = self._value_hashes(key, known, hashing)
-                _mix(row_hash, hashes[np.where(lookup < 0, null, lookup)][indices])
+            if hashing is not None:
                 blank &= lookup[indices] < 0
+                if key in ("year", "period"):
+                    dates[key] = ([value.strip() for value in values], indices)
+                else:
+                    value_hashes, null = self._value_hashes(key, known, hashing)
+                    hashed[key] = value_hashes[np.where(lookup < 0, null, lookup)][indices]
             if self.filter_only and key in self.filter_only:
                 lookup = self._representatives(key, known, lookup)
             self._keep(key, lookup[indices])
@@ -585,7 +592,8 @@ class _Blocks:
                     self._bad(bad, text, lines, position)
             self._keep(key, ore)
             self._keep(f"{key}__empty", empty)
-        if row_hash is not None and hashing is not None:
+        if hashing is not None:
+            row_hash = _row_hashes(rows, hashing, hashed, dates)
             for key in self.columns.amounts.values():
                 _mix(row_hash, np.abs(self.parts[key][-1]).view("uint64"))
                 _mix(row_hash, self.parts[f"{key}__empty"][-1].astype("uint64"))
@@ -685,6 +693,55 @@ def _joined(parts: list[np.ndarray]) -> np.ndarray:
         joined[at : at + len(part)] = part
         at += len(part)
     return joined
+
+
+def _row_hashes(rows: int, hashing: RowHashing, hashed: dict[str, np.ndarray], dates: dict[str, Any]) -> np.ndarray:
+    """The rows' hashes from their year and month (as normalise reads them: år, else the year
+    in a YYYYMM period) and the code columns in hashing.keys; amounts are mixed in after."""
+    year = _read_years(dates.get("year"), hashing.canonical["year"], rows)
+    period_year, month = _read_periods(dates.get("period"), hashing.canonical["period"], rows)
+    if "year" not in dates:
+        year = period_year
+    row_hash = np.full(rows, _FNV_OFFSET, dtype="uint64")
+    _mix(row_hash, year.astype("int64").view("uint64"))
+    _mix(row_hash, month.astype("int64").view("uint64"))
+    for key in hashing.keys:
+        if key in hashed:
+            _mix(row_hash, hashed[key])
+        elif key == "version" and hashing.fixed_version is not None:
+            _mix(row_hash, np.uint64(hash(hashing.canonical["version"](hashing.fixed_version)) & _MASK))
+        else:
+            _mix(row_hash, _NULL_HASH)
+    return row_hash
+
+
+def _read_years(read: Any, parse: Callable[[str], int | None], rows: int) -> np.ndarray:
+    """Year per row from an integer column or (texts, indices); -1 where empty or no year."""
+    if read is None:
+        return np.full(rows, -1, dtype="int64")
+    if isinstance(read, np.ndarray):
+        return np.where(read == EMPTY_INTEGER, -1, read).astype("int64")
+    texts, indices = read
+    parsed = [parse(text) if text else None for text in texts]
+    return np.array([*(-1 if p is None else p for p in parsed), -1], dtype="int64")[indices]
+
+
+def _read_periods(read: Any, parse: Callable[[str], Any], rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """(year or -1, month or -1) per row from 1–12, YYYYMM or YYYY-MM, as ledger._periods."""
+    if read is None:
+        return np.full(rows, -1, dtype="int64"), np.full(rows, -1, dtype="int64")
+    if isinstance(read, np.ndarray):
+        values = read.astype("int64")
+        long = values > 12
+        month = np.where(long, values % 100, values)
+        year = np.where(long, values // 100, -1)
+        empty = read == EMPTY_INTEGER
+        return np.where(empty, -1, year), np.where(empty, -1, month)
+    texts, indices = read
+    parsed = [parse(text) if text else None for text in texts]
+    years = [-1 if not p or p[0] is None else p[0] for p in parsed]
+    months = [-1 if not p else p[1] for p in parsed]
+    return np.array([*years, -1], dtype="int64")[indices], np.array([*months, -1], dtype="int64")[indices]
 
 
 def _new_codes(known: dict[str, int], before: int) -> list[str]:
@@ -1183,7 +1240,7 @@ def read_parquet(
         if pending is not None:
             pending.result()
     frame = blocks.frame()
-    return Table(frame, path, columns, 1, blocks.problems, blocks.row_hashes)
+    return Table(frame, path, columns, 1, blocks.problems, blocks.row_hashes, as_read=not collapse)
 
 
 ZIP = b"PK\x03\x04"  # an .xlsx workbook is a zip archive

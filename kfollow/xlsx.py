@@ -172,12 +172,17 @@ def _cell_value(
     if value is None:
         return None  # a cell with a format and no value: python-calamine has no value either
     text = html.unescape(value.group(1).decode("utf-8"))
-    if kind == b"s":
-        wanted.append((row, column, int(text)))
-    elif kind == b"n":
-        number = float(text)
-        cells[column] = int(number) if number.is_integer() else number
-    elif kind == b"b":
+    try:
+        if kind == b"s":
+            wanted.append((row, column, int(text)))
+        elif kind == b"n":
+            number = float(text)
+            cells[column] = int(number) if number.is_integer() else number
+    except ValueError:  # '<v></v>' and the like: python-calamine's reader takes the sheet
+        return _BAD
+    if kind in (b"s", b"n"):
+        return None
+    if kind == b"b":
         cells[column] = text == "1"
     else:  # str (a formula's text), e (an error), d (an ISO date): as text
         cells[column] = text
@@ -278,6 +283,25 @@ def _load(
         return None, None
 
 
+def _numbers_written_alike(values: Any) -> bool:
+    """Whether the codes that look like numbers read as python-calamine's reader writes a
+    number cell (_cell_text): fastexcel writes 1e-05 as '0.00001' and -0.0 as '-0'."""
+    import pyarrow.compute as pc
+
+    # Whole numbers come as their digits, as _cell_text writes them (a text '0110' is no
+    # number cell); what differs has a point, an exponent, or is '-0'.
+    looks = r"^-?([0-9]*\.[0-9]+|[0-9.]+e[-+]?[0-9]+|0)$"
+    numeric = values.filter(pc.match_substring_regex(values, looks, ignore_case=True))
+    for text in numeric.to_pylist():
+        try:
+            number = float(text)
+        except ValueError:
+            continue
+        if _cell_text(number) != text:
+            return False
+    return True
+
+
 def _table(path: Path, batch: Any, columns: ColumnPlan, header_row: int, names: dict[int, str]) -> Table | None:
     """The frame loaders.read_xlsx builds: codes stripped (blank is empty), amounts in öre.
     None where a code cell holds a date, which fastexcel writes out unlike python-calamine."""
@@ -291,6 +315,8 @@ def _table(path: Path, batch: Any, columns: ColumnPlan, header_row: int, names: 
         codes = pc.dictionary_encode(text)
         if pc.any(pc.match_substring_regex(codes.dictionary, r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")).as_py():
             return None
+        if not _numbers_written_alike(codes.dictionary):
+            return None
         frame[key] = pd.Categorical.from_codes(
             pc.fill_null(codes.indices, -1).to_numpy(zero_copy_only=False).astype("int32"),
             categories=pd.Index(codes.dictionary.to_pylist(), dtype=object),
@@ -300,8 +326,11 @@ def _table(path: Path, batch: Any, columns: ColumnPlan, header_row: int, names: 
     line = np.arange(first_line, first_line + batch.num_rows, dtype="int32")
     problems: list[str] = []
     for position, key in columns.amounts.items():
-        values = batch.column(names[position]).to_numpy(zero_copy_only=False)
-        empty = np.isnan(values)
+        numbers = batch.column(names[position])
+        empty = numbers.is_null().to_numpy(zero_copy_only=False)
+        values = numbers.fill_null(0.0).to_numpy(zero_copy_only=False)
+        if not np.isfinite(values).all():
+            return None  # text 'nan' or 'inf', which fastexcel makes a number: named there
         ore, bad = floats_to_ore(values)
         bad &= ~empty
         frame[key] = ore

@@ -43,3 +43,25 @@ def run(*args: object, ok: bool = True) -> Result:
     if ok:
         assert result.exit_code == 0, result.stderr
     return result
+
+
+def reconcile_report(*args: object, row_by_row: bool = False) -> dict:
+    """`kfollow reconcile … --format json` as parsed JSON; for exit 2 or 3, {"exit", "stderr"}.
+    row_by_row: read every row as it is, nothing summed or hashed (how reconcile read before
+    it read collapsed): the reference its report must equal."""
+    import json
+
+    from kfollow import cli as cli_module
+
+    original = cli_module.load_mapped
+
+    def plain(kwargs: dict, every_column: bool = False, columns: tuple[str, ...] = (), **_: object) -> object:
+        return original(kwargs, every_column=every_column, columns=columns)
+
+    with pytest.MonkeyPatch.context() as patch:
+        if row_by_row:
+            patch.setattr(cli_module, "load_mapped", plain)
+        result = run("reconcile", *args, "--format", "json", ok=False)
+    if result.exit_code not in (0, 1):
+        return {"exit": result.exit_code, "stderr": result.stderr}
+    return json.loads(result.stdout)

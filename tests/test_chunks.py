@@ -129,6 +129,8 @@ def chunks(monkeypatch: pytest.MonkeyPatch):
     def set_sizes(chunk: int, block: int = DEFAULT_BLOCK) -> None:
         monkeypatch.setattr(loaders, "CHUNK_BYTES", chunk)
         monkeypatch.setattr(loaders, "BLOCK_BYTES", block)
+        if chunk < DEFAULT_CHUNK:  # the first chunk holds at least the sample: keep it small too
+            monkeypatch.setattr(loaders, "SAMPLE_BYTES", 300)
 
     return set_sizes
 

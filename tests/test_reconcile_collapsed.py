@@ -5,12 +5,11 @@ written in other ways ('Utfall', ' A', '5011 Löner'), text-only lines, filters.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import KOMMUNBIDRAG, run
+from conftest import KOMMUNBIDRAG, reconcile_report
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -40,20 +39,10 @@ VARIANTS = [  # rows equal to ROWS[0] once read, or nearly
 
 
 def report(path: Path, config: Path, *args: str, row_by_row: bool = False) -> dict[str, Any]:
-    """reconcile's JSON; row_by_row: as kfollow read it before, every row as it is."""
-    original = cli.load_mapped
-
-    def plain(kwargs: dict[str, Any], every_column: bool = False, columns: tuple[str, ...] = (), **_: Any) -> Any:
-        return original(kwargs, every_column=every_column, columns=columns)
-
-    with pytest.MonkeyPatch.context() as patch:
-        if row_by_row:
-            patch.setattr(cli, "load_mapped", plain)
-        result = run("reconcile", path, "--config", config, "--sign", "ledger", "--format", "json", *args, ok=False)
-    assert result.exit_code in (0, 1, 3), result.output
-    if result.exit_code == 3:  # unusable input: the problems, as a row-by-row read names them
-        return {"exit": 3, "stderr": result.stderr}
-    return json.loads(result.stdout)
+    """reconcile's JSON (or, for unusable input, the problems as named)."""
+    found = reconcile_report(path, "--config", config, "--sign", "ledger", *args, row_by_row=row_by_row)
+    assert found.get("exit", 3) == 3, found
+    return found
 
 
 @pytest.fixture
@@ -62,6 +51,7 @@ def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loaders, "CHUNK_BYTES", 200)
     monkeypatch.setattr(loaders, "BLOCK_BYTES", 128)
     monkeypatch.setattr(loaders, "MERGE_ROWS", 4)
+    monkeypatch.setattr(loaders, "SAMPLE_BYTES", 300)  # the first chunk holds at least the sample
 
 
 CONFIG = KOMMUNBIDRAG + '[investments]\n"Fastigheter" = ["944"]\n'
