@@ -7,7 +7,7 @@ import json
 import pandas as pd
 
 from .errors import OptionError
-from .ledger import BUDGET, FORECAST, OUTCOME
+from .ledger import BUDGET, FORECAST, OUTCOME, row_counts
 from .mapping import EXCLUDED, Rule
 from .money import round_to_unit
 from .render import listing_text
@@ -28,8 +28,10 @@ def account_frame(ledger: pd.DataFrame, matched: list[Rule | None], year: int | 
                 f"--year {year}: the (filtered) ledger has no rows for {year}; years found: {found or 'none'}"
             )
         frame = ledger[in_year]
-    # One pass over the ledger: sum and row count per account and version.
-    grouped = frame.groupby(["account", "version"], observed=True)["amount"].agg(["sum", "size"])
+    # One pass over the ledger: sum and row count per account and version (a collapsed read's
+    # rows count the ledger rows they stand for).
+    counted = frame[["account", "version", "amount"]].assign(size=row_counts(frame) if "rows" in frame else 1)
+    grouped = counted.groupby(["account", "version"], observed=True).agg(sum=("amount", "sum"), size=("size", "sum"))
     amounts = grouped["sum"].unstack(fill_value=0)
     known = [v for v in (BUDGET, FORECAST, OUTCOME) if v in amounts.columns]
     amounts = amounts[known + sorted(set(amounts.columns.astype(str)) - set(known))]

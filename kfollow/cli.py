@@ -532,7 +532,7 @@ def projects(**kwargs: Any) -> None:
     from .investments import investment_plan, investment_rows, project_listing
 
     fmt = _format(kwargs["fmt"], kwargs["output"], LISTING_FORMATS)
-    ledger, drift_rows, _, rules, notes = load_mapped(kwargs, columns=("projekt",))
+    ledger, drift_rows, _, rules, notes = load_mapped(kwargs, columns=("projekt",), collapse=True)  # sums only
     _warn(notes)
     plan = investment_plan(rules, required=False)
     ledger, _ = filtered(ledger, drift_rows, kwargs)
@@ -719,7 +719,7 @@ def accounts(**kwargs: Any) -> None:
     from .accounts import account_listing
 
     fmt = _format(kwargs["fmt"], kwargs["output"], LISTING_FORMATS)
-    ledger, rows, matched, _, notes = load_mapped(kwargs)
+    ledger, rows, matched, _, notes = load_mapped(kwargs, collapse=True)  # sums and counts only
     _warn(notes)
     ledger, _ = filtered(ledger, rows, kwargs)
     emit(account_listing(ledger, matched, kwargs["year"], fmt).encode("utf-8"), kwargs["output"])

@@ -113,3 +113,22 @@ def test_sums_beyond_int64_in_a_block_keep_its_rows_whole(monkeypatch: pytest.Mo
         rows, _ = assign_rows(ledger, RULES)
         tables.append([r.values for r in build_drift(ledger, rows, ReportSpec(unit="kr")).rows])
     assert tables[0] == tables[1]
+
+
+@pytest.mark.parametrize("command", ["accounts", "projects"])
+def test_listings_read_collapsed_give_the_rows_read_one_by_one(monkeypatch: pytest.MonkeyPatch, command: str) -> None:
+    """`accounts` and `projects` print sums and row counts: read collapsed, in blocks of a few
+    lines merged every few rows, they print what a row-by-row read prints."""
+    from conftest import run
+
+    from kfollow import cli
+
+    args = (command, EXAMPLES / "ks-2024.csv", "--config", EXAMPLES / "kfollow.toml", "--format", "json")
+    original = cli.load_mapped
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cli, "load_mapped", lambda kwargs, **options: original(kwargs, **{**options, "collapse": False}))
+        expected = run(*args).stdout
+    monkeypatch.setattr(loaders, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(loaders, "MERGE_ROWS", 64)
+    assert run(*args).stdout == expected
+    assert '"rows": ' in expected
