@@ -620,7 +620,7 @@ def prefix_mask(frame: pd.DataFrame, column: str, prefixes: tuple[str, ...]) -> 
 def row_hashing(hash_only: frozenset[str], keep: np.ndarray | None = None) -> RowHashing:
     """Hash rows as the duplicate check compares them: konto by its code, versions by their
     canonical names (so 'Utfall' and 'utfall' hash alike)."""
-    canonical = {"account": _account_code, "version": canonical_version, "year": _parse_year, "period": _parse_period}
+    canonical = {"account": _account_code, "version": canonical_version, "year": _years, "period": _periods}
     return RowHashing(hash_only, canonical, ("version", "account", *DIMENSIONS, "text"), keep=keep)
 
 

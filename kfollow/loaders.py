@@ -57,7 +57,9 @@ class RowHashing:
     hash and then dropped: they are no part of what is summed."""
 
     hash_only: frozenset[str] = frozenset()
-    canonical: dict[str, Callable[[str], Any]] = field(default_factory=dict)
+    # Per code column, code -> the value it stands for; "year" and "period": normalise's readers
+    # of those columns (a Series -> years; a Series -> years and months), as ledger gives them.
+    canonical: dict[str, Callable[..., Any]] = field(default_factory=dict)
     # The code columns, in the order they are hashed: a column a file lacks is hashed as an
     # empty cell, so rows of files with other columns, or in another order, hash alike.
     keys: tuple[str, ...] = ()
@@ -242,14 +244,18 @@ def _read_csv_frame(
         types = {names[p]: pa.dictionary(pa.int32(), value_type) for p in columns.text}
         types.update({names[p]: integer_type for p in columns.integers})
         types.update({names[p]: amount_type for p in columns.amounts})
-        parse_options = pacsv.ParseOptions(
-            delimiter=delim,
-            # Blank lines stay as (empty) rows, so that row i is at line first_line + i.
-            ignore_empty_lines=False,
-            # (A binary read has no handler: Arrow would decode the row as UTF-8 to hand it over.
-            # Its error names no line; _ragged_lines does.)
-            invalid_row_handler=None if binary else on_ragged,
-        )
+
+        def parse_options(quote_char: str | bool = '"') -> Any:
+            return pacsv.ParseOptions(
+                delimiter=delim,
+                quote_char=quote_char,
+                # Blank lines stay as (empty) rows, so that row i is at line first_line + i.
+                ignore_empty_lines=False,
+                # (A binary read has no handler: Arrow would decode the row as UTF-8 to hand it
+                # over. Its error names no line; _ragged_lines does.)
+                invalid_row_handler=None if binary else on_ragged,
+            )
+
         convert_options = pacsv.ConvertOptions(
             include_columns=[names[p] for p in sorted([*columns.text, *columns.amounts])],
             column_types=types,
@@ -270,16 +276,12 @@ def _read_csv_frame(
         if chunked:
             undefined = _undefined_bytes(encoding) if binary else b""
             # (Not for bytes read as binary: Arrow then fails to name a ragged line.)
-            unquoted = None
-            if not binary:
-                unquoted = pacsv.ParseOptions(
-                    delimiter=delim, quote_char=False, ignore_empty_lines=False, invalid_row_handler=on_ragged
-                )
+            unquoted = None if binary else parse_options(quote_char=False)
             batches = _chunk_batches(
-                path, read_options, parse_options, convert_options, header_index + 1, undefined, unquoted
+                path, read_options, parse_options(), convert_options, header_index + 1, undefined, unquoted
             )
         else:
-            batches = _streamed_batches(path, read_options(header_index + 1), parse_options, convert_options)
+            batches = _streamed_batches(path, read_options(header_index + 1), parse_options(), convert_options)
         blocks = _Blocks(
             path, columns, names, header_index + 2, collapse, filter_only, encoding if binary else None, hashing
         )
@@ -535,14 +537,14 @@ class _Blocks:
         blank = np.ones(rows, dtype=bool)  # as _blank_rows will judge the row (hashing only)
         hashed_content = np.zeros(rows, dtype=bool)  # something in a column only hashed
         hashed: dict[str, np.ndarray] = {}  # per code column: the hash of each row's value
-        dates: dict[str, np.ndarray | tuple[list[str], np.ndarray]] = {}  # year/period as read
+        dates: dict[str, pd.Series] = {}  # year/period as read, for the hash
         for position, key in self.columns.text.items():
             column = batch.column(self.names[position])  # type: ignore[attr-defined]
             if pa.types.is_integer(column.type):
                 values = column.fill_null(EMPTY_INTEGER).to_numpy()
                 if hashing is not None:
                     blank &= values == EMPTY_INTEGER
-                    dates[key] = values
+                    dates[key] = pd.Series(values)
                 self._keep(key, values)
                 continue
             # Codes are stripped (' 28910' is 28910, as in a spreadsheet cell); blank is empty.
@@ -570,7 +572,8 @@ class _Blocks:
             if hashing is not None:
                 blank &= lookup[indices] < 0
                 if key in ("year", "period"):
-                    dates[key] = ([value.strip() for value in values], indices)
+                    categories = pd.Index(list(known), dtype=object)
+                    dates[key] = pd.Series(pd.Categorical.from_codes(lookup[indices], categories, validate=False))
                 else:
                     value_hashes, null = self._value_hashes(key, known, hashing)
                     hashed[key] = value_hashes[np.where(lookup < 0, null, lookup)][indices]
@@ -706,16 +709,18 @@ def _joined(parts: list[np.ndarray]) -> np.ndarray:
     return joined
 
 
-def _row_hashes(rows: int, hashing: RowHashing, hashed: dict[str, np.ndarray], dates: dict[str, Any]) -> np.ndarray:
-    """The rows' hashes from their year and month (as normalise reads them: år, else the year
-    in a YYYYMM period) and the code columns in hashing.keys; amounts are mixed in after."""
-    year = _read_years(dates.get("year"), hashing.canonical["year"], rows)
-    period_year, month = _read_periods(dates.get("period"), hashing.canonical["period"], rows)
-    if "year" not in dates:
-        year = period_year
+def _row_hashes(
+    rows: int, hashing: RowHashing, hashed: dict[str, np.ndarray], dates: dict[str, pd.Series]
+) -> np.ndarray:
+    """The rows' hashes from their year and month, read as normalise reads them (år, else the
+    year in a YYYYMM period: hashing.canonical's "year" and "period" are normalise's own
+    readers), and the code columns in hashing.keys; amounts are mixed in after."""
+    none = np.full(rows, -1, dtype="int64")
+    period_year, month = hashing.canonical["period"](dates["period"])[:2] if "period" in dates else (none, none)
+    year = hashing.canonical["year"](dates["year"])[0] if "year" in dates else period_year
     row_hash = np.full(rows, _FNV_OFFSET, dtype="uint64")
-    _mix(row_hash, year.astype("int64").view("uint64"))
-    _mix(row_hash, month.astype("int64").view("uint64"))
+    _mix(row_hash, np.asarray(year, dtype="int64").view("uint64"))
+    _mix(row_hash, np.asarray(month, dtype="int64").view("uint64"))
     for key in hashing.keys:
         if key in hashed:
             _mix(row_hash, hashed[key])
@@ -724,35 +729,6 @@ def _row_hashes(rows: int, hashing: RowHashing, hashed: dict[str, np.ndarray], d
         else:
             _mix(row_hash, _NULL_HASH)
     return row_hash
-
-
-def _read_years(read: Any, parse: Callable[[str], int | None], rows: int) -> np.ndarray:
-    """Year per row from an integer column or (texts, indices); -1 where empty or no year."""
-    if read is None:
-        return np.full(rows, -1, dtype="int64")
-    if isinstance(read, np.ndarray):
-        return np.where(read == EMPTY_INTEGER, -1, read).astype("int64")
-    texts, indices = read
-    parsed = [parse(text) if text else None for text in texts]
-    return np.array([*(-1 if p is None else p for p in parsed), -1], dtype="int64")[indices]
-
-
-def _read_periods(read: Any, parse: Callable[[str], Any], rows: int) -> tuple[np.ndarray, np.ndarray]:
-    """(year or -1, month or -1) per row from 1–12, YYYYMM or YYYY-MM, as ledger._periods."""
-    if read is None:
-        return np.full(rows, -1, dtype="int64"), np.full(rows, -1, dtype="int64")
-    if isinstance(read, np.ndarray):
-        values = read.astype("int64")
-        long = values > 12
-        month = np.where(long, values % 100, values)
-        year = np.where(long, values // 100, -1)
-        empty = read == EMPTY_INTEGER
-        return np.where(empty, -1, year), np.where(empty, -1, month)
-    texts, indices = read
-    parsed = [parse(text) if text else None for text in texts]
-    years = [-1 if not p or p[0] is None else p[0] for p in parsed]
-    months = [-1 if not p else p[1] for p in parsed]
-    return np.array([*years, -1], dtype="int64")[indices], np.array([*months, -1], dtype="int64")[indices]
 
 
 def _new_codes(known: dict[str, int], before: int) -> list[str]:
