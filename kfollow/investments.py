@@ -15,7 +15,7 @@ import pandas as pd
 
 from .errors import ConfigError, LoadError, MappingError, capped
 from .ledger import counted_rows, prefix_mask, row_counts
-from .mapping import EXCLUDED, UNMAPPED, Rules
+from .mapping import EXCLUDED, UNMAPPED, Rules, in_table
 from .money import format_kr
 from .report import (
     BUDGET,
@@ -303,7 +303,7 @@ def project_listing(ledger: pd.DataFrame, rows: pd.Categorical, match: ProjectMa
     from .money import round_to_unit
     from .render import listing_text
 
-    keep = np.asarray(rows.codes) != list(rows.categories).index(EXCLUDED)
+    keep = in_table(rows)
     if year is not None:
         in_year = ledger["year"].to_numpy() == year
         if not in_year.any():

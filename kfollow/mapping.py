@@ -118,6 +118,11 @@ def assign_rows(ledger: pd.DataFrame, rules: Rules) -> tuple[pd.Categorical, lis
     return rows, matched
 
 
+def in_table(rows: pd.Categorical) -> np.ndarray:
+    """Ledger rows the table shows: mapped or unmapped, not excluded ("-")."""
+    return np.asarray(rows.codes) != list(rows.categories).index(EXCLUDED)
+
+
 def unmapped_summary(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame:
     """Accounts that no rule maps: account, row count, exact amount (öre, ledger sign), and the
     file and line where each first appears."""

@@ -22,7 +22,6 @@ from .errors import MAX_REPORTED, LoadError
 from .ledger import DIMENSIONS, OUTCOME, counted_rows, row_counts
 from .mapping import (
     ALLOCATION,
-    EXCLUDED,
     FINANCIAL,
     INCOME,
     OTHER,
@@ -30,6 +29,7 @@ from .mapping import (
     PREMISES,
     SERVICES,
     UNMAPPED,
+    in_table,
 )
 from .money import format_amount, format_kr, kr
 from .report import COSTS, NET_COSTS, PERIOD_SLOTS, RESULT, Column, Report, Selection, exact_group_sums, round_cells
@@ -103,11 +103,6 @@ class Reconciliation:
 
 
 # --- the ledger side: sums without the table rows ------------------------------------------
-
-
-def in_table(rows: pd.Categorical) -> np.ndarray:
-    """Ledger rows the table shows: mapped or unmapped, not excluded ("-")."""
-    return np.asarray(rows.codes) != list(rows.categories).index(EXCLUDED)
 
 
 def ledger_totals(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame:
@@ -664,13 +659,7 @@ def check_investments(table: InvestmentTable, ledger: pd.DataFrame) -> list[Find
             message += problem.describe()
             code = "unmapped-project"
         findings.append(Finding(code, message, f"projekt {project}", figures, (problem.source,)))
-    report = table.report
-    return [
-        *findings,
-        *check_conservation(report, ledger_totals(ledger, table.rows)),
-        *check_identities(report),
-        *check_rounding(report),
-    ]
+    return [*findings, *table_findings(table.report, ledger, table.rows), *check_rounding(table.report)]
 
 
 # --- all of it -------------------------------------------------------------------------------

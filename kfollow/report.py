@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import LoadError, OptionError
-from .ledger import BUDGET, FORECAST, OUTCOME, row_counts
+from .ledger import BUDGET, FORECAST, OUTCOME
 from .mapping import (
     ALLOCATION,
     EXCLUDED,
@@ -25,6 +25,7 @@ from .mapping import (
     PREMISES,
     SERVICES,
     UNMAPPED,
+    in_table,
 )
 from .money import round_to_unit
 
@@ -166,7 +167,7 @@ def aggregate(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame:
     key *= PERIOD_SLOTS
     key += ledger["period"].to_numpy()
     groups = len(labels) * len(versions) * years * PERIOD_SLOTS
-    counts, sums = exact_group_sums(key, ledger["amount"].to_numpy(), groups, row_counts(ledger))
+    counts, sums = exact_group_sums(key, ledger["amount"].to_numpy(), groups)
     present = np.flatnonzero(counts)
     rest, period = np.divmod(present, PERIOD_SLOTS)
     rest, year_offset = np.divmod(rest, years)
@@ -178,7 +179,6 @@ def aggregate(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame:
             "year": year_offset + first_year,
             "period": period,
             "amount": sums[present],
-            "rows": counts[present],
         }
     )
     return out[out["row"] != EXCLUDED].reset_index(drop=True)
@@ -233,7 +233,7 @@ def latest_outcome(ledger: pd.DataFrame, rows: pd.Categorical, year: int | None 
     if OUTCOME not in versions:
         return None
     keep = ledger["version"].cat.codes.to_numpy() == versions.index(OUTCOME)
-    keep &= np.asarray(rows.codes) != list(rows.categories).index(EXCLUDED)
+    keep &= in_table(rows)
     if not keep.any():
         return None
     years = ledger["year"].to_numpy()
