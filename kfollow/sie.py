@@ -177,11 +177,11 @@ def read_sie(path: Path, encoding: str | None = None, dims: dict[int, str] | Non
     name = path.name
     notes: list[str] = []
     raw = path.read_bytes()
-    text = decode(raw, name, encoding, notes)
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
+    content = decode(raw, name, encoding, notes)
+    if "\x00" in content:
+        line = content[: content.index("\x00")].count("\n") + 1
         raise LoadError(f"{name}:{line}: a NUL byte: not SIE text (a damaged file, or give --encoding)")
-    lines = Lines(text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = Lines(content.replace("\r\n", "\n").replace("\r", "\n"))
     array = lines.array
     label_struct = pc.extract_regex(array, _LABEL)
     labels = pc.utf8_upper(pc.struct_field(label_struct, [0]))
@@ -259,7 +259,7 @@ def read_sie(path: Path, encoding: str | None = None, dims: dict[int, str] | Non
     return SieFile(_ledger_frame(frame, name, columns), notes, checks, years.labels(), len(vouchers))
 
 
-_HEADER_LABELS = ("#RAR", "#DIM", "#UNDERDIM", "#OBJEKT", "#SIETYP", "#FORMAT")
+_HEADER_LABELS = ("#RAR", "#DIM", "#UNDERDIM")  # the header records read (#OBJEKT lists can be long)
 
 
 # --- #KSUMMA ------------------------------------------------------------------------------------
@@ -513,7 +513,7 @@ def _bad_lines(name: str, rows: np.ndarray, bad: np.ndarray, lines: list[str], w
     )
 
 
-def _ore(name: str, amounts: Any, rows: np.ndarray, lines: list[str], problems: list[str]) -> np.ndarray:
+def _ore(name: str, amounts: Any, rows: np.ndarray, problems: list[str]) -> np.ndarray:
     """SIE amounts ('-133', '1234.50', '-0.5') -> exact öre; bad ones named by line."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -621,8 +621,10 @@ def _vouchers(
         len(orphans),
         "more #TRANS outside a voucher",
     )
+    if not len(vouchers):  # every #TRANS is an orphan, named above: no voucher to date them by
+        return pd.DataFrame(), []
     owner = np.maximum(owner, 0)
-    ver_dates = _dates(name, ver["date"], vouchers, lines, problems) if len(vouchers) else np.zeros(0, "int64")
+    ver_dates = _dates(name, ver["date"], vouchers, lines, problems)
     number_by_ver, period_by_ver = years.locate(ver_dates)
     outside = np.flatnonzero((period_by_ver == 0) & (ver_dates > 0))
     problems += capped(
@@ -634,7 +636,7 @@ def _vouchers(
         "more vouchers outside the fiscal years",
     )
     number, period = number_by_ver[owner], period_by_ver[owner]
-    amount = _ore(name, fields["amount"], trans, lines, problems)
+    amount = _ore(name, fields["amount"], trans, problems)
     objects, _, _ = _object_columns(fields["objects"], columns)
     frame = pd.DataFrame(
         {
@@ -717,7 +719,7 @@ def _balances(
                 f"{name}: {int(shifted.sum())} lines of årsnr {i} give months outside that fiscal year "
                 f"(first at line {rows[shifted][0] + 1}): read as those months of the year of årsnr {i}"
             )
-    off = (period == 0) & ~bad
+    off = period == 0  # (no line is bad here: those return above)
     problems += [
         f"{name}:{r + 1}: period {p!r}: not a month (YYYYMM) of its fiscal year (#RAR)"
         for r, p in zip(
@@ -726,7 +728,7 @@ def _balances(
             strict=False,
         )
     ]
-    amount = _ore(name, fields["amount"], rows, [], problems) if not bad.all() else np.zeros(len(rows), "int64")
+    amount = _ore(name, fields["amount"], rows, problems)
     objects, lists, list_codes = _object_columns(fields["objects"], columns)
     empty, dimsets = _dimension_sets(lists, list_codes)
     frame = pd.DataFrame(
@@ -819,14 +821,14 @@ def _results(name: str, array: Any, rows: np.ndarray, years: FiscalYears, proble
     number = np.zeros(len(rows), dtype="int32")
     for i, year in years.items():
         number[index == i] = year.number
-    missing = rows[(number == 0) & ~bad]
+    missing = rows[number == 0]
     problems += [f"{name}:{r + 1}: #RES: årsnr with no #RAR in the file" for r in missing[:MAX_REPORTED]]
     return pd.DataFrame(
         {
             "year": number,
             "version": OUTCOME,
             "account": _categorical(fields["account"]),
-            "amount": _ore(name, fields["amount"], rows, [], problems),
+            "amount": _ore(name, fields["amount"], rows, problems),
             "line": rows + 1,
         }
     )

@@ -763,6 +763,25 @@ def test_trans_outside_a_voucher(tmp_path: Path) -> None:
     assert any(e.startswith(f"Error: x.se:{FIRST}:") and "#VER" in e for e in errors), errors
 
 
+def test_trans_in_a_file_without_vouchers(tmp_path: Path) -> None:
+    """No #VER at all: each #TRANS is named, no internal error."""
+    errors = variance_fails(sie(tmp_path, "#TRANS 5011 {} 100.00\n#TRANS 1930 {} -100.00\n"))
+    assert [e for e in errors if "#VER" in e] == [
+        f"Error: x.se:{FIRST}: #TRANS outside a #VER {{ … }}",
+        f"Error: x.se:{FIRST + 1}: #TRANS outside a #VER {{ … }}",
+    ], errors
+
+
+def test_texts_are_read_only_when_asked_for(tmp_path: Path) -> None:
+    """read_sie(text=False): the same rows and öre, no text column (variance does not read it)."""
+    from kfollow.sie import read_sie
+
+    path = sie(tmp_path, VOUCHER)
+    with_text, without = read_sie(path).frame, read_sie(path, text=False).frame
+    assert "text" in with_text and "text" not in without
+    assert without["amount"].tolist() == with_text["amount"].tolist() == [100000, -100000]
+
+
 def test_psaldo_period_outside_the_fiscal_year(tmp_path: Path) -> None:
     path = sie(tmp_path, "#PSALDO 0 202401 5011 {} 1.00\n#PSALDO 0 202413 5011 {} 100.00\n", head=TYPE2_HEAD)
     errors = variance_fails(path)
