@@ -267,68 +267,62 @@ def load_mapped(
     columns: tuple[str, ...] = (),
     collapse: bool = False,
     hash_rows: bool = False,
-    keep_hashes: Any = None,
-    file_signs: dict[str, str] | None = None,
 ) -> tuple[Any, Any, list[Any], Any, list[str]]:
     """load → normalise → map: (ledger, table row per ledger row, rule per account, rules,
-    notes). Filters come after, so that what is judged on the whole ledger can be.
-
-    Only the columns the filters use are read, unless every_column (reconcile's duplicate
-    check compares whole rows). hash_rows (with collapse): every column is read and each row
-    hashed (ledger.attrs["row_hashes"].value), but only `columns` and the filters' are kept.
-    keep_hashes: only the rows with these hashes, whole (file_signs: each file's sign, as a
-    first read decided it)."""
-    from .ledger import (
-        DIMENSIONS,
-        ReadOptions,
-        canonical_version,
-        column_key,
-        filter_verdict,
-        load_ledger,
-        row_hashing,
-    )
+    notes). Filters come after, so that what is judged on the whole ledger can be."""
     from .mapping import assign_rows, load_rules
 
-    sources = _sources(kwargs)
     rules = load_rules(_config(kwargs))
+    ledger, notes = _load(kwargs, _read_options(kwargs, every_column, columns, collapse, hash_rows))
+    rows, matched = assign_rows(ledger, rules)
+    return ledger, rows, matched, rules, notes
+
+
+def _read_options(
+    kwargs: dict[str, Any], every_column: bool, columns: tuple[str, ...], collapse: bool, hash_rows: bool = False
+) -> Any:
+    """The ledger options of the command line. Only the columns the filters use are read,
+    unless every_column (reconcile's duplicate check compares whole rows). hash_rows (with
+    collapse): every column is read and each row hashed (ledger.attrs["row_hashes"].value),
+    but only `columns` and the filters' are kept."""
+    from .ledger import DIMENSIONS, ReadOptions, canonical_version, column_key, filter_verdict, row_hashing
+
     forecast = kwargs.get("forecast_version")
     where, exclude = list(kwargs["where"]), list(kwargs["exclude"])
+    filtered_on = {column_key(name) for name, _ in (*where, *exclude)}
     # Dimensions read only for the filters: a collapsed read needs no more of them than the
     # filters' verdict (konto is always needed, for the mapping).
     filter_only = {
         key: filter_verdict(key, where, exclude)
-        for key in {column_key(name) for name, _ in (*where, *exclude)}
+        for key in filtered_on
         if collapse and key not in columns and key in DIMENSIONS
     }
-    hashing = None
-    if hash_rows:  # every optional column read; those no check and no filter needs are only hashed
-        filtered_on = {column_key(name) for name, _ in (*where, *exclude)}
-        hashing = row_hashing(frozenset((*DIMENSIONS, "text")) - set(columns) - filtered_on)
-    elif keep_hashes is not None:
-        hashing = row_hashing(frozenset(), keep_hashes)
-    options = ReadOptions(
+    return ReadOptions(
         encoding=kwargs["encoding"],
         delimiter={"tab": "\t"}.get(kwargs["delimiter"], kwargs["delimiter"]),
         sheet=kwargs["sheet"],
         sign=next((mode for name, mode in reversed(kwargs["sign"]) if name is None), "auto"),
-        file_signs=file_signs or {name: mode for name, mode in kwargs["sign"] if name is not None},
+        file_signs={name: mode for name, mode in kwargs["sign"] if name is not None},
         # Read only the dimensions the filters use: fewer columns, faster loads.
-        columns=None
-        if every_column
-        else frozenset((*columns, *(column_key(name) for name, _ in (*kwargs["where"], *kwargs["exclude"])))),
+        columns=None if every_column else frozenset((*columns, *filtered_on)),
         extra_versions=(canonical_version(forecast),) if forecast else (),
         dims=dict(kwargs["dims"]),
         collapse=collapse,
         filter_only=filter_only,
-        hashing=hashing,
+        # every optional column read; those no check and no filter needs are only hashed
+        hashing=row_hashing(frozenset((*DIMENSIONS, "text")) - set(columns) - filtered_on) if hash_rows else None,
     )
+
+
+def _load(kwargs: dict[str, Any], options: Any) -> tuple[Any, list[str]]:
+    """The ledger files of the command line, read with `options` (a progress line if long)."""
+    from .ledger import load_ledger
     from .progress import Progress
 
+    sources = _sources(kwargs)
     label = sources[0].path.name + (f" and {len(sources) - 1} more" if len(sources) > 1 else "")
     with Progress(label) if not kwargs["quiet"] else nullcontext():
-        ledger, notes = load_ledger(sources, options)
-    rows, matched = assign_rows(ledger, rules)
-    return ledger, rows, matched, rules, notes
+        return load_ledger(sources, options)
 
 
 def filtered(ledger: Any, rows: Any, kwargs: dict[str, Any]) -> tuple[Any, Any]:
@@ -649,8 +643,9 @@ def reconcile(**kwargs: Any) -> None:
     default_period = latest_outcome(ledger, rows, kwargs["year"])
     unfiltered_rows = counted_rows(ledger)
     sie_checks = ledger.attrs["sie_checks"] if ledger.attrs.get("sie_files") else None  # None: not run
-    duplicates = _duplicates(ledger, ledger.attrs.pop("row_hashes"), kwargs)
+    hashes = ledger.attrs.pop("row_hashes")
     ledger, rows = filtered(ledger, rows, kwargs)
+    duplicates = _duplicates(ledger, hashes, kwargs)
     spec = _spec(kwargs, ledger, default_period, period_budget=True)
     report = build_drift(ledger, rows, spec)
     controls = read_controls(kwargs["control"], report) if kwargs["control"] else None
@@ -676,12 +671,12 @@ def reconcile(**kwargs: Any) -> None:
 
 
 def _duplicates(ledger: Any, shared_hashes: Any, kwargs: dict[str, Any]) -> list[Any] | None:
-    """reconcile's duplicate-rows findings for a ledger read collapsed, or None where the
-    ledger holds its rows as read (the check then runs on it). shared_hashes: the row hashes
-    (ledger.Uncopied), let go of here."""
+    """reconcile's duplicate-rows findings for a filtered ledger read collapsed, or None where
+    the ledger holds its rows as read (the check then runs on it). shared_hashes: the row
+    hashes (ledger.Uncopied), let go of here."""
     import numpy as np
 
-    from .errors import OptionError
+    from .ledger import filter_mask, row_hashing
     from .reconcile import check_duplicates
 
     hashes, shared_hashes.value = shared_hashes.value, None
@@ -690,21 +685,22 @@ def _duplicates(ledger: Any, shared_hashes: Any, kwargs: dict[str, Any]) -> list
             return None
         keep = None  # rows summed but not hashed (a wide file): read them all again
     else:
-        ordered = hashes  # sorted in place: at 50M rows a copy would be 400 MB more
-        ordered.sort()
-        twins = ordered[1:] == ordered[:-1]
+        hashes.sort()  # in place: at 50M rows a copy would be 400 MB more
+        twins = hashes[1:] == hashes[:-1]
         if not twins.any():
             return []  # no two rows alike: no duplicates, and no second read
-        keep = np.unique(ordered[1:][twins])
-        del hashes, ordered, twins  # 8 bytes a row: let them go before the second read
-    # Read again, row by row, only the rows that may be twins, and compare them in full.
-    signs = ledger.attrs["file_signs"]
-    candidates, rows, _, _, _ = load_mapped(kwargs, every_column=True, keep_hashes=keep, file_signs=signs)
-    try:
-        candidates, _ = filtered(candidates, rows, kwargs)
-    except OptionError:  # the filters leave none of them
-        return []
-    return check_duplicates(candidates)
+        keep = np.unique(hashes[1:][twins])
+        del hashes, twins  # 8 bytes a row: let them go before the second read
+    # Read again, row by row, only the rows that may be twins (each file in the sign the first
+    # read found), filter them as the ledger was, and compare them in full.
+    options = replace(
+        _read_options(kwargs, every_column=True, columns=(), collapse=False),
+        hashing=None if keep is None else row_hashing(frozenset(), keep),
+        file_signs=ledger.attrs["file_signs"],
+    )
+    candidates, _ = _load(kwargs, options)
+    mask = filter_mask(candidates, list(kwargs["where"]), list(kwargs["exclude"]), require_rows=False)
+    return check_duplicates(candidates if mask is None else candidates[mask])
 
 
 @cli.command()
@@ -744,11 +740,16 @@ def convert(**kwargs: Any) -> None:
 
     output = kwargs["output"]
     wants_xlsx = output is not None and output.suffix.lower() == ".xlsx"
-    ledger, rows, _, _, notes = load_mapped(kwargs, every_column=True)
+    from .ledger import filter_mask
+
+    ledger, notes = _load(kwargs, _read_options(kwargs, every_column=True, columns=(), collapse=False))
     _warn([*notes, *_sie_warnings(ledger)])
-    ledger, _ = filtered(ledger, rows, kwargs)
+    keep = filter_mask(ledger, list(kwargs["where"]), list(kwargs["exclude"]))
     if kwargs["year"] is not None:
-        ledger = ledger[ledger["year"].to_numpy() == kwargs["year"]]
+        in_year = ledger["year"].to_numpy() == kwargs["year"]
+        keep = in_year if keep is None else keep & in_year
+    if keep is not None:  # one selection: the ledger is copied once
+        ledger = ledger[keep]
     emit(xlsx_bytes(ledger) if wants_xlsx else csv_bytes(ledger), output)
 
 

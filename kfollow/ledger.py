@@ -652,8 +652,10 @@ def filter_mask(
     frame: pd.DataFrame,
     where: list[tuple[str, tuple[str, ...]]],
     exclude: list[tuple[str, tuple[str, ...]]],
+    require_rows: bool = True,
 ) -> np.ndarray | None:
-    """The rows apply_filters keeps (None: all of them)."""
+    """The rows apply_filters keeps (None: all of them). require_rows: filters that leave no
+    row of a ledger that has some are an OptionError (most likely a typo)."""
     if not where and not exclude:
         return None
     keep = np.ones(len(frame), dtype=bool)
@@ -670,7 +672,7 @@ def filter_mask(
                 )
             hit = prefix_mask(frame, column, prefixes)
             keep &= hit if option == "--where" else ~hit
-    if len(frame) and not keep.any():
+    if require_rows and len(frame) and not keep.any():
         # Most likely a typo in a code: a table of zeros would look like an answer.
         used = [f"--where {n}={','.join(p)}" for n, p in where] + [f"--exclude {n}={','.join(p)}" for n, p in exclude]
         codes = "; ".join(
