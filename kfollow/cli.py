@@ -442,7 +442,7 @@ def variance(**kwargs: Any) -> None:
     ledger, rows, _, rules, notes = load_mapped(kwargs, collapse=True)  # sums only: rows may be summed
     # The period comes from the whole ledger, so that e.g. --where verksamhet=289 and
     # --exclude verksamhet=289 cover the same months.
-    default_period = latest_outcome(ledger, rows)
+    default_period = latest_outcome(ledger, rows, kwargs["year"])
     ledger, rows = filtered(ledger, rows, kwargs)
     if not kwargs["allow_unmapped"]:
         check_unmapped(ledger, rows, rules)

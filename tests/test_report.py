@@ -118,3 +118,16 @@ def test_filtered_tables_share_the_period_of_the_whole_ledger(ledger_from_text, 
     assert cells["Personalkostnader"]["outcome_previous"] == -8  # 2023 months 1–8, not 1–6
     report, _ = table(path, config, "--exclude", "verksamhet=289")
     assert report["through"] == 8
+
+
+def test_a_past_year_takes_its_period_from_the_whole_ledger_too(ledger_from_text, config) -> None:
+    """--year 2023 with a filter: the months are those of 2023 in the whole ledger (12), as
+    reconcile and investments take them, not those of the filtered rows (6)."""
+    text = "år;period;version;konto;verksamhet;belopp\n"
+    text += "".join(f"2023;{m};utfall;5011;10100;100\n" for m in range(1, 13))
+    text += "".join(f"2023;{m};utfall;5011;28910;10\n" for m in range(1, 7))
+    text += "".join(f"2024;{m};utfall;5011;10100;1\n" for m in range(1, 9))
+    path = ledger_from_text(text)
+    report, cells = table(path, config, "--unit", "kr", "--year", "2023", "--where", "verksamhet=289")
+    assert report["through"] == 12
+    assert cells["Personalkostnader"]["outcome"] == -60
