@@ -627,8 +627,8 @@ def row_hashing(hash_only: frozenset[str], keep: np.ndarray | None = None) -> Ro
 def filter_verdict(
     column: str, where: list[tuple[str, tuple[str, ...]]], exclude: list[tuple[str, tuple[str, ...]]]
 ) -> Callable[[str], bool]:
-    """Whether a code of `column` passes the --where/--exclude rules on that column (as
-    filter_mask decides them, prefix by prefix)."""
+    """Whether a code of `column` passes the --where/--exclude rules on that column: all its
+    --where prefixes match and none of its --exclude (filter_mask and collapsed reads alike)."""
     wanted = [prefixes for name, prefixes in where if column_key(name) == column]
     unwanted = [prefixes for name, prefixes in exclude if column_key(name) == column]
 
@@ -658,9 +658,8 @@ def filter_mask(
     row of a ledger that has some are an OptionError (most likely a typo)."""
     if not where and not exclude:
         return None
-    keep = np.ones(len(frame), dtype=bool)
     for option, rules in (("--where", where), ("--exclude", exclude)):
-        for name, prefixes in rules:
+        for name, _ in rules:
             column = column_key(name)
             if column not in frame or column in ("amount", "line", "year", "period"):
                 files = "; ".join(
@@ -670,8 +669,15 @@ def filter_mask(
                     f"{option} {name}=…: no column {name!r} to filter on in the ledger "
                     f"(use a code column: {', '.join(DIMENSIONS)} or konto). Columns found: {files}"
                 )
-            hit = prefix_mask(frame, column, prefixes)
-            keep &= hit if option == "--where" else ~hit
+    keep = np.ones(len(frame), dtype=bool)
+    for column in dict.fromkeys(column_key(name) for name, _ in (*where, *exclude)):
+        # Each code judged once, by the rule a collapsed read judges it by; an empty cell
+        # matches no prefix: it passes where the column has no --where.
+        passes = filter_verdict(column, where, exclude)
+        empty_passes = not any(column_key(name) == column for name, _ in where)
+        values = frame[column]
+        verdicts = [passes(str(code)) for code in values.cat.categories] + [empty_passes]
+        keep &= np.array(verdicts, dtype=bool)[values.cat.codes.to_numpy()]
     if require_rows and len(frame) and not keep.any():
         # Most likely a typo in a code: a table of zeros would look like an answer.
         used = [f"--where {n}={','.join(p)}" for n, p in where] + [f"--exclude {n}={','.join(p)}" for n, p in exclude]
