@@ -16,7 +16,7 @@ import pandas as pd
 from .errors import ConfigError, LoadError, MappingError, capped
 from .ledger import counted_rows, prefix_mask, row_counts
 from .mapping import EXCLUDED, UNMAPPED, Rules, in_table
-from .money import format_kr
+from .money import exact_group_sums, format_kr
 from .report import (
     BUDGET,
     OUTCOME,
@@ -26,7 +26,6 @@ from .report import (
     Row,
     aggregate,
     drift_columns,
-    exact_group_sums,
     resolve_columns,
     table_rows,
 )

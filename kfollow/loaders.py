@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import progress
 from .errors import MAX_REPORTED, LoadError, OptionError, capped
-from .money import MINUS_SIGNS, THOUSANDS, clean_amount_text, floats_to_ore
+from .money import MINUS_SIGNS, THOUSANDS, clean_amount_text, exact_group_sums, floats_to_ore
 
 SAMPLE_BYTES = 256 * 1024  # enough to sniff the dialect of any export's first lines
 HEADER_SEARCH_ROWS = 30  # title rows above the header are skipped, within this many rows
@@ -782,8 +782,6 @@ def _collapsed_or_none(arrays: dict[str, np.ndarray], amounts: set[str]) -> dict
 def collapse_rows(arrays: dict[str, np.ndarray], amounts: set[str]) -> dict[str, np.ndarray]:
     """Rows equal in every column but the amounts, line and row count -> one row each: amounts
     summed exactly, `rows` counted, `line` the first. No table kfollow prints can tell."""
-    from .report import exact_group_sums
-
     keys = [k for k in arrays if k not in amounts and k not in ("line", "rows")]
     if not len(arrays["line"]):  # an empty batch (Arrow gives one for a chunk of blank lines)
         return {**arrays, "rows": arrays.get("rows", np.zeros(0, dtype="int64"))}

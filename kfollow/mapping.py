@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, MappingError
+from .money import exact_group_sums
 
 INCOME = "Verksamhetens intäkter"
 PERSONNEL = "Personalkostnader"
@@ -127,7 +128,6 @@ def unmapped_summary(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame
     """Accounts that no rule maps: account, row count, exact amount (öre, ledger sign), and the
     file and line where each first appears."""
     from .ledger import row_counts
-    from .report import exact_group_sums
 
     missing = np.flatnonzero(np.asarray(rows.codes) == -1)
     codes = ledger["account"].cat.codes.to_numpy()[missing].astype("int64")

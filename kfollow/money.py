@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .errors import LoadError
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -76,3 +78,50 @@ def format_kr(ore: int) -> str:
 def kr(ore: int) -> float:
     """Öre -> kronor for JSON figures: int / 100 prints as the two-decimal number it is."""
     return int(ore) / 100
+
+
+# --- exact sums ---------------------------------------------------------------------------------
+
+TOO_LARGE = "a total of the ledger is beyond ±4.6·10^16 kr: kfollow cannot hold it exactly"
+
+
+def exact_group_sums(
+    key: np.ndarray, amount: np.ndarray, groups: int, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(row count, exact int64 sum of öre) per key 0..groups-1.
+
+    np.bincount is fast but sums in float64, which adds integers exactly while every partial
+    sum stays below 2**53 öre. That holds when Σ|amount| does; else each amount is split into
+    a low 20-bit part and the rest, whose sums stay below 2**53 while rows × max|rest| does;
+    else 32-bit halves are summed in int64 and joined per group in Python integers.
+    """
+    # Row counts; `rows`: how many ledger rows each entry stands for (a collapsed read).
+    if rows is None:
+        counts = np.bincount(key, minlength=groups)
+    else:
+        counts = np.rint(np.bincount(key, weights=rows, minlength=groups)).astype("int64")
+    if not len(amount):
+        return counts, np.zeros(groups, dtype="int64")
+    # Σ|amount| in float64 (an int64 sum could wrap); with a margin of 2× its rounding cannot
+    # hide a sum that reaches 2**53.
+    if float(np.abs(amount).sum(dtype="float64")) < 2**52:  # one float64 pass is exact
+        return counts, np.rint(np.bincount(key, weights=amount, minlength=groups)).astype("int64")
+    high = amount >> 20
+    if len(amount) * max(int(np.abs(high).max()), 1) < 2**53:
+        highs = np.bincount(key, weights=high, minlength=groups).astype("int64")
+        if np.abs(highs).max() >= 2**42:  # the total would not fit int64
+            raise LoadError(TOO_LARGE)
+        sums = np.bincount(key, weights=amount & 0xFFFFF, minlength=groups).astype("int64")
+        return counts, sums + (highs << 20)
+    # Huge amounts: sum 32-bit halves in int64 (neither can wrap), join them per group.
+    import pandas as pd  # (only here: money stays light to import)
+
+    lows = pd.Series(amount & 0xFFFFFFFF).groupby(key).sum()
+    highs = pd.Series(amount >> 32).groupby(key).sum()
+    sums = np.zeros(groups, dtype="int64")
+    for group, low in lows.items():
+        total = int(highs[group]) * 2**32 + int(low)
+        if abs(total) >= 2**63:
+            raise LoadError(TOO_LARGE)
+        sums[int(group)] = total
+    return counts, sums

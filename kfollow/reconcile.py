@@ -31,8 +31,8 @@ from .mapping import (
     UNMAPPED,
     in_table,
 )
-from .money import format_amount, format_kr, kr
-from .report import COSTS, NET_COSTS, PERIOD_SLOTS, RESULT, Column, Report, Selection, exact_group_sums, round_cells
+from .money import exact_group_sums, format_amount, format_kr, kr
+from .report import COSTS, NET_COSTS, PERIOD_SLOTS, RESULT, Column, Report, Selection, round_cells
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)

@@ -29,7 +29,7 @@ import pandas as pd
 
 from .errors import MAX_REPORTED, LoadError, OptionError, capped
 from .ledger import BUDGET, OUTCOME
-from .money import format_kr, kr
+from .money import exact_group_sums, format_kr, kr
 
 SIE_SUFFIXES = (".se", ".si")
 # The longest fiscal year read (a first or changed year can be long: XE_SIE_4's −1 year has
@@ -656,8 +656,6 @@ def _vouchers(
         frame["text"] = _categorical(texts)
     checks = []
     if len(vouchers) and not problems:
-        from .report import exact_group_sums
-
         sums = exact_group_sums(owner.astype("int64"), amount, len(vouchers))[1]
         for i in np.flatnonzero(sums)[: MAX_REPORTED + 1]:
             series, number = ver["series"][i].as_py(), ver["number"][i].as_py()

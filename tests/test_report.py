@@ -9,7 +9,7 @@ import pytest
 from conftest import run
 
 from kfollow.errors import LoadError
-from kfollow.report import exact_group_sums
+from kfollow.money import exact_group_sums
 
 LEDGER = """
 år;period;version;konto;belopp
