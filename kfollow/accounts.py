@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 
 from .errors import OptionError
-from .ledger import BUDGET, FORECAST, OUTCOME, row_counts
+from .ledger import BUDGET, FORECAST, OUTCOME, sums_by_code
 from .mapping import EXCLUDED, Rule
 from .money import round_to_unit
 from .render import listing_text
@@ -18,31 +19,28 @@ EXCLUDED_LABEL = "(exkluderas)"
 
 def account_frame(ledger: pd.DataFrame, matched: list[Rule | None], year: int | None) -> pd.DataFrame:
     """One row per account: row label, rule, row count and öre (ledger sign) per version."""
-    rules = dict(zip(ledger["account"].cat.categories.astype(str), matched, strict=True))
-    frame = ledger
+    keep = np.ones(len(ledger), dtype=bool)
     if year is not None:
-        in_year = ledger["year"].to_numpy() == year
-        if not in_year.any():
+        keep = ledger["year"].to_numpy() == year
+        if not keep.any():
             found = ", ".join(str(y) for y in sorted(ledger["year"].unique()))
             raise OptionError(
                 f"--year {year}: the (filtered) ledger has no rows for {year}; years found: {found or 'none'}"
             )
-        frame = ledger[in_year]
-    # One pass over the ledger: sum and row count per account and version (a collapsed read's
-    # rows count the ledger rows they stand for).
-    counted = frame[["account", "version", "amount"]].assign(size=row_counts(frame) if "rows" in frame else 1)
-    grouped = counted.groupby(["account", "version"], observed=True).agg(sum=("amount", "sum"), size=("size", "sum"))
-    amounts = grouped["sum"].unstack(fill_value=0)
-    known = [v for v in (BUDGET, FORECAST, OUTCOME) if v in amounts.columns]
-    amounts = amounts[known + sorted(set(amounts.columns.astype(str)) - set(known))]
-    counts = grouped["size"].groupby(level="account", observed=True).sum()
-    out = pd.DataFrame(index=amounts.index.astype(str))
-    rule = [rules.get(account) for account in out.index]
+    # One exact pass over the ledger: öre and row count per account and version (a collapsed
+    # read's rows count the ledger rows they stand for). Every row has an account.
+    accounts, versions, counts, sums = sums_by_code(ledger, "account", keep, "")
+    present = np.flatnonzero(counts.sum(axis=1))
+    used = [v for v in (BUDGET, FORECAST, OUTCOME) if v in versions]
+    used += sorted({versions[v] for v in np.flatnonzero(counts.sum(axis=0))} - set(used))
+    used = [v for v in used if counts[:, versions.index(v)].any()]
+    rule = [matched[code] for code in present]
+    out = pd.DataFrame(index=pd.Index([accounts[code] for code in present], name="account"))
     out["row"] = [NOT_MAPPED if r is None else EXCLUDED_LABEL if r.row == EXCLUDED else r.row for r in rule]
     out["rule"] = ["" if r is None else f"{r.prefix} ({r.origin})" for r in rule]
-    out["rows"] = counts.reindex(amounts.index).to_numpy()
-    for version in amounts.columns:
-        out[str(version)] = amounts[version].to_numpy()
+    out["rows"] = counts[present].sum(axis=1)
+    for version in used:
+        out[version] = sums[present, versions.index(version)]
     return out
 
 

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, LoadError, MappingError, capped
-from .ledger import counted_rows, prefix_mask, row_counts
+from .ledger import counted_rows, prefix_mask, sums_by_code
 from .mapping import EXCLUDED, UNMAPPED, Rules, in_table
-from .money import exact_group_sums, format_kr
+from .money import format_kr
 from .report import (
     BUDGET,
     OUTCOME,
@@ -189,20 +189,8 @@ class ProjectProblem:
 
 
 def _project_sums(ledger: pd.DataFrame, keep: np.ndarray) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
-    """Exact öre and row counts per project × version of the kept rows: (projects, versions,
-    counts, sums), the arrays shaped projects × versions. Rows without a project are
-    NO_PROJECT, the last."""
-    if "projekt" in ledger:
-        names = [*ledger["projekt"].cat.categories.astype(str), NO_PROJECT]
-        codes = ledger["projekt"].cat.codes.to_numpy()[keep].astype("int64")
-    else:
-        names, codes = [NO_PROJECT], np.full(int(keep.sum()), -1, dtype="int64")
-    codes[codes < 0] = len(names) - 1
-    versions = list(ledger["version"].cat.categories.astype(str))
-    key = codes * len(versions) + ledger["version"].cat.codes.to_numpy()[keep]
-    amount = ledger["amount"].to_numpy()[keep]
-    counts, sums = exact_group_sums(key, amount, len(names) * len(versions), row_counts(ledger, keep))
-    return names, versions, counts.reshape(len(names), -1), sums.reshape(len(names), -1)
+    """sums_by_code per project; rows without a project are NO_PROJECT."""
+    return sums_by_code(ledger, "projekt", keep, NO_PROJECT)
 
 
 def project_problems(ledger: pd.DataFrame, rows: pd.Categorical, match: ProjectMatch) -> list[ProjectProblem]:

@@ -604,6 +604,27 @@ def counted_rows(frame: pd.DataFrame, mask: np.ndarray | None = None) -> int:
     return len(frame) if mask is None else int(np.count_nonzero(mask))
 
 
+def sums_by_code(
+    ledger: pd.DataFrame, column: str, keep: np.ndarray, empty: str
+) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+    """Exact öre and ledger-row counts per code of `column` × version, of the kept rows:
+    (codes, versions, counts, sums), the arrays shaped codes × versions. Rows without a code
+    (or a ledger without the column) come under `empty`, the last."""
+    from .money import exact_group_sums
+
+    if column in ledger:
+        names = [*ledger[column].cat.categories.astype(str), empty]
+        codes = ledger[column].cat.codes.to_numpy()[keep].astype("int64")
+    else:
+        names, codes = [empty], np.full(int(keep.sum()), -1, dtype="int64")
+    codes[codes < 0] = len(names) - 1
+    versions = list(ledger["version"].cat.categories.astype(str))
+    key = codes * len(versions) + ledger["version"].cat.codes.to_numpy()[keep]
+    amount = ledger["amount"].to_numpy()[keep]
+    counts, sums = exact_group_sums(key, amount, len(names) * len(versions), row_counts(ledger, keep))
+    return names, versions, counts.reshape(len(names), -1), sums.reshape(len(names), -1)
+
+
 def column_key(name: str) -> str:
     """A --where/--exclude column name -> ledger column (Swedish or English header names)."""
     key = name.strip().lower()
