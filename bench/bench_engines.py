@@ -43,9 +43,8 @@ import tempfile
 import time
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-DATA = BENCH / ".data"
+from _harness import BENCH, DATA, ROOT, kfollow_command, ledger_csv, parse_sizes, run_child
+
 CONFIG = BENCH / "kfollow.toml"
 KOMMUN_BAS = ROOT / "kfollow" / "data" / "kommun-bas.toml"
 SEED = 1
@@ -311,49 +310,8 @@ def make_parquet(src: str, out: str) -> None:
 # parent
 # ---------------------------------------------------------------------------------------
 
-def parse_sizes(text: str) -> list[int]:
-    out = []
-    for part in text.split(","):
-        part = part.strip().lower().replace("_", "")
-        if part:
-            mult = {"k": 1000, "m": 1_000_000}.get(part[-1], 1)
-            out.append(int(float(part.rstrip("km")) * mult))
-    return out
-
-
-def kfollow_command() -> list[str]:
-    for cand in (Path(sys.executable).parent / "kfollow", ROOT / ".venv" / "bin" / "kfollow"):
-        if cand.exists():
-            return [str(cand)]
-    return [sys.executable, "-m", "kfollow"]
-
-
-# Children run as on a user's machine: with Python's bytecode cache. A sandbox that sets
-# PYTHONDONTWRITEBYTECODE makes every run compile kfollow's and tabulate's sources again
-# (~0.06 s, a tenth of the 10k-row run), which no installed kfollow does.
-CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-
-def run_child(cmd: list[str], stdout) -> tuple[float, float, int, str]:
-    with tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err,
-                                cwd=ROOT, env=CHILD_ENV)
-        _, status, ru = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        text = err.read().decode("utf-8", "replace")
-    return wall, ru.ru_maxrss / 1024, proc.returncode, text
-
-
 def csv_file(rows: int, dialect: str) -> Path:
-    path = DATA / f"ledger_{rows}_{dialect}_s{SEED}.csv"
-    if not path.exists():
-        print(f"generating {path.name} …", file=sys.stderr)
-        subprocess.run([sys.executable, str(BENCH / "make_ledger.py"), str(rows), str(path),
-                        "--dialect", dialect, "--seed", str(SEED)], check=True, cwd=ROOT)
-    return path
+    return ledger_csv(rows, dialect, SEED)[0]  # kept: the same files bench_variance uses
 
 
 def xlsx_file(rows: int) -> Path:
@@ -459,10 +417,12 @@ def bench_case(name: str, kind: str, path: Path, rows: int, engines: list[str], 
                 continue
             if e == "kfollow":
                 with open(out, "wb") as f:
-                    wall, peak, rc, err = run_child(cmd, f)
+                    r = run_child(cmd, f)
+                    wall, peak, rc, err = r["wall"], r["mib"], r["rc"], r["err"]
             else:
                 with open(os.devnull, "wb") as f:
-                    wall, peak, rc, err = run_child(cmd, f)
+                    r = run_child(cmd, f)
+                    wall, peak, rc, err = r["wall"], r["mib"], r["rc"], r["err"]
             print(f"  {name:<9} {rows:>11,} {e:<9} run {i + 1}: {wall:7.2f} s {peak:7.0f} MiB"
                   f" exit {rc}", file=sys.stderr, flush=True)
             if rc != 0:
@@ -523,12 +483,13 @@ def bench_case(name: str, kind: str, path: Path, rows: int, engines: list[str], 
     return res
 
 
-def bench_misc(kf: list[str], kf_extra: list[str], repeat: int, exclude: bool) -> list[dict]:
+def bench_misc(kf: list[str], kf_extra: list[str], repeat: int) -> list[dict]:
     res = []
     walls, peaks = [], []
     with open(os.devnull, "wb") as dn:
         for _ in range(10):
-            w, p, rc, err = run_child([*kf, "--help"], dn)
+            r = run_child([*kf, "--help"], dn)
+            w, p, rc, err = r["wall"], r["mib"], r["rc"], r["err"]
             walls.append(w)
             peaks.append(p)
     res.append({"case": "misc", "kind": "help", "file": "kfollow --help", "rows": 0,
@@ -539,8 +500,8 @@ def bench_misc(kf: list[str], kf_extra: list[str], repeat: int, exclude: bool) -
     walls, peaks = [], []
     with open(os.devnull, "wb") as dn:
         for _ in range(max(repeat, 5)):
-            w, p, rc, err = run_child([*kf, "variance", str(path), "--config", str(CONFIG),
-                                       "--format", "json", *kf_extra], dn)
+            r = run_child([*kf, "variance", str(path), "--config", str(CONFIG), "--format", "json", *kf_extra], dn)
+            w, p, rc, err = r["wall"], r["mib"], r["rc"], r["err"]
             walls.append(w)
             peaks.append(p)
     res.append({"case": "misc", "kind": "csv", "file": path.name, "rows": 10_000,
@@ -651,7 +612,7 @@ def main(argv=None) -> int:
         path = make()
         results += bench_case(name, kind, path, rows, engines, kf, kf_extra, a.repeat, exclude)
     if "misc" in only:
-        results += bench_misc(kf, kf_extra, a.repeat, exclude)
+        results += bench_misc(kf, kf_extra, a.repeat)
     print_table(results, a.repeat)
     print(vers)
     print(f"total {time.perf_counter() - t0:.0f} s")

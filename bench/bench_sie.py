@@ -33,14 +33,12 @@ import shlex
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import zlib
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-DATA = BENCH / ".data"
+from _harness import DATA, ROOT, kfollow_command, run_child
+
 TARGET_S = 3.0
 GEN_VERSION = 1  # bump when the generator's output changes
 
@@ -435,35 +433,6 @@ read_sie(Path(sys.argv[1]))
 pr.disable()
 pstats.Stats(pr, stream=sys.stdout).sort_stats("cumulative").print_stats(int(sys.argv[2]))
 """
-
-
-def run_child(cmd: list[str], capture: bool = False) -> dict:
-    """Run cmd; wall s, cpu s, peak MiB (ru_maxrss), exit code, stdout/stderr text."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=out if capture else subprocess.DEVNULL, stderr=err, cwd=ROOT
-        )
-        _, status, ru = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return {
-            "wall": wall,
-            "cpu": ru.ru_utime + ru.ru_stime,
-            "mib": ru.ru_maxrss / 1024,
-            "rc": proc.returncode,
-            "out": out.read().decode("utf-8", "replace"),
-            "err": err.read().decode("utf-8", "replace"),
-        }
-
-
-def kfollow_command() -> list[str]:
-    for cand in (Path(sys.executable).parent / "kfollow", ROOT / ".venv" / "bin" / "kfollow"):
-        if cand.exists():
-            return [str(cand)]
-    return [sys.executable, "-m", "kfollow"]
 
 
 def check(path: Path, meta: dict) -> list[str]:

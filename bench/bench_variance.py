@@ -27,12 +27,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-DATA = BENCH / ".data"
+from _harness import BENCH, ROOT, kfollow_command, ledger_csv, parse_sizes, run_child
+
 CONFIG = BENCH / "kfollow.toml"
 TIME_LIMIT = 1.5      # kfollow wall time must be within this factor of the baseline
 RSS_LIMIT_MIB = 1024  # ... and its peak RSS under 1 GiB
@@ -43,71 +41,9 @@ TARGET_ROWS = 10_000_000
 # ledger is generated in a child process and numpy/pandas are never imported here.
 
 
-def parse_rows(text: str) -> list[int]:
-    out = []
-    for part in text.split(","):
-        part = part.strip().lower().replace("_", "")
-        if not part:
-            continue
-        mult = 1
-        if part[-1] in "km":
-            mult = 1000 if part[-1] == "k" else 1_000_000
-            part = part[:-1]
-        out.append(int(float(part) * mult))
-    if not out or any(n <= 0 for n in out):
-        raise argparse.ArgumentTypeError("expected positive row counts, e.g. 1000000,10M")
-    return out
-
-
-def kfollow_command() -> list[str]:
-    for cand in (Path(sys.executable).parent / "kfollow", ROOT / ".venv" / "bin" / "kfollow"):
-        if cand.exists():
-            return [str(cand)]
-    return [sys.executable, "-m", "kfollow"]
-
-
-def ledger(rows: int, dialect: str, seed: int) -> tuple[Path, bool]:
-    """Return (path, generated_now). A complete file has a matching .meta.json."""
-    DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"ledger_{rows}_{dialect}_s{seed}.csv"
-    meta_path = path.with_suffix(".meta.json")
-    meta = {"rows": rows, "dialect": dialect, "seed": seed}
-    if path.exists() and meta_path.exists():
-        try:
-            old = json.loads(meta_path.read_text())
-        except ValueError:
-            old = {}
-        if all(old.get(k) == v for k, v in meta.items()) and old.get("bytes") == path.stat().st_size:
-            print(f"reusing {path.relative_to(ROOT)} ({old['bytes'] / 2**20:,.1f} MiB)",
-                  file=sys.stderr)
-            return path, False
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, str(BENCH / "make_ledger.py"), str(rows), str(path),
-                    "--dialect", dialect, "--seed", str(seed)], check=True, cwd=ROOT)
-    meta.update(bytes=path.stat().st_size, seconds=round(time.perf_counter() - t0, 2))
-    meta_path.write_text(json.dumps(meta) + "\n")
-    print(f"generated {path.relative_to(ROOT)}: {rows:,} rows, "
-          f"{meta['bytes'] / 2**20:,.1f} MiB in {meta['seconds']:.1f} s", file=sys.stderr)
-    return path, True
-
-
-def run_child(cmd: list[str], stdout) -> tuple[float, float, int, str, float]:
-    """Run cmd; return (wall s, peak RSS MiB, exit status, stderr text, CPU s)."""
-    with tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err,
-                                cwd=ROOT)
-        _, status, ru = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped
-        err.seek(0)
-        text = err.read().decode("utf-8", "replace")
-    return wall, ru.ru_maxrss / 1024, proc.returncode, text, ru.ru_utime + ru.ru_stime
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--rows", type=parse_rows, default=[1_000_000, 10_000_000],
+    p.add_argument("--rows", type=parse_sizes, default=[1_000_000, 10_000_000],
                    help="comma separated ledger sizes (1000000,10M; default %(default)s)")
     p.add_argument("--repeat", type=int, default=3, help="runs per engine; best is kept")
     p.add_argument("--dialect", choices=["utf8", "sv"], default="utf8")
@@ -128,8 +64,7 @@ def main(argv=None) -> int:
 
     kf = shlex.split(a.kfollow) if a.kfollow else kfollow_command()
     extra = shlex.split(a.kfollow_args)
-    with open(os.devnull, "wb") as devnull:
-        floor = run_child(["true"], devnull)[1]
+    floor = run_child(["true"])["mib"]
     print(f"kfollow: {shlex.join(kf)}; RSS floor (a child running `true`): "
           f"{floor:.0f} MiB", file=sys.stderr)
     versions = subprocess.run(
@@ -146,7 +81,7 @@ def main(argv=None) -> int:
     failed = False
     try:
         for rows in a.rows:
-            path, new = ledger(rows, a.dialect, a.seed)
+            path, new = ledger_csv(rows, a.dialect, a.seed)
             if new:
                 generated.append(path)
             engines = {
@@ -162,8 +97,8 @@ def main(argv=None) -> int:
                 for engine, cmd in engines.items():
                     if engine in errors:
                         continue
-                    with open(os.devnull, "wb") as devnull:
-                        wall, rss, rc, err, cpu = run_child(cmd, devnull)
+                    r = run_child(cmd)
+                    wall, rss, rc, err, cpu = r["wall"], r["mib"], r["rc"], r["err"], r["cpu"]
                     print(f"  {rows:>11,} {engine:<8} run {i + 1}: {wall:7.2f} s "
                           f"(cpu {cpu:6.2f} s) {rss:7.0f} MiB exit {rc}", file=sys.stderr)
                     if rc != 0:
