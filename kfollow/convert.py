@@ -44,11 +44,11 @@ def kronor_text(ore: np.ndarray) -> pd.Series:
 
 
 def csv_bytes(ledger: pd.DataFrame) -> bytes:
-    frame = canonical_frame(ledger).copy()
+    frame = canonical_frame(ledger)  # a new frame: the ledger's columns are not touched
     frame["belopp"] = kronor_text(frame["belopp"].to_numpy()).to_numpy()
-    buffer = io.StringIO()
-    frame.to_csv(buffer, sep=";", index=False, lineterminator="\n")
-    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+    buffer = io.BytesIO()
+    frame.to_csv(buffer, sep=";", index=False, lineterminator="\n", encoding="utf-8-sig")  # with a BOM
+    return buffer.getvalue()
 
 
 def xlsx_bytes(ledger: pd.DataFrame) -> bytes:
@@ -64,7 +64,8 @@ def xlsx_bytes(ledger: pd.DataFrame) -> bytes:
     sheet = workbook.create_sheet("Huvudbok")
     sheet.append(list(frame.columns))
     amounts = frame["belopp"].to_numpy() / 100  # exact to the öre when read back (floats_to_ore)
-    values = frame.drop(columns="belopp").astype(object).where(frame.drop(columns="belopp").notna(), None)
+    codes = frame.drop(columns="belopp")
+    values = codes.astype(object).where(codes.notna(), None)
     for row, amount in zip(values.itertuples(index=False, name=None), amounts, strict=True):
         sheet.append([*(int(v) if isinstance(v, np.integer) else v for v in row), float(amount)])
     buffer = io.BytesIO()
