@@ -7,8 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from .errors import OptionError
-from .ledger import BUDGET, FORECAST, OUTCOME, sums_by_code
+from .ledger import sums_by_code, used_versions, year_rows
 from .mapping import EXCLUDED, Rule
 from .money import round_to_unit
 from .render import listing_text
@@ -19,21 +18,12 @@ EXCLUDED_LABEL = "(exkluderas)"
 
 def account_frame(ledger: pd.DataFrame, matched: list[Rule | None], year: int | None) -> pd.DataFrame:
     """One row per account: row label, rule, row count and öre (ledger sign) per version."""
-    keep = np.ones(len(ledger), dtype=bool)
-    if year is not None:
-        keep = ledger["year"].to_numpy() == year
-        if not keep.any():
-            found = ", ".join(str(y) for y in sorted(ledger["year"].unique()))
-            raise OptionError(
-                f"--year {year}: the (filtered) ledger has no rows for {year}; years found: {found or 'none'}"
-            )
+    keep = year_rows(ledger, year)
     # One exact pass over the ledger: öre and row count per account and version (a collapsed
     # read's rows count the ledger rows they stand for). Every row has an account.
     accounts, versions, counts, sums = sums_by_code(ledger, "account", keep, "")
     present = np.flatnonzero(counts.sum(axis=1))
-    used = [v for v in (BUDGET, FORECAST, OUTCOME) if v in versions]
-    used += sorted({versions[v] for v in np.flatnonzero(counts.sum(axis=0))} - set(used))
-    used = [v for v in used if counts[:, versions.index(v)].any()]
+    used = used_versions(versions, counts[present])
     rule = [matched[code] for code in present]
     out = pd.DataFrame(index=pd.Index([accounts[code] for code in present], name="account"))
     out["row"] = [NOT_MAPPED if r is None else EXCLUDED_LABEL if r.row == EXCLUDED else r.row for r in rule]

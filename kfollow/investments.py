@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, LoadError, MappingError, capped
-from .ledger import counted_rows, prefix_mask, sums_by_code
+from .ledger import counted_rows, prefix_mask, sums_by_code, used_versions, year_rows
 from .mapping import EXCLUDED, UNMAPPED, Rules, in_table
 from .money import format_kr
 from .report import (
@@ -286,21 +286,12 @@ def project_listing(ledger: pd.DataFrame, rows: pd.Categorical, match: ProjectMa
     per version (ledger sign: expenditure +), for --year (default: all years)."""
     import json
 
-    from .errors import OptionError
     from .money import round_to_unit
     from .render import listing_text
 
-    keep = in_table(rows)
-    if year is not None:
-        in_year = ledger["year"].to_numpy() == year
-        if not in_year.any():
-            raise OptionError(f"--year {year}: the (filtered) ledger has no rows for {year}")
-        keep &= in_year
+    keep = in_table(rows) & year_rows(ledger, year)
     names, versions, counts, sums = _project_sums(ledger, keep)
-    used = [v for v in (BUDGET, "prognos", OUTCOME) if v in versions] + sorted(
-        set(versions) - {BUDGET, "prognos", OUTCOME}
-    )
-    used = [v for v in used if counts[:, versions.index(v)].any()]
+    used = used_versions(versions, counts)
     columns = [versions.index(v) for v in used]
     kronor = round_to_unit(sums[:, columns], "kr") if len(columns) else np.zeros((len(names), 0), dtype="int64")
     categories = dict(zip(match.projects, match.matches, strict=True))

@@ -604,6 +604,28 @@ def counted_rows(frame: pd.DataFrame, mask: np.ndarray | None = None) -> int:
     return len(frame) if mask is None else int(np.count_nonzero(mask))
 
 
+def year_rows(ledger: pd.DataFrame, year: int | None) -> np.ndarray:
+    """The rows of --year (all rows without it); a year the ledger lacks is an OptionError
+    that lists the years it has."""
+    if year is None:
+        return np.ones(len(ledger), dtype=bool)
+    in_year = ledger["year"].to_numpy() == year
+    if not in_year.any():
+        found = ", ".join(str(y) for y in sorted(ledger["year"].unique()))
+        raise OptionError(
+            f"--year {year}: the (filtered) ledger has no rows for {year}; years found: {found or 'none'}"
+        )
+    return in_year
+
+
+def used_versions(versions: list[str], counts: np.ndarray) -> list[str]:
+    """The versions with rows (counts: codes × versions), as listings show them: budget,
+    prognos, utfall, then the others by name."""
+    used = {versions[v] for v in np.flatnonzero(counts.sum(axis=0))}
+    known = [v for v in (BUDGET, FORECAST, OUTCOME) if v in used]
+    return known + sorted(used - set(known))
+
+
 def sums_by_code(
     ledger: pd.DataFrame, column: str, keep: np.ndarray, empty: str
 ) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
