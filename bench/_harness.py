@@ -67,26 +67,35 @@ def parse_sizes(text: str) -> list[int]:
     return out
 
 
+def cached(path: Path, want: dict) -> dict | None:
+    """The .meta.json of a generated file when it is complete (its bytes as recorded) and made
+    with `want`; else None (make it again)."""
+    meta_path = path.with_suffix(".meta.json")
+    if not (path.exists() and meta_path.exists()):
+        return None
+    try:
+        meta = json.loads(meta_path.read_text())
+    except ValueError:
+        return None
+    if all(meta.get(k) == v for k, v in want.items()) and meta.get("bytes") == path.stat().st_size:
+        print(f"reusing {path.relative_to(ROOT)} ({meta['bytes'] / 2**20:,.1f} MiB)", file=sys.stderr)
+        return meta
+    return None
+
+
 def ledger_csv(rows: int, dialect: str, seed: int) -> tuple[Path, bool]:
     """bench/.data/ledger_<rows>_<dialect>_s<seed>.csv from make_ledger.py: (path, made now).
     A file with a matching .meta.json is complete and reused."""
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / f"ledger_{rows}_{dialect}_s{seed}.csv"
-    meta_path = path.with_suffix(".meta.json")
     meta = {"rows": rows, "dialect": dialect, "seed": seed}
-    if path.exists() and meta_path.exists():
-        try:
-            old = json.loads(meta_path.read_text())
-        except ValueError:
-            old = {}
-        if all(old.get(k) == v for k, v in meta.items()) and old.get("bytes") == path.stat().st_size:
-            print(f"reusing {path.relative_to(ROOT)} ({old['bytes'] / 2**20:,.1f} MiB)", file=sys.stderr)
-            return path, False
+    if cached(path, meta) is not None:
+        return path, False
     t0 = time.perf_counter()
     make = [sys.executable, str(BENCH / "make_ledger.py"), str(rows), str(path)]
     subprocess.run([*make, "--dialect", dialect, "--seed", str(seed)], check=True, cwd=ROOT)
     meta.update(bytes=path.stat().st_size, seconds=round(time.perf_counter() - t0, 2))
-    meta_path.write_text(json.dumps(meta) + "\n")
+    path.with_suffix(".meta.json").write_text(json.dumps(meta) + "\n")
     size, seconds = meta["bytes"] / 2**20, meta["seconds"]
     print(f"generated {path.relative_to(ROOT)}: {rows:,} rows, {size:,.1f} MiB in {seconds:.1f} s", file=sys.stderr)
     return path, True

@@ -37,7 +37,7 @@ import time
 import zlib
 from pathlib import Path
 
-from _harness import DATA, ROOT, kfollow_command, run_child
+from _harness import DATA, ROOT, cached, kfollow_command, run_child
 
 TARGET_S = 3.0
 GEN_VERSION = 1  # bump when the generator's output changes
@@ -341,14 +341,9 @@ def ensure_file(lines: int, seed: int, pbudget: int) -> tuple[Path, dict]:
     path = DATA / f"sie4_{lines}_s{seed}.se"
     meta_path = path.with_suffix(".meta.json")
     want = {"version": GEN_VERSION, "seed": seed, "target_lines": lines, "pbudget_target": pbudget}
-    if path.exists() and meta_path.exists():
-        try:
-            meta = json.loads(meta_path.read_text())
-        except ValueError:
-            meta = {}
-        if all(meta.get(k) == v for k, v in want.items()) and meta.get("bytes") == path.stat().st_size:
-            print(f"reusing {path.relative_to(ROOT)}", file=sys.stderr)
-            return path, meta
+    meta = cached(path, want)
+    if meta is not None:
+        return path, meta
     t0 = time.perf_counter()
     # in a child: keeps this process's RSS high-water mark small
     subprocess.run(
