@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import DATA, EXAMPLES, run
+from conftest import DATA, EXAMPLES, ROOT, run
 
 SIE = EXAMPLES / "ks-2024.se"
 FORECAST = EXAMPLES / "prognos-2024.csv"
@@ -24,7 +24,8 @@ LEDGER = EXAMPLES / "ks-2024.csv"
 CONFIG = EXAMPLES / "kfollow.toml"
 SEED = json.loads((DATA / "seed-tables.json").read_text("utf-8"))
 COLUMNS = SEED["columns"]
-REAL_SIE = DATA / "sie" / "Sie1.se"  # a real export with a #KSUMMA (domain.md §3.6)
+# A real export with a #KSUMMA (domain.md §3.6), from the corpus beside the checkout (not ours to copy)
+REAL_SIE = ROOT.parent / "shared" / "sie-corpus" / "jsisie__Sie1.se"
 
 
 # --- the file itself ------------------------------------------------------------------------
@@ -76,7 +77,7 @@ def test_closing_ksumma_recomputes() -> None:
     assert stated == recomputed
 
 
-@pytest.mark.skipif(not REAL_SIE.exists(), reason="tests/data/sie/Sie1.se not present")
+@pytest.mark.skipif(not REAL_SIE.exists(), reason="../shared/sie-corpus not present")
 def test_the_checksum_here_is_the_one_real_files_carry() -> None:
     """The implementation above reproduces a real export's #KSUMMA (909685525)."""
     stated, recomputed = ksumma(records(REAL_SIE))
