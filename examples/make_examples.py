@@ -659,7 +659,7 @@ INVESTMENTS: list[tuple[str, list[str]]] = [
     ("Anpassningsinvestering/IT-infrastruktur", ["951"]),
     ("Anpassningsinvestering/Lokalanpassningar", ["952"]),
 ]
-INV_ACCOUNTS = ["1"]  # [investments.options] accounts: class 1 carries the expenditure
+INV_ACCOUNTS = ["10", "11", "12"]  # [investments.options] accounts: Kommun-Bas 10–12, the default
 INV_KONTO = {"1111": "Markreserv", "1121": "Verksamhetsfastigheter",
              "1190": "Pågående ny- och ombyggnad", "1221": "Inventarier",
              "1222": "Datorer och IT-utrustning"}
@@ -963,10 +963,12 @@ def investments_toml() -> str:
         note = "  # no projects this year: the row shows zeros" if not prefixes else ""
         lines.append(f'"{path}" = {strings(prefixes)}{note}')
     lines += ["", "[investments.options]",
-              "# Account prefixes that carry investment expenditure (ledger sign: expenditure +),",
-              "# class 1 as by default. This ledger's: "
+              "# Account prefixes that carry investment expenditure (ledger sign: expenditure +):",
+              "# Kommun-Bas 10-12, as by default. This ledger's: "
               + ", ".join(f"{k} {v}" for k, v in list(INV_KONTO.items())[:2]) + ",",
               "# " + ", ".join(f"{k} {v}" for k, v in list(INV_KONTO.items())[2:]) + ".",
+              "# A row on them without a project (a depreciation, a closing entry) is no investment",
+              "# expenditure: in no row, and `kfollow reconcile` counts it as info.",
               f"accounts = {strings(INV_ACCOUNTS)}"]
     return "\n".join(lines) + "\n"
 

@@ -543,7 +543,7 @@ def _investment_table(ledger: Any, rules: Any, spec: Any) -> Any:
         return None
     plan = investment_plan(rules)
     rows, match = investment_rows(ledger, plan)
-    return InvestmentTable(build_investments(ledger, rows, plan, spec), rows, match)
+    return InvestmentTable(build_investments(ledger, rows, plan, spec), rows, match, plan)
 
 
 def _spec(kwargs: dict[str, Any], ledger: Any, default_period: tuple[int, int] | None, period_budget: bool) -> Any:

@@ -25,6 +25,7 @@ from .report import (
     ReportSpec,
     Row,
     aggregate,
+    check_full_year,
     drift_columns,
     resolve_columns,
     table_rows,
@@ -33,7 +34,9 @@ from .report import (
 TOTAL = "Totala utgifter"
 UNCATEGORISED = "Ej kategoriserat"
 NO_PROJECT = "(inget projekt)"
-DEFAULT_ACCOUNTS = ("1",)
+# Kommun-Bas 10–12: immateriella and materiella anläggningstillgångar. Not 13–19 (financial
+# assets, stock, receivables, bank), whose rows are no investment expenditure.
+DEFAULT_ACCOUNTS = ("10", "11", "12")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,11 @@ class InvestmentPlan:
     categories: tuple[Category, ...]  # table order: each parent before its children
     accounts: tuple[str, ...]  # account prefixes that carry investment expenditure
     origin: str
+
+    @property
+    def accounts_text(self) -> str:
+        """'10*, 11*, 12*': the investment accounts as messages name them."""
+        return ", ".join(f"{prefix}*" for prefix in self.accounts)
 
     @property
     def leaves(self) -> tuple[Category, ...]:
@@ -150,26 +158,38 @@ def investment_rows(ledger: pd.DataFrame, plan: InvestmentPlan) -> tuple[pd.Cate
         files = ", ".join(str(name) for name in ledger["source"].cat.categories)
         raise LoadError(
             f"{files}: no projekt column, but {_rows(counted_rows(ledger, on_accounts))} on investment accounts "
-            f"({', '.join(plan.accounts)}*): the Investeringar table needs each row's project"
+            f"({plan.accounts_text}): the Investeringar table needs each row's project"
         )
-    if "projekt" in ledger:
-        names = ledger["projekt"].cat.categories.astype(str)
-        codes = ledger["projekt"].cat.codes.to_numpy()
-    else:
-        names, codes = pd.Index([], dtype=object), np.full(len(ledger), -1, dtype="int8")
-    used = np.unique(codes[on_accounts])
+    names, codes = _projects(ledger)
+    # A row with no project (a depreciation, a bank or closing entry) is no investment
+    # expenditure: in no row and no error; reconcile reports them (rows_without_project).
+    expenditure = on_accounts & (codes >= 0)
+    used = np.unique(codes[expenditure])
     leaves = plan.leaves
     projects, matches = [], []
-    lookup = np.full(len(names) + 1, -1, dtype="int32")  # project code (-1 last) -> leaf index
+    lookup = np.full(len(names), -1, dtype="int32")  # project code -> leaf index
     for code in used:
-        project = names[code] if code >= 0 else NO_PROJECT
-        hits = [i for i, leaf in enumerate(leaves) if code >= 0 and project.startswith(leaf.prefixes)]
+        project = names[code]
+        hits = [i for i, leaf in enumerate(leaves) if project.startswith(leaf.prefixes)]
         projects.append(project)
         matches.append([leaves[i].path for i in hits])
         lookup[code] = hits[0] if len(hits) == 1 else -1
     labels = [*(leaf.path for leaf in leaves), EXCLUDED]
-    row_codes = np.where(on_accounts, lookup[codes], len(leaves))
+    row_codes = np.full(len(ledger), len(leaves), dtype="int32")
+    row_codes[expenditure] = lookup[codes[expenditure]]
     return pd.Categorical.from_codes(row_codes, labels), ProjectMatch(projects, matches)
+
+
+def _projects(ledger: pd.DataFrame) -> tuple[pd.Index, np.ndarray]:
+    """The project names and each row's code into them (-1: no project)."""
+    if "projekt" not in ledger:
+        return pd.Index([], dtype=object), np.full(len(ledger), -1, dtype="int8")
+    return ledger["projekt"].cat.categories.astype(str), ledger["projekt"].cat.codes.to_numpy()
+
+
+def rows_without_project(ledger: pd.DataFrame, plan: InvestmentPlan) -> np.ndarray:
+    """The rows on investment accounts with no project: not investment expenditure."""
+    return prefix_mask(ledger, "account", plan.accounts) & (_projects(ledger)[1] < 0)
 
 
 @dataclass(frozen=True)
@@ -231,7 +251,7 @@ def check_projects(
         lines += [f"{len(several)} project(s) match more than one [investments] category in {plan.origin}:"]
         lines += [*capped(several, what="more projects"), "make the categories' prefixes distinct"]
     if none and not allow:
-        lines += [f"{len(none)} project(s) on investment accounts ({', '.join(plan.accounts)}*) match no category:"]
+        lines += [f"{len(none)} project(s) on investment accounts ({plan.accounts_text}) match no category:"]
         lines += capped(none, what="more projects")
         lines.append(
             f"add their prefixes to [investments] in {plan.origin}, or give --allow-unmapped to show them as "
@@ -264,6 +284,7 @@ def build_investments(ledger: pd.DataFrame, rows: pd.Categorical, plan: Investme
     top = tuple(row.key for row in layout if row.level == 0)
     layout.append(Row(TOTAL, "total", 0, {}, top, TOTAL))
     columns = investment_columns(year, through, forecast, spec.year_labels)
+    check_full_year(ledger, columns, spec.year_labels)
     found = set(sums.loc[sums["year"] == year, "version"].astype(str))
     later = sums[(sums["version"] == OUTCOME) & (sums["year"] == year) & (sums["period"] > through)]
     if len(later):

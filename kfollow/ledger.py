@@ -505,6 +505,18 @@ def _decide_signs(
     return is_report
 
 
+@dataclass(frozen=True)
+class FullYearOnly:
+    """A version's amounts for a year that a file gives for the whole year only (an SIE year
+    that only #RES covers): a column of part of that year cannot be taken from them."""
+
+    version: str
+    year: int
+    months: int  # the fiscal year's months: a column through fewer is part of the year
+    where: str  # file:line of the first record
+    record: str  # what the file holds, e.g. '#RES'
+
+
 def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFrame, list[str]]:
     """Read, check and concatenate ledger files. Raises LoadError with every problem found.
 
@@ -519,6 +531,7 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
     sie_checks: list = []
     sie_notes: list[str] = []
     year_labels: dict[int, str] = {}
+    full_year: list[FullYearOnly] = []
     signed: set[str] = set()  # files whose sign is known: SIE is debit + by definition
     hashes: list[np.ndarray] | None = [] if options.hashing is not None else None
     as_read = True  # every row is a row of a file, with every column read (nothing summed)
@@ -538,6 +551,7 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
                 sie_notes += sie.notes
                 sie_checks += sie.checks
                 year_labels.update(sie.year_labels)
+                full_year += sie.full_year
                 signed.add(source.path.name)
                 headers[source.path.name] = [c for c in frame.columns if c not in ("source", "line")]
             else:
@@ -578,6 +592,7 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
     ledger.attrs["sie_checks"] = sie_checks
     ledger.attrs["sie_notes"] = sie_notes
     ledger.attrs["year_labels"] = year_labels
+    ledger.attrs["full_year_only"] = full_year  # report.check_full_year refuses part-year columns of them
     ledger.attrs["row_hashes"] = Uncopied(np.concatenate(hashes) if hashes else None)
     ledger.attrs["rows_as_read"] = as_read
     # The sign each file was read in: a second read of the same files needs no judging again.

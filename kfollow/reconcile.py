@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import MAX_REPORTED, LoadError
-from .ledger import DIMENSIONS, OUTCOME, counted_rows, row_counts
+from .ledger import DIMENSIONS, OUTCOME, counted_rows, row_counts, sums_by_code
 from .mapping import (
     ALLOCATION,
     FINANCIAL,
@@ -59,6 +59,8 @@ CHECKS: dict[str, tuple[str, str]] = {
     "rounding-difference": (INFO, "printed subtotals and deviations equal the sums of printed figures"),
     "sign-convention": (INFO, "how the sign of each file was read"),
     "sie-note": (INFO, "how the SIE files were read (encoding, fiscal years, object lines)"),
+    # Depreciation, bank and closing entries on the investment accounts carry no project.
+    "investment-no-project": (INFO, "rows on investment accounts without a project, in no investment row"),
 }
 
 
@@ -636,6 +638,7 @@ class InvestmentTable:
     report: Report
     rows: pd.Categorical  # category path per ledger row (investment_rows)
     match: Any  # investments.ProjectMatch
+    plan: Any  # investments.InvestmentPlan
 
 
 def check_investments(table: InvestmentTable, ledger: pd.DataFrame) -> list[Finding]:
@@ -659,7 +662,36 @@ def check_investments(table: InvestmentTable, ledger: pd.DataFrame) -> list[Find
             message += problem.describe()
             code = "unmapped-project"
         findings.append(Finding(code, message, f"projekt {project}", figures, (problem.source,)))
+    findings += _without_project(table, ledger)
     return [*findings, *table_findings(table.report, ledger, table.rows), *check_rounding(table.report)]
+
+
+def _without_project(table: InvestmentTable, ledger: pd.DataFrame) -> list[Finding]:
+    """One info finding: the count and sum per version of the rows on investment accounts that
+    carry no project (SPEC §4: not investment expenditure)."""
+    from .investments import rows_without_project
+
+    mask = rows_without_project(ledger, table.plan)
+    if not mask.any():
+        return []
+    # Every masked row has no project: all of them come under the last code, `empty`.
+    _, versions, counts, sums = sums_by_code(ledger, "projekt", mask, empty="")
+    amounts = {version: int(sums[-1, v]) for v, version in enumerate(versions) if counts[-1, v]}
+    count = int(counts[-1].sum())
+    first = int(np.flatnonzero(mask)[0])
+    source = f"{ledger['source'].iloc[first]}:{ledger['line'].iloc[first]}"
+    said = ", ".join(f"{version} {format_kr(ore)}" for version, ore in amounts.items())
+    return [
+        Finding(
+            "investment-no-project",
+            f"{count} row{'s' if count != 1 else ''} on investment accounts ({table.plan.accounts_text}) {'has' if count == 1 else 'have'} no project ({said}), "
+            f"first at {source}: depreciation, bank or closing entries, not investment expenditure; in no row "
+            "of the Investeringar table",
+            "investment accounts without a project",
+            {"rows": count, "amounts_kr": {version: kr(ore) for version, ore in amounts.items()}},
+            (source,),
+        )
+    ]
 
 
 # --- all of it -------------------------------------------------------------------------------
@@ -705,7 +737,10 @@ def reconcile(
     ]
     skipped = {} if controls is not None else {"control-total": "no --control file given"}
     if investments is None:
-        skipped |= {code: "no [investments] in kfollow.toml" for code in ("unmapped-project", "ambiguous-project")}
+        skipped |= {
+            code: "no [investments] in kfollow.toml"
+            for code in ("unmapped-project", "ambiguous-project", "investment-no-project")
+        }
     if sie_checks is None:
         skipped |= {code: "no SIE file" for code in CHECKS if code.startswith("sie-")}
     files = tuple(str(name) for name in ledger["source"].cat.categories)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .errors import OptionError
+from .errors import LoadError, OptionError
 from .ledger import BUDGET, FORECAST, OUTCOME
 from .mapping import (
     ALLOCATION,
@@ -252,6 +252,25 @@ def resolve_columns(sums: pd.DataFrame, spec: ReportSpec, ledger: pd.DataFrame |
     return year, through, forecast
 
 
+def check_full_year(ledger: pd.DataFrame, columns: tuple[Column, ...], labels: dict[int, str]) -> None:
+    """Stop where a column takes part of a year whose amounts a file gives for the whole year
+    only (an SIE year that only #RES covers): a share of a year's result is no outcome."""
+    problems = []
+    for part in ledger.attrs.get("full_year_only", ()):
+        for column in columns:
+            chosen = column.selection
+            if chosen and (chosen.version, chosen.year) == (part.version, part.year) and chosen.through < part.months:
+                year = labels.get(part.year, str(part.year))
+                problems.append(
+                    f"{part.where}: {part.record}: the file gives the {part.version} of {year} for the whole year "
+                    f"only, so the column '{column.header}' (months 1–{chosen.through}) cannot be taken from it; "
+                    f"give --through {part.months} to compare whole years, or a ledger with {year}'s "
+                    f"{part.version} by month"
+                )
+    if problems:
+        raise LoadError(problems)
+
+
 def _column_sums(sums: pd.DataFrame, selection: Selection, sign: int) -> pd.Series:
     """Table-sign öre per table row for one column's selection."""
     pick = (sums["version"] == selection.version) & (sums["year"] == selection.year)
@@ -265,6 +284,7 @@ def build_drift(ledger: pd.DataFrame, rows: pd.Categorical, spec: ReportSpec) ->
     year, through, forecast = resolve_columns(sums, spec)
     warnings = []
     columns = drift_columns(year, through, forecast, spec.period_budget, spec.year_labels)
+    check_full_year(ledger, columns, spec.year_labels)
     layout = list(DRIFT_LAYOUT)
     if (sums["row"] == UNMAPPED).any():
         # --allow-unmapped: the unmapped accounts stay in the result, on a row of their own.

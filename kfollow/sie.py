@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import MAX_REPORTED, LoadError, OptionError, capped
-from .ledger import BUDGET, OUTCOME
+from .ledger import BUDGET, OUTCOME, FullYearOnly
 from .money import exact_group_sums, format_kr, kr
 
 SIE_SUFFIXES = (".se", ".si")
@@ -91,6 +91,7 @@ class SieFile:
     checks: list[SieCheck] = field(default_factory=list)
     year_labels: dict[int, str] = field(default_factory=dict)
     vouchers: int = 0  # #VER records read
+    full_year: list[FullYearOnly] = field(default_factory=list)  # years whose outcome is #RES only
 
 
 def is_sie(path: Path) -> bool:
@@ -235,28 +236,36 @@ def read_sie(path: Path, encoding: str | None = None, dims: dict[int, str] | Non
             period_rows = _object_level(name, every, empty, dimsets, res, notes)
     if problems:
         raise LoadError(capped(problems, what="more problems"))
+    # Each fiscal year's outcome comes from the finest record the file has for that year:
+    # vouchers, else #PSALDO, else #RES; the coarser records of a year are only cross-checked.
     if period_rows is not None:
-        outcome = period_rows[period_rows["version"] == OUTCOME]
         if len(trans):
-            checks += _cross_check_periods(name, frames[0], outcome)
-            period_rows = period_rows[period_rows["version"] != OUTCOME]
+            outcome = period_rows[period_rows["version"] == OUTCOME]
+            checks += _cross_check_periods(name, frames[0], outcome)  # the vouchers' years only
+            covered = (period_rows["version"] == OUTCOME) & period_rows["year"].isin(set(frames[0]["year"]))
+            period_rows = period_rows[~covered]
         frames.append(period_rows)
+    full_year: list[FullYearOnly] = []
     if res is not None:
-        if not len(trans) and not len(balances):
-            # Type 1: full-year results only, read as outcome in the last month of each year.
-            res = res.assign(period=res["year"].map({y.number: y.months for y in years.values()}).astype("int8"))
-            res = res.assign(version=OUTCOME)
-            frames.append(res)
-            notes.append(f"{name}: SIE type 1 holds full-year results only (#RES): read as outcome in the last month")
-        else:
-            basis = frames[0] if len(trans) else period_rows
-            checks += _cross_check_results(name, res, basis[basis["version"] == OUTCOME])
+        outcome = concat([f[f["version"] == OUTCOME] for f in frames]) if frames else res.iloc[:0]
+        checks += _cross_check_results(name, res, outcome)  # the years with finer records
+        only = res[~res["year"].isin(set(outcome["year"]))]
+        if len(only):
+            months = {y.number: y.months for y in years.values()}
+            frames.append(only.assign(period=only["year"].map(months).astype("int8"), version=OUTCOME))
+            for year, first in only.groupby("year")["line"].min().items():
+                full_year.append(FullYearOnly(OUTCOME, int(year), months[year], f"{name}:{first}", "#RES"))
+            labels = years.labels()
+            said = ", ".join(labels[f.year] for f in full_year)
+            notes.append(
+                f"{name}: {said}: full-year results only (#RES), read as outcome in the year's last month"
+            )
     if not frames:
         raise LoadError(f"{name}: no #TRANS, #PSALDO, #PBUDGET or #RES records: nothing to read")
     frame = concat([f.reset_index(drop=True) for f in frames])
     if years.source == "calendar":
         notes.append(f"{name}: no usable #RAR: fiscal years are taken as calendar years")
-    return SieFile(_ledger_frame(frame, name, columns), notes, checks, years.labels(), len(vouchers))
+    return SieFile(_ledger_frame(frame, name, columns), notes, checks, years.labels(), len(vouchers), full_year)
 
 
 _HEADER_LABELS = ("#RAR", "#DIM", "#UNDERDIM")  # the header records read (#OBJEKT lists can be long)
@@ -710,7 +719,9 @@ def _balances(
         period[mine] = year.period(yyyymm[mine])
         # Some exporters write a year −1 budget with the periods of year 0 (#PBUDGET -1 201101
         # in a 2011 file): the month is read within the årsnr's own year.
-        shifted = mine & (period == 0) & (yyyymm % 100 >= 1) & (yyyymm % 100 <= 12)
+        # (A YYYYMM of six digits only: '5011' is an account in the period's place, not November.)
+        is_month = (yyyymm >= 100001) & (yyyymm <= 999912) & (yyyymm % 100 >= 1) & (yyyymm % 100 <= 12)
+        shifted = mine & (period == 0) & is_month
         if shifted.any() and year.months == 12:
             period[shifted] = (yyyymm[shifted] % 100 - year.start % 100) % 12 + 1
             notes.append(
@@ -776,9 +787,10 @@ def _object_level(
 def _one_level(
     frame: pd.DataFrame, empty: np.ndarray, dimsets: np.ndarray, name: str, notes: list[str]
 ) -> pd.DataFrame:
-    """Keep, per (version, year, period, account), the rows of one level: the richest set of
-    object lines that sums to the total line; else all object lines, if together they sum to
-    it (a split over different dimension sets); else the total line."""
+    """Keep, per (version, year, period, account), the rows of one level, never two: the total
+    line, or the richest set of object lines that sums to it (the same amount, with the
+    dimensions to filter on). Without a total line, one dimension set: the richest where all
+    sets sum alike (each repeats the total), else the set of the lowest dimension numbers."""
     if empty.all():
         return frame
     group = frame.groupby(["version", "year", "period", "account"], sort=False).ngroup().to_numpy()
@@ -787,15 +799,24 @@ def _one_level(
     sets = work[~work["empty"]].groupby(["group", "dimset"])["amount"].sum().reset_index()
     sets["total"] = sets["group"].map(totals)
     sets["size"] = sets["dimset"].str.count(",")  # '1,20,': two dimensions
+    # '1,20,' -> (1, 20): each distinct set ranked by its dimension numbers, lowest first
+    distinct = sorted(sets["dimset"].unique(), key=lambda d: [int(n) for n in d.split(",") if n])
+    sets["order"] = sets["dimset"].map({d: rank for rank, d in enumerate(distinct)})
     has_total = sets["total"].notna()
-    # Without a total line, sets that all sum alike repeat one total; sets that differ split it.
     alike = sets[~has_total].groupby("group")["amount"].nunique() == 1
     fits = sets[(sets["amount"] == sets["total"]) | sets["group"].isin(alike[alike].index)]
     chosen = fits.sort_values(["group", "size"], ascending=[True, False]).drop_duplicates("group")
-    together = work[~work["empty"]].groupby("group")["amount"].sum()
-    split = together[(together == totals.reindex(together.index)) & ~together.index.isin(chosen["group"])].index
-    split = split.union(alike[~alike].index)
-    unmatched = sorted(set(sets["group"]) - set(chosen["group"]) - set(split))
+    differ = sets[sets["group"].isin(alike[~alike].index)]
+    lowest = differ.sort_values(["group", "order"]).drop_duplicates("group")
+    chosen = pd.concat([chosen, lowest])
+    if len(lowest):
+        first = frame.iloc[int(np.flatnonzero(group == lowest["group"].iloc[0])[0])]
+        notes.append(
+            f"{name}: for {len(lowest)} account and period(s) without a total line (the first: konto "
+            f"{first['account']}, {first['year']} period {first['period']}, line {first['line']}) the object lines "
+            "of different dimensions differ: the lines of the lowest-numbered dimensions count"
+        )
+    unmatched = sorted(set(sets["group"]) - set(chosen["group"]))
     if unmatched:
         first = frame.iloc[int(np.flatnonzero(group == unmatched[0])[0])]
         notes.append(
@@ -805,8 +826,7 @@ def _one_level(
         )
     key = pd.Series(True, index=pd.MultiIndex.from_frame(chosen[["group", "dimset"]]))
     keep_objects = ~empty & key.reindex(pd.MultiIndex.from_arrays([group, dimsets]), fill_value=False).to_numpy()
-    keep_objects |= ~empty & np.isin(group, split.to_numpy())
-    keep_totals = empty & ~np.isin(group, np.concatenate([chosen["group"].to_numpy(), split.to_numpy()]))
+    keep_totals = empty & ~np.isin(group, chosen["group"].to_numpy())
     return frame[keep_objects | keep_totals]
 
 

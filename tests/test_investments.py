@@ -572,8 +572,7 @@ def test_unmapped_project_stops_with_project_rows_amount_and_first_line(tmp_path
     assert result.exit_code == 3
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        "Error: 2 project(s) on investment accounts (1*) match no category:",
-        "Error:   projekt (inget projekt): 1 row (utfall 50,00 kr), first at ledger.csv:21",
+        "Error: 1 project(s) on investment accounts (1*) match no category:",
         "Error:   projekt 7777: 2 rows (utfall 300,50 kr), first at ledger.csv:19",
         "Error: add their prefixes to [investments] in kfollow.toml, or give --allow-unmapped to show them as "
         "'Ej kategoriserat'",
@@ -589,22 +588,36 @@ def test_allow_unmapped_adds_ej_kategoriserat_counted_in_the_total(tmp_path, fil
         ("Ej kategoriserat", 0, "row"),
         ("Totala utgifter", 0, "total"),
     ]
-    assert values(data)["Ej kategoriserat"] == (0, 0, 0, 351, 0, 351)  # 350,50 kr -> 351
-    assert values(data)["Totala utgifter"] == (35000, 36000, -1000, 4501, 2000, 2501)  # 4 500,90 kr
+    # 7777's 300,50 kr -> 301; the 50,00 kr without a project are in no row
+    assert values(data)["Ej kategoriserat"] == (0, 0, 0, 301, 0, 301)
+    assert values(data)["Totala utgifter"] == (35000, 36000, -1000, 4451, 2000, 2451)  # 4 450,90 kr
     assert "Warning: projects that match no category are shown as 'Ej kategoriserat' (--allow-unmapped)" in (
         result.stderr
     )
     assert "Ej kategoriserat" in data["warnings"][0]
 
 
-def test_rows_without_a_project_are_inget_projekt(tmp_path, files) -> None:
-    ledger = ledger_with(tmp_path, "2024;1;utfall;1121;100;;12,34", "2024;1;utfall;1121;100;;0,66")
-    result = cli("investments", ledger, "--config", files[1])
-    assert result.exit_code == 3
-    assert (
-        "Error:   projekt (inget projekt): 2 rows (utfall 13,00 kr), first at ledger.csv:19"
-        in result.stderr.splitlines()
+def test_rows_without_a_project_are_in_no_row_and_no_error(tmp_path, files) -> None:
+    """SPEC §4 (issue 11): a row on an investment account with no project (a depreciation, a
+    bank or closing entry) is no investment expenditure: the table is the one without them,
+    `investments` exits 0, and reconcile reports their count and sum as info."""
+    extra = ("2024;1;utfall;1121;100;;12,34", "2024;3;budget;1190;100;;-1000,66", "2023;1;utfall;1121;100;;0,66")
+    ledger = ledger_with(tmp_path, *extra, name="closing.csv")
+    assert values(table(ledger, files[1], "--unit", "kr")) == IN_KR
+    code, data = reconcile_json(ledger, files[1])
+    assert code == 0
+    assert status(data)["investment-no-project"] == "info"
+    (finding,) = [f for f in data["findings"] if f["code"] == "investment-no-project"]
+    assert finding["severity"] == "info"
+    assert finding["figures"] == {"rows": 3, "amounts_kr": {"budget": -1000.66, "utfall": 13.0}}
+    assert finding["sources"] == ["closing.csv:19"]
+    assert finding["message"] == (
+        "3 rows on investment accounts (1*) have no project (budget -1 000,66 kr, utfall 13,00 kr), first at "
+        "closing.csv:19: depreciation, bank or closing entries, not investment expenditure; in no row of the "
+        "Investeringar table"
     )
+    _, clean = reconcile_json(files[0], files[1])
+    assert status(clean)["investment-no-project"] == "pass"
 
 
 def test_project_in_two_categories_stops_even_with_allow_unmapped(tmp_path, files) -> None:
@@ -637,7 +650,7 @@ def test_ambiguous_and_unmapped_are_reported_together(tmp_path) -> None:
     assert result.exit_code == 3
     errors = result.stderr.splitlines()
     assert errors[0] == "Error: 1 project(s) match more than one [investments] category in amb.toml:"
-    assert "Error: 2 project(s) on investment accounts (1*) match no category:" in errors
+    assert "Error: 1 project(s) on investment accounts (10*, 11*, 12*) match no category:" in errors
     assert "Error:   projekt 7777: 2 rows (utfall 300,50 kr), first at ledger.csv:19" in errors
 
 
@@ -751,8 +764,8 @@ def test_two_keys_naming_one_category_path_are_an_error(tmp_path, files) -> None
 
 
 def test_projects_lists_category_rows_and_kr_per_version(tmp_path) -> None:
-    """Övrigt takes 7777 and, with Markinköp, 9101 (FLERA); the row without a project is
-    EJ KATEGORISERAT. Amounts: all years, ledger sign, kr rounded once (300,50 -> 301)."""
+    """Övrigt takes 7777 and, with Markinköp, 9101 (FLERA); the row without a project is no
+    project and not listed. Amounts: all years, ledger sign, kr rounded once (300,50 -> 301)."""
     other = '"Imageinvestering" = []\n"Övrigt" = ["7", "9101"]'
     config = write(tmp_path / "k.toml", CONFIG.replace('"Imageinvestering" = []', other))
     ledger = ledger_with(tmp_path, *UNMAPPED)
@@ -760,7 +773,6 @@ def test_projects_lists_category_rows_and_kr_per_version(tmp_path) -> None:
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["Projekt", "Kategori", "Rader", "budget", "(kr)", "prognos", "(kr)", "utfall", "(kr)"]
     assert [line.split() for line in lines[2:]] == [
-        ["(inget", "projekt)", "EJ", "KATEGORISERAT", "1", "0", "0", "50"],
         ["7777", "Övrigt", "2", "0", "0", "301"],
         ["9101", "FLERA:", "Expansionsinvestering/Markinköp,", "Övrigt", "6", "10", "000", "12", "000", "9", "399"],
         ["92101", "Expansionsinvestering/Exploatering/Norra", "3", "5", "000", "4", "000", "1", "400"],
@@ -867,17 +879,12 @@ def test_reconcile_unmapped_projects_are_errors_while_investments_exits_3(tmp_pa
     found = [f for f in data["findings"] if f["code"] == "unmapped-project"]
     assert [(f["subject"], f["figures"], f["sources"]) for f in found] == [
         (
-            "projekt (inget projekt)",
-            {"project": "(inget projekt)", "rows": 1, "amounts_kr": {"utfall": 50.0}, "categories": []},
-            ["ledger.csv:21"],
-        ),
-        (
             "projekt 7777",
             {"project": "7777", "rows": 2, "amounts_kr": {"utfall": 300.5}, "categories": []},
             ["ledger.csv:19"],
         ),
     ]
-    assert found[1]["message"] == (
+    assert found[0]["message"] == (
         "projekt 7777 is on an investment account but in no [investments] category: "
         "2 rows (utfall 300,50 kr), first at ledger.csv:19"
     )
@@ -907,7 +914,8 @@ def test_reconcile_text_and_summary_count_the_project_checks(tmp_path, files) ->
     result = cli("reconcile", ledger, "--config", files[1])
     assert result.exit_code == 1
     assert "  unmapped-project: projekt 7777 is on an investment account" in result.stdout
-    assert result.stdout.splitlines()[-1].startswith("reconcile 2024 months 1–3: 13 checks, 2 errors")
+    assert "  investment-no-project: 1 row on investment accounts (1*) has no project" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("reconcile 2024 months 1–3: 14 checks, 1 error")
 
 
 def test_reconcile_bad_investments_config_is_exit_3(tmp_path, files) -> None:

@@ -74,7 +74,7 @@ TROUBLE = (
 ALL_CODES = list(CHECKS)
 # Without [investments] in kfollow.toml the project checks do not run; without --control,
 # neither does control-total.
-PROJECT_CHECKS = ("unmapped-project", "ambiguous-project")
+PROJECT_CHECKS = ("unmapped-project", "ambiguous-project", "investment-no-project")
 SIE_CHECKS = ("sie-voucher-balance", "sie-result", "sie-period-balance", "sie-note")  # run only on SIE files
 NOT_RUN = ("control-total", *PROJECT_CHECKS, *SIE_CHECKS)
 SUMMARY_CLEAN = "reconcile 2024 months 1–2: 11 checks, 0 errors, 0 warnings, 0 info: OK"
@@ -788,6 +788,7 @@ def test_json_structure(ledger_from_text, config) -> None:
         "rounding-difference": ("info", "pass", 0),
         "sign-convention": ("info", "pass", 0),
         "sie-note": ("info", "skipped", 0),
+        "investment-no-project": ("info", "skipped", 0),
     }
     assert all(set(f) == {"code", "severity", "subject", "message", "figures", "sources"} for f in data["findings"])
     assert [f["code"] for f in data["findings"]] == ["unmapped-account", "budget-unbalanced", "duplicate-rows"]
@@ -820,8 +821,7 @@ TROUBLE_CASES = {
     "conservation",
     "identity",
     "control-total",
-    "unmapped-project",
-    "ambiguous-project",
+    *PROJECT_CHECKS,
     *SIE_CHECKS,
     "budget-unbalanced: Årets resultat / Budget 2024",
     "missing-version",

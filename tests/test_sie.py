@@ -544,7 +544,7 @@ def test_type1_results_are_outcome_in_the_last_month(tmp_path: Path) -> None:
         (2024, 12, "utfall", "3111", -40050, FIRST + 2),
         (2023, 12, "utfall", "5011", 90000, FIRST + 3),
     ]
-    assert any("x.se" in n and "type 1" in n and "last month" in n for n in notes), notes
+    assert any("x.se" in n and "full-year results only (#RES)" in n and "last month" in n for n in notes), notes
 
 
 def test_type3_totals_are_not_double_counted(tmp_path: Path) -> None:
@@ -988,9 +988,10 @@ def test_dim_option_replaces_the_default_dimension(tmp_path: Path) -> None:
     assert rows(path, "account", "ansvar", dims={20: "ansvar"}) == [("3010", "A20"), ("1930", None)]
 
 
-def test_object_lines_without_a_total_that_differ_are_parts(tmp_path: Path) -> None:
+def test_object_lines_without_a_total_count_one_dimension_set(tmp_path: Path) -> None:
     """No {} line: sets that sum alike repeat one total (the richest set counts); sets that
-    differ split the balance (every line counts). Nothing is lost: 3010 is −100, 5010 is 40."""
+    differ count one set, never several (issue 11): the lowest-numbered dimensions', here
+    dimension 1: 3010 is −60 ({1 "A"}, not −60 − 40), 5010 is 30 ({1 "A"} + {1 "B"})."""
     path = sie(
         tmp_path,
         """
@@ -1004,9 +1005,16 @@ def test_object_lines_without_a_total_that_differ_are_parts(tmp_path: Path) -> N
         """,
         head=TYPE2_HEAD.replace("#SIETYP 2", "#SIETYP 3"),
     )
-    frame, _ = load(path)
+    frame, notes = load(path)
     sums = frame.groupby("account", observed=True)["amount"].sum().to_dict()
-    assert sums == {"3010": -10000, "4010": 3000, "5010": 4000}
+    assert sums == {"3010": -6000, "4010": 3000, "5010": 3000}
+    assert table(frame, "account", "ansvar", "projekt") == [
+        ("3010", "A", None),
+        ("4010", "A", None),
+        ("5010", "A", None),
+        ("5010", "B", None),
+    ]
+    assert any("2 account and period(s) without a total line" in n for n in notes), notes
 
 
 def test_a_voucher_on_one_line_is_an_error(tmp_path: Path) -> None:
@@ -1055,3 +1063,118 @@ def test_sie_notes_and_failed_checks_reach_the_user(tmp_path: Path) -> None:
     result = run("variance", path, "--allow-unmapped")
     assert "Warning: 1 check(s) of the SIE file(s) failed" in result.stderr
     assert "kfollow reconcile" in result.stderr and "Warning" not in result.stdout
+
+
+# --- issue 11: each fiscal year's outcome from the finest record the file has for that year ------
+
+# Vouchers for 2024 (January and February), the previous year as #PSALDO -1 and #RES -1 lines, as
+# Avendo, SmallOffice and most systems write a type 4 file.
+VOUCHERS_AND_PREVIOUS_BALANCES = """\
+#VER A 1 20240115 "Lön"
+{
+#TRANS 5011 {} 1000.00
+#TRANS 1930 {} -1000.00
+}
+#VER A 2 20240215 "Försäljning"
+{
+#TRANS 3111 {} -400.00
+#TRANS 1930 {} 400.00
+}
+#PSALDO 0 202401 5011 {} 1000.00
+#PSALDO -1 202301 5011 {} 900.00
+#PSALDO -1 202302 5011 {} 800.00
+#PSALDO -1 202302 3111 {} -300.00
+#RES 0 5011 1000.00
+#RES 0 3111 -400.00
+#RES -1 5011 1700.00
+#RES -1 3111 -300.00
+"""
+
+
+def test_previous_year_from_psaldo_beside_vouchers(tmp_path: Path) -> None:
+    """Vouchers are 2024's outcome; #PSALDO -1 is 2023's (it has no vouchers); #PSALDO 0 and
+    every #RES are only cross-checked (they agree: no finding)."""
+    path = sie(tmp_path, VOUCHERS_AND_PREVIOUS_BALANCES)
+    frame, _ = load(path)
+    assert table(frame, "year", "period", "version", "account", "amount", "line") == [
+        (2024, 1, "utfall", "5011", 100000, FIRST + 2),
+        (2024, 1, "utfall", "1930", -100000, FIRST + 3),
+        (2024, 2, "utfall", "3111", -40000, FIRST + 7),
+        (2024, 2, "utfall", "1930", 40000, FIRST + 8),
+        (2023, 1, "utfall", "5011", 90000, FIRST + 11),
+        (2023, 2, "utfall", "5011", 80000, FIRST + 12),
+        (2023, 2, "utfall", "3111", -30000, FIRST + 13),
+    ]
+    assert frame.attrs["sie_checks"] == []
+    assert frame.attrs["full_year_only"] == []
+    report = variance_json(path, "--allow-unmapped")
+    assert report["through"] == 2
+    assert values(report, "Personalkostnader")["outcome_previous"] == -1700
+    assert values(report, "Verksamhetens intäkter")["outcome_previous"] == 300
+    assert values(report, "Verksamhetens intäkter")["outcome_change"] == 100
+
+
+def test_previous_year_psaldo_is_cross_checked_against_its_own_res(tmp_path: Path) -> None:
+    """A #RES -1 that differs from the #PSALDO -1 it is checked against is a sie-result finding
+    for 2023; the vouchers of 2024 are not what 2023 is checked against."""
+    path = sie(tmp_path, VOUCHERS_AND_PREVIOUS_BALANCES.replace("#RES -1 5011 1700.00", "#RES -1 5011 1750.00"))
+    report, _ = reconcile_json(path)
+    (finding,) = findings(report, "sie-result")
+    assert finding["figures"] == {"file": "x.se", "key": ["2023", "5011"], "stated_kr": 1750.0, "rows_kr": 1700.0}
+
+
+def test_a_year_only_res_covers_is_its_full_year_outcome(tmp_path: Path) -> None:
+    """Vouchers for 2024 through December, #RES -1 alone for 2023: 2023's outcome is its #RES,
+    in its last month, and the full-year columns compare the two years."""
+    body = """\
+    #VER A 1 20241215 "Lön"
+    {
+    #TRANS 5011 {} 1000.00
+    #TRANS 1930 {} -1000.00
+    }
+    #RES 0 5011 1000.00
+    #RES -1 5011 1700.00
+    #RES -1 3111 -300.00
+    """
+    path = sie(tmp_path, body)
+    frame, notes = load(path)
+    assert table(frame, "year", "period", "version", "account", "amount", "line") == [
+        (2024, 12, "utfall", "5011", 100000, FIRST + 2),
+        (2024, 12, "utfall", "1930", -100000, FIRST + 3),
+        (2023, 12, "utfall", "5011", 170000, FIRST + 6),
+        (2023, 12, "utfall", "3111", -30000, FIRST + 7),
+    ]
+    assert any("x.se: 2023: full-year results only (#RES)" in n for n in notes), notes
+    report = variance_json(path, "--allow-unmapped")
+    assert (report["year"], report["through"]) == (2024, 12)
+    assert values(report, "Personalkostnader")["outcome_previous"] == -1700
+
+
+def test_a_part_year_column_from_res_is_an_error(tmp_path: Path) -> None:
+    """Vouchers through February 2024, 2023 only as #RES: 'Delårsbokslut 2023' for January–
+    February cannot come from a full-year result. The error names the file, the #RES line and
+    the way out; --through 12 compares whole years."""
+    body = VOUCHERS_AND_PREVIOUS_BALANCES.replace("#PSALDO -1", "#XPSALDO -1")  # unknown records: ignored
+    path = sie(tmp_path, body)
+    errors = variance_fails(path)
+    assert errors == [
+        f"Error: x.se:{FIRST + 16}: #RES: the file gives the utfall of 2023 for the whole year only, so the column "
+        "'Delårsbokslut 2023' (months 1–2) cannot be taken from it; give --through 12 to compare whole years, or "
+        "a ledger with 2023's utfall by month"
+    ]
+    config = write(tmp_path / "kfollow.toml", '[investments]\n"Fastigheter" = ["9"]\n')
+    assert error_lines(run("investments", path, "--config", config, ok=False), 3) == errors
+    assert error_lines(run("reconcile", path, ok=False), 3) == errors
+    report = variance_json(path, "--allow-unmapped", "--through", "12")
+    assert values(report, "Personalkostnader")["outcome_previous"] == -1700
+
+
+def test_a_damaged_record_stops_even_a_command_that_would_not_show_it(tmp_path: Path) -> None:
+    """README rule: an unreadable #PBUDGET line, or #PSALDO of a year whose vouchers are the
+    outcome, stops convert and variance alike, naming each line (a damaged export looks whole)."""
+    body = VOUCHER + "#PBUDGET 0 202401 5011 {} 12,50\n#PSALDO 0 5011 202401 {} 1000.00\n"
+    path = sie(tmp_path, body)
+    for command in ("convert", "variance"):
+        errors = error_lines(run(command, path, ok=False), 3)
+        assert sorted(e.split(": ")[1] for e in errors) == [f"x.se:{FIRST + 5}", f"x.se:{FIRST + 6}"], errors
+        assert any("period '5011': not a month (YYYYMM)" in e for e in errors), errors  # fields swapped
