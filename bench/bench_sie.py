@@ -40,7 +40,7 @@ from pathlib import Path
 from _harness import DATA, ROOT, cached, kfollow_command, run_child
 
 TARGET_S = 3.0
-GEN_VERSION = 1  # bump when the generator's output changes
+GEN_VERSION = 2  # bump when the generator's output changes
 
 CONFIG_TEXT = '[accounts]\n"91" = "Kommunbidrag"\n'
 
@@ -314,13 +314,19 @@ def generate(path: Path, target_lines: int, seed: int, pbudget_lines: int = 50_0
         remaining -= n + 3
         flush()
 
-    # #RES: year 0 from the vouchers (matches), year -1 made up
+    # #RES: year 0 from the vouchers (matches), year -1 made up: with no vouchers or #PSALDO
+    # of its own, year -1's #RES are its outcome (issue 11)
+    previous: dict[str, int] = {}
     for code in budget_accounts:
         ore = totals["utfall"].get(code, 0)
         rec(f"#RES 0 {code} {_kr(ore)}", "#RES", "0", code, _kr(ore))
         prev = rng.randint(-5_000_000, 5_000_000) * 100
         rec(f"#RES -1 {code} {_kr(prev)}", "#RES", "-1", code, _kr(prev))
+        previous[code] = prev
         counts["res"] += 2
+    counts["res_previous"] = len(previous)
+    for code, ore in previous.items():
+        totals["utfall"][code] = totals["utfall"].get(code, 0) + ore
     flush(final=True)
     handle.close()
     return {
@@ -438,8 +444,10 @@ def check(path: Path, meta: dict) -> list[str]:
     got = json.loads(r["out"])
     problems = []
     c = meta["counts"]
-    if got["rows"].get("utfall") != c["trans"]:
-        problems.append(f"utfall rows {got['rows'].get('utfall')} != #TRANS lines {c['trans']}")
+    if got["rows"].get("utfall") != c["trans"] + c["res_previous"]:
+        problems.append(
+            f"utfall rows {got['rows'].get('utfall')} != #TRANS lines {c['trans']} + #RES -1 lines {c['res_previous']}"
+        )
     if got["rows"].get("budget") != c["pbudget_counted"]:
         problems.append(f"budget rows {got['rows'].get('budget')} != counted #PBUDGET lines {c['pbudget_counted']}")
     if got["vouchers"] != c["ver"]:

@@ -544,8 +544,9 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
                         f"{source.path.name}: an SIE file holds its own versions (outcome, budget): "
                         "give it as LEDGER, not with --budget/--forecast/--outcome"
                     )
-                wants_text = options.columns is None or "text" in options.columns
-                sie = read_sie(source.path, options.encoding, options.dims, text=wants_text)
+                # Texts and voucher ids: for a read of every column (reconcile, convert, accounts)
+                details = options.columns is None or "text" in options.columns
+                sie = read_sie(source.path, options.encoding, options.dims, details=details)
                 frame, found = sie.frame, []
                 notes += sie.notes
                 sie_notes += sie.notes

@@ -338,9 +338,12 @@ def check_unmapped(ledger: pd.DataFrame, rows: pd.Categorical) -> list[Finding]:
     return findings
 
 
-def check_coverage(report: Report, totals: pd.DataFrame, versions: Iterable[str]) -> list[Finding]:
+def check_coverage(
+    report: Report, totals: pd.DataFrame, versions: Iterable[str], whole_years: Iterable[int] = ()
+) -> list[Finding]:
     """Versions without rows for the year, outcome months missing, no previous year, and
-    versions that no column shows."""
+    versions that no column shows. `whole_years`: years whose outcome a file gives for the
+    whole year only (an SIE #RES), where months are not missing but never were."""
     year, through = report.year, report.through
     findings = []
     shown = list(dict.fromkeys(c.selection.version for c in report.columns if c.selection))
@@ -367,6 +370,8 @@ def check_coverage(report: Report, totals: pd.DataFrame, versions: Iterable[str]
             )
         )
     for when in (year, year - 1):
+        if when in whole_years:
+            continue
         months = set(outcome.loc[outcome["year"] == when, "period"].astype(int))
         gaps = [m for m in range(1, through + 1) if m not in months]
         if months and gaps:
@@ -457,6 +462,8 @@ def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
 def _describe(row: pd.Series, columns: list[str]) -> str:
     parts = [f"{row['version']} {row['year']}-{int(row['period']):02d}", f"konto {row['account']}"]
     parts += [f"{c} {row[c]}" for c in (*DIMENSIONS, "text") if c in columns and pd.notna(row[c])]
+    if "voucher" in columns and pd.notna(row["voucher"]):  # SIE: the #VER's series and number
+        parts.append(f"verifikation {row['voucher']}")
     parts.append(f"{format_kr(int(row['amount']))} ledger sign")
     return ", ".join(parts)
 
@@ -727,7 +734,12 @@ def reconcile(
         *check_identities(report),
         *(check_controls(controls, report, ledger, rows, tolerance) if controls is not None else []),
         *check_budget_balance(report),
-        *check_coverage(report, totals, ledger["version"].cat.categories.astype(str)),
+        *check_coverage(
+            report,
+            totals,
+            ledger["version"].cat.categories.astype(str),
+            {part.year for part in ledger.attrs.get("full_year_only", ()) if part.version == OUTCOME},
+        ),
         *(check_duplicates(ledger) if duplicates is None else duplicates),
         *check_rounding(report),
         *(Finding("sign-convention", note, note.partition(":")[0]) for note in notes if note not in sie_notes),

@@ -261,11 +261,15 @@ def check_full_year(ledger: pd.DataFrame, columns: tuple[Column, ...], labels: d
             chosen = column.selection
             if chosen and (chosen.version, chosen.year) == (part.version, part.year) and chosen.through < part.months:
                 year = labels.get(part.year, str(part.year))
+                whole = (
+                    f"give --through {part.months} to compare whole years"
+                    if part.months <= 12  # a long first fiscal year has more months than --through can name
+                    else f"{year} has {part.months} months, more than --through can name"
+                )
                 problems.append(
                     f"{part.where}: {part.record}: the file gives the {part.version} of {year} for the whole year "
                     f"only, so the column '{column.header}' (months 1–{chosen.through}) cannot be taken from it; "
-                    f"give --through {part.months} to compare whole years, or a ledger with {year}'s "
-                    f"{part.version} by month"
+                    f"{whole}, or give a ledger with {year}'s {part.version} by month"
                 )
     if problems:
         raise LoadError(problems)

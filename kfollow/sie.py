@@ -167,9 +167,12 @@ def decode(data: bytes, name: str, encoding: str | None, notes: list[str]) -> st
     return data.decode("ascii")
 
 
-def read_sie(path: Path, encoding: str | None = None, dims: dict[int, str] | None = None, text: bool = True) -> SieFile:
-    """Read one SIE file into ledger rows (`text`: with the #TRANS/#VER texts). Raises
-    LoadError with every problem found."""
+def read_sie(
+    path: Path, encoding: str | None = None, dims: dict[int, str] | None = None, details: bool = True
+) -> SieFile:
+    """Read one SIE file into ledger rows (`details`: with the #TRANS/#VER texts and each row's
+    voucher, which only listings and reconcile's duplicate check need). Raises LoadError with
+    every problem found."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -220,7 +223,7 @@ def read_sie(path: Path, encoding: str | None = None, dims: dict[int, str] | Non
             problems.append(f"{name}:{i + 1}: #VER: its {{, #TRANS and }} must stand on lines of their own")
     if len(trans):
         frame, voucher_checks = _vouchers(
-            name, array, lines, vouchers, trans, _braces(array, codes), years, columns, text, problems
+            name, array, lines, vouchers, trans, _braces(array, codes), years, columns, details, problems
         )
         frames.append(frame)
         checks += voucher_checks
@@ -247,9 +250,9 @@ def read_sie(path: Path, encoding: str | None = None, dims: dict[int, str] | Non
         frames.append(period_rows)
     full_year: list[FullYearOnly] = []
     if res is not None:
-        outcome = concat([f[f["version"] == OUTCOME] for f in frames]) if frames else res.iloc[:0]
-        checks += _cross_check_results(name, res, outcome)  # the years with finer records
-        only = res[~res["year"].isin(set(outcome["year"]))]
+        counted = _outcome_sums(frames)
+        checks += _cross_check_results(name, res, counted)  # the years with finer records
+        only = res[~res["year"].isin(set(counted.index.get_level_values("year")))]
         if len(only):
             months = {y.number: y.months for y in years.values()}
             frames.append(only.assign(period=only["year"].map(months).astype("int8"), version=OUTCOME))
@@ -603,7 +606,7 @@ def _vouchers(
     braces: tuple[np.ndarray, np.ndarray],
     years: FiscalYears,
     columns: dict[int, str],
-    with_text: bool,
+    details: bool,
     problems: list[str],
 ) -> tuple[pd.DataFrame, list[SieCheck]]:
     """#TRANS rows, dated by their #VER; and an error check for each voucher that does not balance."""
@@ -658,7 +661,8 @@ def _vouchers(
             **objects,
         }
     )
-    if with_text:  # the transaction's text, else its voucher's
+    if details:  # the transaction's text, else its voucher's; the voucher itself
+        frame["voucher"] = _voucher_of(ver, vouchers, owner)
         own = _unquote_array(pc.struct_field(pc.extract_regex(fields["rest"], _TRANS_TEXT), [0]))
         own = pc.if_else(pc.fill_null(pc.equal(own, ""), True), pa.nulls(len(own), pa.string()), own)
         texts = pc.coalesce(own, ver["text"].take(pa.array(owner))) if len(vouchers) else own
@@ -680,6 +684,20 @@ def _vouchers(
                 )
             )
     return frame, checks
+
+
+def _voucher_of(ver: dict[str, Any], vouchers: np.ndarray, owner: np.ndarray) -> pd.Categorical:
+    """Each #TRANS's voucher, 'A 12' (series and number): two equal #TRANS lines of two
+    vouchers are two postings, those of one voucher given twice are a duplicate. A voucher
+    without a number is known by its line ('@120'). Encoded per voucher, not per #TRANS."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    series, number = pc.fill_null(ver["series"], ""), pc.fill_null(ver["number"], "")
+    keys = pc.binary_join_element_wise(series, number, " ")
+    at = pc.binary_join_element_wise("@", pc.cast(pa.array(vouchers + 1), pa.string()), "")
+    per_voucher = _categorical(pc.if_else(pc.equal(number, ""), at, keys))
+    return pd.Categorical.from_codes(np.asarray(per_voucher.codes)[owner], per_voucher.categories)
 
 
 def _balances(
@@ -880,13 +898,30 @@ def _differences(name: str, stated: pd.Series, counted: pd.Series, code: str, wh
     return checks
 
 
-def _cross_check_results(name: str, res: pd.DataFrame, outcome: pd.DataFrame) -> list[SieCheck]:
-    """#RES per year and account against the sum of the outcome rows read (years they cover)."""
-    covered = set(outcome["year"])
-    stated = res[res["year"].isin(covered)].groupby(["year", "account"])["amount"].sum()
+def _outcome_sums(frames: list[pd.DataFrame]) -> pd.Series:
+    """Öre of the outcome rows per (year, account), over the frames read (no copy of them)."""
+    sums = []
+    for frame in frames:
+        outcome = frame["version"] == OUTCOME
+        rows = frame if outcome.all() else frame[outcome]
+        sums.append(_by_year_and_account(rows))
+    if not sums:
+        return pd.Series([], index=pd.MultiIndex.from_tuples([], names=["year", "account"]), dtype="int64")
+    return pd.concat(sums).groupby(level=["year", "account"]).sum()
+
+
+def _by_year_and_account(rows: pd.DataFrame) -> pd.Series:
+    """Öre per (year, account as text): frames whose account categories differ sum together."""
+    sums = rows.groupby(["year", "account"], observed=True)["amount"].sum()
+    return sums.set_axis(sums.index.set_levels(sums.index.levels[1].astype(str), level="account"))
+
+
+def _cross_check_results(name: str, res: pd.DataFrame, counted: pd.Series) -> list[SieCheck]:
+    """#RES per year and account against the sums of the outcome rows read (years they cover)."""
+    covered = set(counted.index.get_level_values("year"))
+    stated = _by_year_and_account(res[res["year"].isin(covered)])
     # Only what the file states: a result account whose #RES is 0 may be left out.
-    counted = outcome.groupby(["year", "account"])["amount"].sum().reindex(stated.index, fill_value=0)
-    return _differences(name, stated, counted, "sie-result", "#RES year, account")
+    return _differences(name, stated, counted.reindex(stated.index, fill_value=0), "sie-result", "#RES year, account")
 
 
 def _cross_check_periods(name: str, vouchers: pd.DataFrame, balances: pd.DataFrame) -> list[SieCheck]:
@@ -917,7 +952,7 @@ def _ledger_frame(frame: pd.DataFrame, name: str, columns: dict[int, str]) -> pd
             "amount": frame["amount"].astype("int64").to_numpy(),
         }
     )
-    for column in (*dict.fromkeys(columns.values()), "text"):
+    for column in (*dict.fromkeys(columns.values()), "text", "voucher"):
         if column in frame and frame[column].notna().any():
             out[column] = (
                 frame[column].to_numpy()

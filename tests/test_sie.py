@@ -773,12 +773,14 @@ def test_trans_in_a_file_without_vouchers(tmp_path: Path) -> None:
 
 
 def test_texts_are_read_only_when_asked_for(tmp_path: Path) -> None:
-    """read_sie(text=False): the same rows and öre, no text column (variance does not read it)."""
+    """read_sie(details=False): the same rows and öre, no text or voucher column (variance
+    reads neither)."""
     from kfollow.sie import read_sie
 
     path = sie(tmp_path, VOUCHER)
-    with_text, without = read_sie(path).frame, read_sie(path, text=False).frame
+    with_text, without = read_sie(path).frame, read_sie(path, details=False).frame
     assert "text" in with_text and "text" not in without
+    assert with_text["voucher"].tolist() == ["A 1", "A 1"] and "voucher" not in without
     assert without["amount"].tolist() == with_text["amount"].tolist() == [100000, -100000]
 
 
@@ -1160,7 +1162,7 @@ def test_a_part_year_column_from_res_is_an_error(tmp_path: Path) -> None:
     assert errors == [
         f"Error: x.se:{FIRST + 16}: #RES: the file gives the utfall of 2023 for the whole year only, so the column "
         "'Delårsbokslut 2023' (months 1–2) cannot be taken from it; give --through 12 to compare whole years, or "
-        "a ledger with 2023's utfall by month"
+        "give a ledger with 2023's utfall by month"
     ]
     config = write(tmp_path / "kfollow.toml", '[investments]\n"Fastigheter" = ["9"]\n')
     assert error_lines(run("investments", path, "--config", config, ok=False), 3) == errors
@@ -1178,3 +1180,40 @@ def test_a_damaged_record_stops_even_a_command_that_would_not_show_it(tmp_path: 
         errors = error_lines(run(command, path, ok=False), 3)
         assert sorted(e.split(": ")[1] for e in errors) == [f"x.se:{FIRST + 5}", f"x.se:{FIRST + 6}"], errors
         assert any("period '5011': not a month (YYYYMM)" in e for e in errors), errors  # fields swapped
+
+
+def monthly_salaries(year: int = 2024, months: range = range(1, 13), series: str = "A") -> str:
+    """One balanced voucher a month: the same salary, booked alike every month."""
+    return "".join(
+        f'#VER {series} {m} {year}{m:02d}25 "Lön"\n{{\n#TRANS 5011 {{}} 1000.00\n#TRANS 1930 {{}} -1000.00\n}}\n'
+        for m in months
+    )
+
+
+def test_a_whole_year_from_res_has_no_missing_months(tmp_path: Path) -> None:
+    """2023 only as #RES (its last month by design): reconcile --strict does not call months
+    1–11 of 2023 missing; a gap in 2024's vouchers still is."""
+    path = sie(tmp_path, monthly_salaries() + "#RES -1 5011 11000.00\n")
+    report, code = reconcile_json(path, "--strict", "--through", "12")
+    assert findings(report, "missing-months") == []
+    assert code == 1  # no budget and no forecast in an SIE file: real warnings
+    assert {f["code"] for f in report["findings"] if f["severity"] != "info"} == {"missing-version"}
+    gap = sie(tmp_path, monthly_salaries(months=range(2, 13)) + "#RES -1 5011 11000.00\n", name="gap.se")
+    report, _ = reconcile_json(gap, "--through", "12")
+    assert [f["figures"] for f in findings(report, "missing-months")] == [{"year": 2024, "months": [1], "through": 12}]
+
+
+def test_equal_lines_of_two_vouchers_are_no_duplicates(tmp_path: Path) -> None:
+    """Two vouchers (A 1, A 2) that book the same salary in one month are two postings; the
+    same voucher given twice (a file pasted twice) is a duplicate, named by its voucher."""
+    twice = '#VER A 1 20240125 "Lön"\n{\n#TRANS 5011 {} 1000.00\n#TRANS 1930 {} -1000.00\n}\n'
+    two = twice + twice.replace("#VER A 1", "#VER A 2")
+    report, _ = reconcile_json(sie(tmp_path, two, name="two.se"))
+    assert findings(report, "duplicate-rows") == []
+    report, _ = reconcile_json(sie(tmp_path, twice + twice, name="pasted.se"))
+    found = findings(report, "duplicate-rows")
+    assert [f["sources"] for f in found] == [
+        [f"pasted.se:{FIRST + 2}", f"pasted.se:{FIRST + 7}"],
+        [f"pasted.se:{FIRST + 3}", f"pasted.se:{FIRST + 8}"],
+    ]
+    assert "verifikation A 1" in found[0]["message"]
