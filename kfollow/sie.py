@@ -5,12 +5,13 @@ the bulk records (#TRANS, #PSALDO, #PBUDGET, #RES) are taken apart by one regex 
 C++ (RE2), never by a Python loop per line or character. Only the few header records (#RAR,
 #DIM, #OBJEKT, …) and each distinct object list are read in Python.
 
-What becomes what (README "SIE files"):
-- #TRANS inside #VER → utfall (period from the voucher date); if a file has vouchers, they are
-  the outcome and its #PSALDO lines are only cross-checked.
-- #PSALDO → utfall, #PBUDGET → budget; type 3 repeats each total per object: per account and
-  period either the total line or the object lines of one dimension set count, never both.
-- #RES → outcome in a type 1 file (which has nothing else), else only cross-checked.
+What becomes what (README "SIE files", "What becomes what"):
+- Each fiscal year's outcome comes from the finest record the file has for that year: #TRANS
+  inside #VER (period from the voucher date), else #PSALDO, else #RES (one sum for the whole
+  year, in its last month: a part-year column from it is an error, report.check_full_year).
+  A year's coarser records are only cross-checked against the finer ones.
+- #PBUDGET → budget. Type 3 repeats each total per object: per account and period either the
+  total line or the object lines of one dimension set count, never both, never two sets.
 - Years are fiscal years from #RAR, numbered by the calendar year they end in; periods are
   months of the fiscal year (July = 1 in a July–June year).
 Amounts keep the file's sign (debit +): ledger sign.
