@@ -401,7 +401,7 @@ READ_CHILD = r"""
 import sys, time, json
 from pathlib import Path
 t0 = time.perf_counter()
-from kfollow.sie import read_sie
+from kfollow.read.sie import read_sie
 t1 = time.perf_counter()
 sie = read_sie(Path(sys.argv[1]))
 t2 = time.perf_counter()
@@ -411,7 +411,7 @@ print(json.dumps({"import_s": t1 - t0, "read_s": t2 - t1, "rows": len(sie.frame)
 CHECK_CHILD = r"""
 import sys, json
 from pathlib import Path
-from kfollow.sie import read_sie
+from kfollow.read.sie import read_sie
 sie = read_sie(Path(sys.argv[1]))
 f = sie.frame
 out = {"rows": {}, "totals": {}, "vouchers": sie.vouchers,
@@ -426,7 +426,7 @@ print(json.dumps(out))
 PROFILE_CHILD = r"""
 import sys, cProfile, pstats
 from pathlib import Path
-from kfollow.sie import read_sie
+from kfollow.read.sie import read_sie
 import pandas, pyarrow, pyarrow.compute  # imports outside the profile
 pr = cProfile.Profile()
 pr.enable()

@@ -20,9 +20,9 @@ from typing import Any
 __version__ = "0.1.0"
 
 _API = {
-    "Source": "ledger",
-    "ReadOptions": "ledger",
-    "load_ledger": "ledger",
+    "Source": "read",
+    "ReadOptions": "read",
+    "load_ledger": "read",
     "apply_filters": "ledger",
     "filter_mask": "ledger",
     "load_rules": "mapping",

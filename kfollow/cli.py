@@ -234,7 +234,8 @@ def output_options(formats: tuple[str, ...]) -> Callable[[Callable[..., Any]], C
 
 
 def _sources(kwargs: dict[str, Any]) -> list[Any]:
-    from .ledger import BUDGET, FORECAST, OUTCOME, Source
+    from .ledger import BUDGET, FORECAST, OUTCOME
+    from .read import Source
 
     sources = [Source(path) for path in kwargs["ledger"]]
     for key, version in (("budget_files", BUDGET), ("forecast_files", FORECAST), ("outcome_files", OUTCOME)):
@@ -285,7 +286,9 @@ def _read_options(
     unless every_column (reconcile's duplicate check compares whole rows). hash_rows (with
     collapse): every column is read and each row hashed (ledger.attrs["row_hashes"].value),
     but only `columns` and the filters' are kept."""
-    from .ledger import DIMENSIONS, ReadOptions, canonical_version, column_key, filter_verdict, row_hashing
+    from .ledger import DIMENSIONS, canonical_version, column_key, filter_verdict
+    from .read import ReadOptions
+    from .read.normalise import row_hashing
 
     forecast = kwargs.get("forecast_version")
     where, exclude = list(kwargs["where"]), list(kwargs["exclude"])
@@ -316,7 +319,7 @@ def _read_options(
 
 def _load(kwargs: dict[str, Any], options: Any) -> tuple[Any, list[str]]:
     """The ledger files of the command line, read with `options` (a progress line if long)."""
-    from .ledger import load_ledger
+    from .read import load_ledger
     from .progress import Progress
 
     sources = _sources(kwargs)
@@ -676,7 +679,8 @@ def _duplicates(ledger: Any, shared_hashes: Any, kwargs: dict[str, Any]) -> list
     hashes (ledger.Uncopied), let go of here."""
     import numpy as np
 
-    from .ledger import filter_mask, row_hashing
+    from .ledger import filter_mask
+    from .read.normalise import row_hashing
     from .reconcile import check_duplicates
 
     hashes, shared_hashes.value = shared_hashes.value, None

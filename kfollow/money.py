@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -125,3 +125,132 @@ def exact_group_sums(
             raise LoadError(TOO_LARGE)
         sums[int(group)] = total
     return counts, sums
+
+
+# --- amount text (SPEC §1): Swedish dialects, exactly --------------------------------------
+
+
+LIMIT_ORE = 10**18
+
+# At most 16 digits of kronor (|öre| < 10**18 fits int64) and 2 decimals; '.5' is 0.50.
+_AMOUNT = r"^[-+]?(\d{0,16})(?:\.(\d{0,2}))?$"
+
+# What Arrow's decimal parser also takes, so that both readers agree on a cell: '1.5e2'.
+_EXPONENT = r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d{1,3}$"
+
+def text_to_ore(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Amount text (any Swedish dialect) -> exact öre, vectorised; mask of cells that are no amount."""
+    import pandas as pd  # (only here: money stays light to import)
+
+    clean = clean_amount_text(text)
+    parts = clean.str.extract(_AMOUNT)
+    digits = parts[0].fillna("") + parts[1].fillna("")
+    ok = (parts[0].notna() & (digits != "")).to_numpy(dtype=bool)
+    whole = pd.to_numeric(parts[0].replace("", "0"), errors="coerce").fillna(0).to_numpy(dtype="int64")
+    cents = parts[1].fillna("").str.ljust(2, "0")
+    fraction = pd.to_numeric(cents.where(ok, "0"), errors="coerce").fillna(0).to_numpy(dtype="int64")
+    negative = clean.str.startswith("-").fillna(False).to_numpy(dtype=bool)
+    ore = np.where(ok, (whole * 100 + fraction) * np.where(negative, -1, 1), 0)
+    scientific = clean.str.match(_EXPONENT).fillna(False).to_numpy(dtype=bool) & ~ok
+    if scientific.any():  # rare: parsed through a double, exact while it has ≤ 2 decimals
+        values = pd.to_numeric(clean.where(scientific, "0"), errors="coerce").to_numpy(dtype="float64")
+        exp_ore, exp_bad = floats_to_ore(values)
+        exp_bad |= np.abs(values) * 100 >= LIMIT_ORE
+        ore = np.where(scientific & ~exp_bad, exp_ore, ore)
+        ok = ok | (scientific & ~exp_bad)
+    return ore, ~ok
+
+def decimal_ore(column: Any) -> np.ndarray | None:
+    """öre from a decimal128(18, 2) array (0 where empty); None if a value does not fit.
+
+    The unscaled value of a decimal with scale 2 is the amount in öre: the low 64 bits of each
+    128-bit value. Arrow does not hold a CSV cell to the declared precision, so a value whose
+    high word is more than the low word's sign, or that is over the limit, does not fit.
+    """
+    import pyarrow as pa
+
+    if column.offset:
+        column = pa.concat_arrays([column])
+    words = np.frombuffer(column.buffers()[1], dtype="<i8")[: 2 * len(column)]
+    ore = words[0::2].copy()
+    valid = column.is_valid().to_numpy(zero_copy_only=False)
+    if ((words[1::2] != (ore >> 63)) | (np.abs(ore) >= LIMIT_ORE))[valid].any():
+        return None
+    ore[~valid] = 0
+    return ore
+
+def _encoded(characters: tuple[str, ...], encoding: str) -> tuple[bytes, ...]:
+    """money's separators or minus signs as the bytes of an encoding (those it has)."""
+    found = []
+    for character in characters:
+        try:
+            found.append(character.encode(encoding))
+        except UnicodeEncodeError:
+            pass
+    return tuple(found)
+
+def _drop_spaces_and_minus_signs(
+    data: np.ndarray, offsets: np.ndarray, encoding: str = "utf-8"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Drop space, NBSP and U+202F bytes and turn U+2212 and en dashes into '-' (as encoded)."""
+    drop = np.zeros(len(data), dtype=bool)
+    spaces, minuses = _encoded(THOUSANDS, encoding), _encoded(MINUS_SIGNS, encoding)
+    for pattern in (*spaces, *minuses):
+        width = len(pattern)
+        if len(data) < width:
+            continue
+        hit = np.ones(len(data) - width + 1, dtype=bool)
+        for i, byte in enumerate(pattern):
+            hit &= data[i : len(data) - width + 1 + i] == byte
+        at = np.flatnonzero(hit)
+        for i in range(width):
+            drop[at + i] = True
+        if pattern in minuses:  # keep the first byte, as '-'
+            data[at] = ord("-")
+            drop[at] = False
+    if not drop.any():
+        return data, offsets
+    removed = np.concatenate([[0], np.cumsum(drop, dtype=np.int32)])
+    return data[~drop], (offsets - removed[offsets]).astype("<i4")
+
+def plain_decimals(column: Any, encoding: str = "utf-8") -> Any | None:
+    """Swedish amount text -> decimal128(18, 2), vectorised on the bytes of the block (UTF-8,
+    or the single-byte encoding of a binary column).
+
+    Spaces (as thousands separators: space, NBSP, U+202F) are dropped, U+2212 and the en dash
+    become '-', a decimal comma becomes a point; then Arrow casts, exactly. None if any cell
+    has more than 2 decimals or will not cast (the caller then parses the block as text and
+    names the bad cells).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column.offset:
+        column = pa.concat_arrays([column])
+    offsets = np.frombuffer(column.buffers()[1], dtype="<i4")[: len(column) + 1]
+    data = np.frombuffer(column.buffers()[2], dtype=np.uint8)[: offsets[-1]]
+    commas = data == ord(",")
+    odd = (data == ord(" ")).any() or (data >= 0x80).any()  # a space, or a non-ASCII character
+    if commas.any() or odd:
+        data = data.copy()
+        data[commas] = ord(".")  # a comma is a decimal mark in every dialect of SPEC §1
+    if odd:
+        data, offsets = _drop_spaces_and_minus_signs(data, offsets, encoding)
+        if (data >= 0x80).any():  # another character: the text parser names the cell
+            return None
+    # Arrow would take '1,000' as 1 kr; more than 2 decimals is a bad cell (often an English
+    # thousands separator), so such a block goes to the text parser, which names it. A cell
+    # has at most 2 decimals when its end comes within 3 bytes after its point.
+    points = np.flatnonzero(data == ord("."))
+    if len(points):
+        ends = np.zeros(len(data) + 4, dtype=bool)
+        ends[offsets[1:]] = True
+        if not (ends[points + 1] | ends[points + 2] | ends[points + 3]).all():
+            return None
+    text = pa.StringArray.from_buffers(
+        len(column), pa.py_buffer(offsets), pa.py_buffer(data), column.buffers()[0], column.null_count
+    )
+    try:
+        return pc.cast(text, pa.decimal128(18, 2))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None

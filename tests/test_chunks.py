@@ -1,4 +1,4 @@
-"""CSV read in chunks of whole lines (loaders.CHUNK_BYTES) gives what one read of the whole file
+"""CSV read in chunks of whole lines (csv_reader.CHUNK_BYTES) gives what one read of the whole file
 gives: the same rows, öre and line numbers, the same errors on the same lines, for UTF-8 and
 for cp1252 (kept as bytes until the distinct codes are decoded). And a collapsed read that
 keeps one code per filter verdict (ReadOptions.filter_only) filters to the same tables.
@@ -18,12 +18,14 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES, run
 
-from kfollow import loaders
+from kfollow.read import blocks
+from kfollow.read import csv as csv_reader
 from kfollow.errors import LoadError, OptionError
-from kfollow.ledger import ReadOptions, Source, filter_mask, filter_verdict, load_ledger
+from kfollow.ledger import filter_mask, filter_verdict
+from kfollow.read import ReadOptions, Source, load_ledger
 
-DEFAULT_CHUNK = loaders.CHUNK_BYTES
-DEFAULT_BLOCK = loaders.BLOCK_BYTES
+DEFAULT_CHUNK = csv_reader.CHUNK_BYTES
+DEFAULT_BLOCK = csv_reader.BLOCK_BYTES
 CHUNKS = [50, 200, 1000, DEFAULT_CHUNK]
 
 HEADER = "år;period;version;konto;ansvar;verksamhet;text;belopp"
@@ -127,10 +129,10 @@ def chunks(monkeypatch: pytest.MonkeyPatch):
     """Set CHUNK_BYTES (and BLOCK_BYTES) for this test."""
 
     def set_sizes(chunk: int, block: int = DEFAULT_BLOCK) -> None:
-        monkeypatch.setattr(loaders, "CHUNK_BYTES", chunk)
-        monkeypatch.setattr(loaders, "BLOCK_BYTES", block)
+        monkeypatch.setattr(csv_reader, "CHUNK_BYTES", chunk)
+        monkeypatch.setattr(csv_reader, "BLOCK_BYTES", block)
         if chunk < DEFAULT_CHUNK:  # the first chunk holds at least the sample: keep it small too
-            monkeypatch.setattr(loaders, "SAMPLE_BYTES", 300)
+            monkeypatch.setattr(csv_reader, "SAMPLE_BYTES", 300)
 
     return set_sizes
 
@@ -187,7 +189,7 @@ def test_the_spot_checks_are_the_lines_written() -> None:
 def test_cp1252_first_seen_past_the_sample_in_a_later_chunk(tmp_path: Path, chunks, monkeypatch, chunk: int):
     """The sniffed sample is ASCII (so UTF-8); a later chunk holds cp1252 bytes (å as 0xE5): the
     file is read again as cp1252, every line with its own text."""
-    monkeypatch.setattr(loaders, "SAMPLE_BYTES", 256)
+    monkeypatch.setattr(csv_reader, "SAMPLE_BYTES", 256)
     ascii_rows = [(2024, 1, "utfall", "5011", "2100", "10100", "Arvoden", ("100,00", 10000))] * 10
     rows = ascii_rows + entries(60)
     path = write_file(
@@ -303,7 +305,7 @@ def test_undefined_byte_in_a_later_chunk_through_the_cli(tmp_path: Path, chunks,
 def test_undefined_byte_past_the_sample_in_a_later_chunk(tmp_path: Path, chunks, monkeypatch, config: Path, given):
     """The sample (256 bytes here) holds no undefined byte: only the chunk reader can find it,
     with the encoding sniffed (å in the sample) or given."""
-    monkeypatch.setattr(loaders, "SAMPLE_BYTES", 256)
+    monkeypatch.setattr(csv_reader, "SAMPLE_BYTES", 256)
     path = tmp_path / "ledger.csv"
     path.write_bytes(cp1252_with(0x8F, 100))  # line 102
     assert b"\x8f" not in path.read_bytes()[:256] and b"\xe5" in path.read_bytes()[:256]
@@ -329,7 +331,7 @@ def test_a_valid_cp1252_file_reads_through_the_cli_with_tiny_chunks(tmp_path: Pa
 def test_utf8_given_for_a_cp1252_byte_past_the_sample(tmp_path: Path, chunks, monkeypatch):
     """--encoding utf-8, and 'å' as cp1252 (0xE5) first on line 100, past the sample and in a
     later chunk: the line and byte are named."""
-    monkeypatch.setattr(loaders, "SAMPLE_BYTES", 256)
+    monkeypatch.setattr(csv_reader, "SAMPLE_BYTES", 256)
     ascii_rows = [(2024, 1, "utfall", "5011", "2100", "10100", "Arvoden", ("100,00", 10000))] * 98
     rows = [*ascii_rows, (2024, 2, "utfall", "5011", "2100", "10100", "Lön", ("1,00", 100))]
     path = write_file(
@@ -522,7 +524,7 @@ def filter_files(directory: Path, rows: list[tuple], files: int) -> list[Path]:
 @pytest.mark.parametrize(("chunk", "files"), [(300, 1), (DEFAULT_CHUNK, 1), (300, 2)])
 @pytest.mark.parametrize(("where", "exclude"), FILTERS.values(), ids=FILTERS)
 def test_filter_only_column_filters_to_the_same_sums(tmp_path: Path, chunks, monkeypatch, where, exclude, chunk, files):
-    monkeypatch.setattr(loaders, "MERGE_ROWS", 250)  # merges across blocks (which alone do not halve)
+    monkeypatch.setattr(blocks, "MERGE_ROWS", 250)  # merges across blocks (which alone do not halve)
     chunks(chunk, 128 if chunk == 300 else DEFAULT_BLOCK)
     rows = filter_entries()
     full, collapsed = read_both(filter_files(tmp_path, rows, files), where, exclude)

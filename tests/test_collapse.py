@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES
 
-from kfollow import loaders
+from kfollow.read import blocks
+from kfollow.read import csv as csv_reader
 from kfollow.errors import LoadError, MappingError
 from kfollow.investments import build_investments, investment_plan, investment_rows
-from kfollow.ledger import ReadOptions, Source, filter_mask, load_ledger
+from kfollow.ledger import filter_mask
+from kfollow.read import ReadOptions, Source, load_ledger
 from kfollow.mapping import assign_rows, check_unmapped, load_rules
 from kfollow.report import ReportSpec, build_drift
 
@@ -35,7 +37,7 @@ def tables(path: Path, collapse: bool, **options: object) -> tuple[list, list, i
 
 @pytest.mark.parametrize("block", [300, 4096, 1 << 22])
 def test_collapsed_reading_gives_the_same_tables(monkeypatch: pytest.MonkeyPatch, block: int) -> None:
-    monkeypatch.setattr(loaders, "BLOCK_BYTES", block)
+    monkeypatch.setattr(csv_reader, "BLOCK_BYTES", block)
     full = tables(EXAMPLES / "ks-2024.csv", collapse=False)
     collapsed = tables(EXAMPLES / "ks-2024.csv", collapse=True, columns=frozenset({"verksamhet", "projekt"}))
     assert collapsed == full
@@ -44,7 +46,7 @@ def test_collapsed_reading_gives_the_same_tables(monkeypatch: pytest.MonkeyPatch
 
 def test_collapsed_reading_counts_rows_in_errors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """An unmapped account's row count is the same, though its rows were summed into one."""
-    monkeypatch.setattr(loaders, "BLOCK_BYTES", 64)
+    monkeypatch.setattr(csv_reader, "BLOCK_BYTES", 64)
     path = tmp_path / "l.csv"
     lines = ["år;period;version;konto;belopp", "2024;1;utfall;5011;100,00"] + ["2024;1;utfall;0999;1,25"] * 7
     path.write_text("\n".join(lines) + "\n", "utf-8")
@@ -63,8 +65,8 @@ def test_blocks_that_do_not_collapse_mix_with_blocks_that_do(monkeypatch: pytest
     """A file whose first blocks are all distinct rows and whose later blocks repeat a few
     rows: the first are kept as they are, the later ones summed and merged as they pile up;
     the table and the row count are those of reading every row."""
-    monkeypatch.setattr(loaders, "BLOCK_BYTES", 200)
-    monkeypatch.setattr(loaders, "MERGE_ROWS", 100)
+    monkeypatch.setattr(csv_reader, "BLOCK_BYTES", 200)
+    monkeypatch.setattr(blocks, "MERGE_ROWS", 100)
     lines = ["år;period;version;konto;belopp"]
     lines += [
         f"2024;{1 + i % 12};utfall;5{i:03d};{i},{i % 100:02d}" for i in range(10)
@@ -86,7 +88,7 @@ def test_blocks_that_do_not_collapse_mix_with_blocks_that_do(monkeypatch: pytest
 def test_a_collapsed_read_with_problems_names_every_bad_row(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Identical bad rows were one row in a collapsed read: on any problem the file is read
     again row by row, so each is named by its own line, as in a full read."""
-    monkeypatch.setattr(loaders, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(csv_reader, "BLOCK_BYTES", 4096)
     path = tmp_path / "bad.csv"
     path.write_text("år;period;version;konto;belopp\n2024;1;utfall;5011;100,00\n" + "2024;1;utfal;5011;1,00\n" * 12)
     messages = []
@@ -101,7 +103,7 @@ def test_a_collapsed_read_with_problems_names_every_bad_row(monkeypatch: pytest.
 def test_sums_beyond_int64_in_a_block_keep_its_rows_whole(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Rows whose sum would not fit int64 are kept as they are: the table's own group-by then
     decides, exactly as in a full read (here the amounts cancel, and the table prints)."""
-    monkeypatch.setattr(loaders, "BLOCK_BYTES", 1 << 20)
+    monkeypatch.setattr(csv_reader, "BLOCK_BYTES", 1 << 20)
     big = "9000000000000000,00"
     lines = ["år;period;version;konto;belopp", "2024;1;utfall;5011;100,00"]
     lines += [f"2024;1;utfall;4011;{big}"] * 6 + [f"2024;1;utfall;4012;-{big}"] * 6
@@ -128,7 +130,7 @@ def test_listings_read_collapsed_give_the_rows_read_one_by_one(monkeypatch: pyte
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(cli, "load_mapped", lambda kwargs, **options: original(kwargs, **{**options, "collapse": False}))
         expected = run(*args).stdout
-    monkeypatch.setattr(loaders, "BLOCK_BYTES", 4096)
-    monkeypatch.setattr(loaders, "MERGE_ROWS", 64)
+    monkeypatch.setattr(csv_reader, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(blocks, "MERGE_ROWS", 64)
     assert run(*args).stdout == expected
     assert '"rows": ' in expected

@@ -17,8 +17,8 @@ import pytest
 from conftest import EXAMPLES, KOMMUNBIDRAG, reconcile_report
 from openpyxl import Workbook
 
-from kfollow import loaders, xlsx
-from kfollow.ledger import HeaderPlanner
+from kfollow.read import xlsx
+from kfollow.read.table import HeaderPlanner, Table
 
 
 def reconcile_json(*args: object, row_by_row: bool = False) -> dict[str, Any]:
@@ -145,13 +145,13 @@ def save(path: Path, rows: list[list[object]]) -> Path:
     return path
 
 
-def both(path: Path) -> tuple[loaders.Table, loaders.Table]:
+def both(path: Path) -> tuple[Table, Table]:
     """(read_xlsx as it is, read_xlsx with python-calamine only)."""
     plan = HeaderPlanner(None)
-    fast = loaders.read_xlsx(path, plan, None)
+    fast = xlsx.read_xlsx(path, plan, None)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(xlsx, "read_xlsx_fast", lambda *args: None)
-        slow = loaders.read_xlsx(path, plan, None)
+        slow = xlsx.read_xlsx(path, plan, None)
     return fast, slow
 
 

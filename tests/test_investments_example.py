@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from conftest import DATA, EXAMPLES
 
-from kfollow.ledger import ReadOptions, Source, load_ledger
+from kfollow.read import ReadOptions, Source, load_ledger
 
 SEED = json.loads((DATA / "seed-tables.json").read_text("utf-8"))
 COLUMNS = SEED["columns"]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from kfollow.ledger import ReadOptions, Source, load_ledger
+from kfollow.read import ReadOptions, Source, load_ledger
 
 # The canonical rows: (år, period, version, konto, ansvar, verksamhet, kronor as text)
 ROWS = [

@@ -54,11 +54,11 @@ def test_parquet_gives_the_same_table_to_the_ore(tmp_path: Path, amount: str) ->
 @pytest.mark.parametrize("batch", [7, 300])
 def test_small_batches_give_the_same_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int) -> None:
     """Batches that cut through row groups, summed while read: the same table to the öre."""
-    from kfollow import loaders
+    from kfollow.read import parquet
 
     path = example_as_parquet(tmp_path, "decimal")
     whole = drift(path)
-    monkeypatch.setattr(loaders, "PARQUET_BATCH", batch)
+    monkeypatch.setattr(parquet, "PARQUET_BATCH", batch)
     assert drift(path) == whole
     assert whole["rows"] == drift(EXAMPLES / "ks-2024.xlsx")["rows"]
 

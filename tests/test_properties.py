@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kfollow.errors import KfollowError
-from kfollow.ledger import ReadOptions, Source, apply_filters, load_ledger
+from kfollow.ledger import apply_filters
+from kfollow.read import ReadOptions, Source, load_ledger
 from kfollow.mapping import assign_rows, load_rules
 from kfollow.money import UNITS, round_to_unit
 from kfollow.render import render_bytes

@@ -28,7 +28,7 @@ from click.testing import Result
 from conftest import EXAMPLES, run, write
 
 import kfollow.report
-from kfollow.ledger import ReadOptions, Source, load_ledger
+from kfollow.read import ReadOptions, Source, load_ledger
 from kfollow.mapping import assign_rows, load_rules
 from kfollow.reconcile import CHECKS, check_conservation, check_identities, ledger_totals, table_findings
 from kfollow.report import Report, ReportSpec, build_drift

@@ -13,7 +13,9 @@ from conftest import KOMMUNBIDRAG, reconcile_report
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kfollow import cli, loaders
+from kfollow import cli
+from kfollow.read import blocks
+from kfollow.read import csv as csv_reader
 
 HEADER = "år;period;version;konto;ansvar;verksamhet;projekt;text;belopp"
 ROWS = [  # a clean ledger to build on: budget balanced, outcome months 1-2
@@ -48,10 +50,10 @@ def report(path: Path, config: Path, *args: str, row_by_row: bool = False) -> di
 @pytest.fixture
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Blocks of a few lines, merged every few rows: the collapse and the hashes cross blocks."""
-    monkeypatch.setattr(loaders, "CHUNK_BYTES", 200)
-    monkeypatch.setattr(loaders, "BLOCK_BYTES", 128)
-    monkeypatch.setattr(loaders, "MERGE_ROWS", 4)
-    monkeypatch.setattr(loaders, "SAMPLE_BYTES", 300)  # the first chunk holds at least the sample
+    monkeypatch.setattr(csv_reader, "CHUNK_BYTES", 200)
+    monkeypatch.setattr(csv_reader, "BLOCK_BYTES", 128)
+    monkeypatch.setattr(blocks, "MERGE_ROWS", 4)
+    monkeypatch.setattr(csv_reader, "SAMPLE_BYTES", 300)  # the first chunk holds at least the sample
 
 
 CONFIG = KOMMUNBIDRAG + '[investments]\n"Fastigheter" = ["944"]\n'

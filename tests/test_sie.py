@@ -19,7 +19,7 @@ from click.testing import Result
 from conftest import run, write
 
 from kfollow.errors import LoadError
-from kfollow.ledger import ReadOptions, Source, load_ledger
+from kfollow.read import ReadOptions, Source, load_ledger
 
 HEAD = """\
 #FLAGGA 0
@@ -775,7 +775,7 @@ def test_trans_in_a_file_without_vouchers(tmp_path: Path) -> None:
 def test_texts_are_read_only_when_asked_for(tmp_path: Path) -> None:
     """read_sie(details=False): the same rows and öre, no text or voucher column (variance
     reads neither)."""
-    from kfollow.sie import read_sie
+    from kfollow.read.sie import read_sie
 
     path = sie(tmp_path, VOUCHER)
     with_text, without = read_sie(path).frame, read_sie(path, details=False).frame

@@ -28,7 +28,6 @@ DISJOINT).
 from __future__ import annotations
 
 import hashlib
-import re
 import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ import pandas as pd
 import pytest
 
 from kfollow.errors import LoadError
-from kfollow.ledger import ReadOptions, Source, load_ledger
+from kfollow.read import ReadOptions, Source, load_ledger
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "sie-corpus"
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/sie-corpus not present")
@@ -591,7 +590,7 @@ def test_voucher_rows(name: str) -> None:
 @pytest.mark.parametrize("name", WITH_VOUCHERS)
 def test_the_number_of_vouchers(name: str) -> None:
     """kfollow reads as many #VER records as the file has (84, 1, 2, 295, 65)."""
-    from kfollow.sie import read_sie
+    from kfollow.read.sie import read_sie
 
     assert read_sie(sample(name)).vouchers == len(oracle(name).vouchers)
 

@@ -13,8 +13,8 @@ import pytest
 from conftest import EXAMPLES
 from openpyxl import Workbook
 
-from kfollow import loaders, xlsx
-from kfollow.ledger import HeaderPlanner
+from kfollow.read import xlsx
+from kfollow.read.table import HeaderPlanner, Table
 
 HEADER = ["år", "period", "version", "konto", "ansvar", "belopp"]
 
@@ -38,17 +38,17 @@ def save(path: Path, rows: dict[str, list[object]] | list[list[object]], merges:
     return path
 
 
-def both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[loaders.Table | None, loaders.Table]:
+def both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Table | None, Table]:
     """(the fast path's table or None, python-calamine's table)."""
     plan = HeaderPlanner(None)
     fast = xlsx.read_xlsx_fast(path, "Huvudbok", plan)
     monkeypatch.setattr(xlsx, "read_xlsx_fast", lambda *args: None)
-    slow = loaders.read_xlsx(path, plan, None)
+    slow = xlsx.read_xlsx(path, plan, None)
     monkeypatch.undo()
     return fast, slow
 
 
-def same(fast: loaders.Table, slow: loaders.Table) -> None:
+def same(fast: Table, slow: Table) -> None:
     assert fast.header_line == slow.header_line
     assert fast.columns == slow.columns
     assert fast.problems == slow.problems

@@ -1,4 +1,7 @@
-"""The fast way through a large .xlsx sheet: fastexcel reads the planned columns into Arrow.
+"""XLSX workbooks: python-calamine reads any sheet and names every problem; fastexcel reads a
+large plain sheet's planned columns straight into Arrow (read_xlsx_fast).
+
+The fast way through a large .xlsx sheet: fastexcel reads the planned columns into Arrow.
 
 fastexcel (calamine in Rust, straight to Arrow) reads a 1M-row sheet in about half the time
 python-calamine needs to hand the same cells to Python (bench/README.md). It is told the
@@ -6,11 +9,10 @@ header's row, which is found here in the sheet's own XML (the first rows, read f
 of the zip member, with the shared strings they use), as python-calamine's reader finds it;
 fastexcel's column names are then checked against that header.
 
-Anything this reader does not take on returns None, and loaders.read_xlsx reads the sheet
+Anything this reader does not take on returns None, and read_xlsx reads the sheet
 with python-calamine instead (which names every problem): a text cell in an amount column,
 cells merged down over rows below the header, rows or cells without their r="A1" reference,
-a header not among the first rows of XML read.
-"""
+a header not among the first rows of XML read."""
 
 from __future__ import annotations
 
@@ -25,22 +27,147 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .loaders import HEADER_SEARCH_ROWS, ColumnPlan, Planner, Table, _bad_amounts, _blank_rows, _cell_text
-from .money import floats_to_ore
+from ..errors import LoadError, OptionError
+from ..money import floats_to_ore, text_to_ore
+from .table import HEADER_SEARCH_ROWS, ColumnPlan, Planner, Table, bad_amounts, blank_rows, cell_text, describe, nearest_row
+
+
+def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
+    # calamine (Rust) reads a sheet about ten times as fast as openpyxl's cell-by-cell parser
+    # (bench/README.md); openpyxl stays for writing workbooks.
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as error:  # calamine raises its own types for a file that is no workbook
+        raise LoadError(f"{describe(path)}: not a readable .xlsx workbook ({error})") from None
+    sheets = {m.name: m for m in workbook.sheets_metadata}
+    if sheet is None:
+        sheets_of_cells = [m for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+        visible = [m for m in sheets_of_cells if m.visible == SheetVisibleEnum.Visible]
+        name = (visible or sheets_of_cells)[0].name if sheets_of_cells else None
+        if name is None:
+            raise LoadError(f"{describe(path)}: the workbook has no sheet of cells")
+    elif sheet in sheets:
+        name = sheet
+        if sheets[sheet].typ != SheetTypeEnum.WorkSheet:
+            raise OptionError(f"--sheet {sheet}: in {describe(path)} that is a chart, not a sheet of cells")
+    else:
+        names = ", ".join(workbook.sheet_names)
+        raise OptionError(f"--sheet {sheet}: {describe(path)} has no sheet named {sheet!r}; its sheets are: {names}")
+    from .xlsx import read_xlsx_fast
+
+    fast = read_xlsx_fast(path, name, plan)
+    if fast is not None:
+        return fast
+    try:
+        worksheet = workbook.get_sheet_by_name(name)
+        # skip_empty_area=False: rows and columns keep their places, so row numbers are Excel's.
+        rows = worksheet.to_python(skip_empty_area=False)
+    except Exception as error:
+        raise LoadError(f"{describe(path)}: sheet {name!r} cannot be read ({error})") from None
+    merged = worksheet.merged_cell_ranges or []
+    if not any(any(v not in (None, "") for v in row) for row in rows):
+        raise LoadError(f"{describe(path)}: sheet {name!r} is empty (--sheet NAME picks another)")
+    header_index, columns = None, None
+    candidates = [(i + 1, [cell_text(v) or "" for v in row]) for i, row in enumerate(rows[:HEADER_SEARCH_ROWS])]
+    for line, cells in candidates:
+        columns = plan(cells)
+        if columns:
+            header_index = line - 1
+            break
+    if header_index is None or columns is None:
+        raise nearest_row(candidates, plan)
+    merge_problems = _fill_merged_cells(rows, merged, header_index, columns, path)
+    body = rows[header_index + 1 :]
+
+    def cells(position: int) -> list[object]:
+        return [row[position] if position < len(row) else None for row in body]
+
+    frame = pd.DataFrame(
+        {
+            key: pd.Series([cell_text(v) for v in cells(p)], dtype=object).astype("category")
+            for p, key in columns.text.items()
+        }
+    )
+    first_line = header_index + 2
+    line = np.arange(first_line, first_line + len(body), dtype="int32")
+    problems: list[str] = []
+    for position, key in columns.amounts.items():
+        raw = pd.Series(cells(position), dtype=object)
+        ore, bad, empty = _cell_amounts(raw)
+        frame[key] = ore
+        frame[f"{key}__empty"] = empty
+        if bad.any():
+            problems += bad_amounts(bad, raw, line, path, columns, position)
+    frame["line"] = line
+    blank = blank_rows(frame, columns)
+    if blank.any():
+        frame = frame[~blank].reset_index(drop=True)
+    return Table(frame, path, columns, header_index + 1, merge_problems + problems)
+
+def _fill_merged_cells(
+    rows: list[list[object]], ranges: list[Any], header_index: int, columns: ColumnPlan, path: Path
+) -> list[str]:
+    """A code cell merged down over several rows below the header (a code written once for a
+    group of rows) holds its value in each row, as the reader of the sheet sees it. An amount
+    merged over rows is an error: it shows once, and must count once. Merges across columns
+    only (titles, headers) are left as they are."""
+    problems = []
+    for (top, left), (bottom, _right) in ranges:
+        if bottom <= top or top <= header_index or top >= len(rows):
+            continue
+        if left in columns.amounts:
+            header = columns.header[left].strip()
+            problems.append(
+                f"{path.name}:{top + 1}: column {header!r}: an amount merged over rows {top + 1}–{bottom + 1}: "
+                "unmerge it, so that each row holds its own amount"
+            )
+        elif left in columns.text and left < len(rows[top]):
+            value = rows[top][left]
+            for row in rows[top + 1 : bottom + 1]:
+                if left < len(row):
+                    row[left] = value
+    return problems
+
+def _cell_amounts(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(öre, bad, empty) for a column of Excel cells.
+
+    A number cell is a double in the file itself, so it is converted by floats_to_ore; a text
+    cell is parsed exactly, like CSV text.
+    """
+    is_number = raw.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool)).to_numpy(bool)
+    empty = raw.map(lambda v: v is None or (isinstance(v, str) and not v.strip())).to_numpy(bool)  # calamine: ""
+    numbers = raw.where(is_number, np.nan).to_numpy(dtype="float64")
+    number_ore, number_bad = floats_to_ore(numbers)
+    is_text = ~is_number & ~empty
+    text = raw.where(is_text, "0").astype(str)
+    text_ore, text_bad = text_to_ore(text)
+    ore = np.where(is_number, number_ore, np.where(is_text, text_ore, 0))
+    bad = (is_number & number_bad) | (is_text & text_bad)
+    return ore.astype("int64"), bad, empty
+
 
 HEAD_BYTES = 1 << 20  # XML read for the header: 30 rows of any export fit many times over
+
 _ROW = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
+
 _CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+
 _ATTRIBUTE = re.compile(rb'\b(r|t)="([^"]*)"')
+
 _VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
+
 _TEXT = re.compile(rb"<t\b[^>]*>(.*?)</t>", re.S)  # the runs of a string (inline or shared)
+
 _PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)  # reading aids, not part of the text
+
 _REFERENCE = re.compile(r"^([A-Z]{1,3})(\d+)$")
+
 _MERGE = re.compile(rb'<mergeCell\b[^>]*\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 
-
 def read_xlsx_fast(path: Path, sheet: str, plan: Planner) -> Table | None:
-    """The sheet as loaders.read_xlsx reads it (the same frame and line numbers), or None."""
+    """The sheet as read_xlsx reads it (the same frame and line numbers), or None."""
     try:
         import fastexcel
     except ImportError:  # an install without it: python-calamine reads every sheet
@@ -81,7 +208,6 @@ def read_xlsx_fast(path: Path, sheet: str, plan: Planner) -> Table | None:
         return None  # codes to fill in, or an amount to name: python-calamine's reader does both
     return _table(path, batch, columns, header_row, names)  # None: a date among the codes
 
-
 def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
     """The zip member that holds a sheet's cells, from workbook.xml and its relationships."""
     try:
@@ -105,7 +231,6 @@ def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
             member = link.lstrip("/") if link.startswith("/") else posixpath.normpath(posixpath.join("xl", link))
             return member if member in archive.namelist() else None
     return None
-
 
 def _head_rows(archive: zipfile.ZipFile, part: str) -> dict[int, dict[int, object]] | None:
     """{row: {column: value}} for the first HEADER_SEARCH_ROWS rows, 0-based as
@@ -148,9 +273,7 @@ def _head_rows(archive: zipfile.ZipFile, part: str) -> dict[int, dict[int, objec
             rows[row][column] = strings[index]
     return rows
 
-
 _BAD = object()
-
 
 def _cell_value(
     cell: re.Match[bytes], row: int, wanted: list[tuple[int, int, int]], cells: dict[int, object]
@@ -188,7 +311,6 @@ def _cell_value(
         cells[column] = text
     return None
 
-
 def _column(letters: str) -> int:
     """'A' -> 0, 'AA' -> 26."""
     number = 0
@@ -196,11 +318,9 @@ def _column(letters: str) -> int:
         number = number * 26 + ord(letter) - 64
     return number - 1
 
-
 # Cells fastexcel would take as numbers or dates where python-calamine's reader sees a
 # boolean (an amount TRUE is 1.0 to fastexcel), an error (#N/A) or an ISO date.
 _ODD_CELLS = (b't="b"', b't="e"', b't="d"')
-
 
 def _scan(archive: zipfile.ZipFile, part: str, merges: list[tuple[int, int, int, int]]) -> bool:
     """Inflate the whole member: put every merged range (top, left, bottom, right; 0-based) into
@@ -218,7 +338,6 @@ def _scan(archive: zipfile.ZipFile, part: str, merges: list[tuple[int, int, int,
     for left, top, right, bottom in _MERGE.findall(tail):
         merges.append((int(top) - 1, _column(left.decode()), int(bottom) - 1, _column(right.decode())))
     return odd
-
 
 def _shared_strings(archive: zipfile.ZipFile, last: int) -> list[str] | None:
     """The workbook's shared strings up to index `last`, read only that far."""
@@ -242,19 +361,17 @@ def _shared_strings(archive: zipfile.ZipFile, last: int) -> list[str] | None:
             pending = pending[end:]
     return found if len(found) > last else None
 
-
 def _header(rows: dict[int, dict[int, object]], plan: Planner) -> tuple[int, ColumnPlan] | None:
-    """The header's row (0-based) and plan, as loaders.read_xlsx finds them."""
+    """The header's row (0-based) and plan, as read_xlsx finds them."""
     for row in range(HEADER_SEARCH_ROWS):
         cells = rows.get(row, {})
         width = max(cells, default=-1) + 1
-        columns = plan([_cell_text(cells.get(c)) or "" for c in range(width)])
+        columns = plan([cell_text(cells.get(c)) or "" for c in range(width)])
         if columns:
             if columns.problems:
                 return None  # python-calamine's reader names them
             return row, columns
     return None
-
 
 def _names(cells: dict[int, object], columns: ColumnPlan) -> dict[int, str] | None:
     """The planned columns' names as fastexcel takes them: the header cells as written. None
@@ -264,7 +381,6 @@ def _names(cells: dict[int, object], columns: ColumnPlan) -> dict[int, str] | No
     if len(texts) != len(names) or sum(value in texts for value in cells.values()) != len(texts):
         return None
     return names  # type: ignore[return-value]
-
 
 def _load(
     fastexcel: Any, path: Path, sheet: str, header_row: int, columns: ColumnPlan, names: dict[int, str]
@@ -282,13 +398,12 @@ def _load(
     except Exception:  # fastexcel's own error types: a name not found, a sheet it cannot read
         return None, None
 
-
 def _numbers_written_alike(values: Any) -> bool:
     """Whether the codes that look like numbers read as python-calamine's reader writes a
-    number cell (_cell_text): fastexcel writes 1e-05 as '0.00001' and -0.0 as '-0'."""
+    number cell (cell_text): fastexcel writes 1e-05 as '0.00001' and -0.0 as '-0'."""
     import pyarrow.compute as pc
 
-    # Whole numbers come as their digits, as _cell_text writes them (a text '0110' is no
+    # Whole numbers come as their digits, as cell_text writes them (a text '0110' is no
     # number cell); what differs has a point, an exponent, or is '-0'.
     looks = r"^-?([0-9]*\.[0-9]+|[0-9.]+e[-+]?[0-9]+|0)$"
     numeric = values.filter(pc.match_substring_regex(values, looks, ignore_case=True))
@@ -297,13 +412,12 @@ def _numbers_written_alike(values: Any) -> bool:
             number = float(text)
         except ValueError:
             continue
-        if _cell_text(number) != text:
+        if cell_text(number) != text:
             return False
     return True
 
-
 def _table(path: Path, batch: Any, columns: ColumnPlan, header_row: int, names: dict[int, str]) -> Table | None:
-    """The frame loaders.read_xlsx builds: codes stripped (blank is empty), amounts in öre.
+    """The frame read_xlsx builds: codes stripped (blank is empty), amounts in öre.
     None where a code cell holds a date, which fastexcel writes out unlike python-calamine."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -336,10 +450,10 @@ def _table(path: Path, batch: Any, columns: ColumnPlan, header_row: int, names: 
         frame[key] = ore
         frame[f"{key}__empty"] = empty
         if bad.any():
-            problems += _bad_amounts(bad, pd.Series(values), line, path, columns, position)
+            problems += bad_amounts(bad, pd.Series(values), line, path, columns, position)
     frame["line"] = line
     table = pd.DataFrame(frame)
-    blank = _blank_rows(table, columns)
+    blank = blank_rows(table, columns)
     if blank.any():
         table = table[~blank].reset_index(drop=True)
     return Table(table, path, columns, header_row + 1, problems)

@@ -28,11 +28,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import MAX_REPORTED, LoadError, OptionError, capped
-from .ledger import BUDGET, OUTCOME, FullYearOnly
-from .money import exact_group_sums, format_kr, kr
+from ..errors import MAX_REPORTED, LoadError, OptionError, capped
+from ..ledger import BUDGET, OUTCOME, FullYearOnly, concat
+from ..money import decimal_ore, exact_group_sums, format_kr, kr
 
-SIE_SUFFIXES = (".se", ".si")
 # The longest fiscal year read (a first or changed year can be long: XE_SIE_4's −1 year has
 # 26 months); report.PERIOD_SLOTS holds its months.
 MAX_MONTHS = 36
@@ -93,15 +92,6 @@ class SieFile:
     year_labels: dict[int, str] = field(default_factory=dict)
     vouchers: int = 0  # #VER records read
     full_year: list[FullYearOnly] = field(default_factory=list)  # years whose outcome is #RES only
-
-
-def is_sie(path: Path) -> bool:
-    """An .se/.si file, or one whose first record is #FLAGGA, whatever its ending."""
-    if path.suffix.lower() in SIE_SUFFIXES:
-        return True
-    with path.open("rb") as handle:
-        start = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
-    return start.upper().startswith(b"#FLAGGA")
 
 
 def tokens(line: str) -> list[str]:
@@ -176,8 +166,6 @@ def read_sie(
     every problem found."""
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    from .ledger import concat
 
     name = path.name
     notes: list[str] = []
@@ -531,8 +519,6 @@ def _ore(name: str, amounts: Any, rows: np.ndarray, problems: list[str]) -> np.n
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from .loaders import _decimal_ore
-
     ok = pc.fill_null(pc.match_substring_regex(amounts, _AMOUNT), False).to_numpy(zero_copy_only=False)
     if not ok.all():
         at = rows[~ok]
@@ -545,7 +531,7 @@ def _ore(name: str, amounts: Any, rows: np.ndarray, problems: list[str]) -> np.n
             "more bad amounts",
         )
         amounts = pc.if_else(pa.array(ok), amounts, "0")
-    ore = _decimal_ore(pc.cast(amounts, pa.decimal128(18, 2)))
+    ore = decimal_ore(pc.cast(amounts, pa.decimal128(18, 2)))
     if ore is None:
         problems.append(f"{name}: an amount is beyond 16 digits of kronor")
         return np.zeros(len(rows), dtype="int64")
@@ -938,7 +924,7 @@ def _cross_check_periods(name: str, vouchers: pd.DataFrame, balances: pd.DataFra
 
 
 def _ledger_frame(frame: pd.DataFrame, name: str, columns: dict[int, str]) -> pd.DataFrame:
-    """The columns and dtypes of ledger.py's frame."""
+    """The columns and dtypes of the ledger frame (kfollow/ledger.py)."""
 
     def categorical(column: str) -> pd.Categorical:
         values = frame[column]

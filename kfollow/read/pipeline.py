@@ -1,0 +1,44 @@
+"""The reading pipeline: Arrow parses on every core while one worker converts what was parsed.
+
+CSV chunks and Parquet batches both come as (share of the file read, work on what was
+parsed): the work of one item runs on the worker while Arrow parses the next (both release
+the GIL), one at a time so the blocks stay in order, and the progress bar moves with the share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from .. import progress
+
+
+def convert_while_reading(items: Iterable[tuple[float, Callable[[], object]]]) -> None:
+    """Run each item's work on one worker, in order, while the next item is being parsed."""
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        pending: Future[object] | None = None
+        for share, work in items:
+            if pending is not None:
+                pending.result()
+            pending = worker.submit(work)
+            if progress.current is not None:
+                progress.current.update(share)
+        if pending is not None:
+            pending.result()
+
+
+
+
+def give_back_memory() -> None:
+    """Return the parser's freed memory to the system (Arrow's pool, and glibc's heap through
+    malloc_trim, a no-op elsewhere), so that the later stages' peak does not stack on it."""
+    import ctypes
+    import ctypes.util
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

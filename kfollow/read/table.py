@@ -1,0 +1,207 @@
+"""What every reader shares: the column plan of a header, the table a file becomes, and the
+helpers for cells and rows that CSV, XLSX and Parquet read alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from ..errors import MAX_REPORTED
+from ..ledger import (
+    BUDGET,
+    COLUMN_NAMES,
+    DIMENSIONS,
+    FORECAST,
+    HEADER_KEYS,
+    OUTCOME,
+    VERSION_ALIASES,
+    WIDE_VERSION,
+    canonical_version,
+)
+from .hashing import HASHED_CONTENT
+
+
+HEADER_SEARCH_ROWS = 30  # title rows above the header are skipped, within this many rows
+
+EMPTY_INTEGER = -(2**31)  # an empty cell in a column read as integers
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """Which columns of a header to read: position -> canonical key."""
+
+    text: dict[int, str]
+    amounts: dict[int, str]
+    header: tuple[str, ...] = ()  # the header row's cells as found
+    # Text columns that usually hold integers (year, period): read as int32 where every cell
+    # is one (EMPTY_INTEGER for an empty cell), much faster than text for ten million rows.
+    integers: frozenset[int] = frozenset()
+    # What makes the header unusable although it is one (two columns for one meaning …).
+    problems: tuple[str, ...] = ()
+
+# Columns read only to filter on (--where/--exclude): key -> does a code pass the filters
+FilterOnly = dict[str, Callable[[str], bool]]
+
+class Planner(Protocol):
+    """Knows the column names: which row is a header, and what to read from it."""
+
+    def __call__(self, cells: list[str]) -> ColumnPlan | None:
+        """The plan for a header row, or None if the row is no header."""
+
+    def score(self, cells: list[str]) -> int:
+        """How many cells are known column names (to point at the nearest miss)."""
+
+@dataclass
+class Table:
+    """One file as read: canonical columns, `line` (1-based line or sheet row) per row."""
+
+    frame: pd.DataFrame
+    path: Path
+    columns: ColumnPlan
+    header_line: int  # 1-based line (CSV) or row (XLSX) of the header
+    problems: list[str] = field(default_factory=list)
+    # RowHashing: one hash per (non-blank) row of the file; None where rows were not hashed
+    row_hashes: np.ndarray | None = None
+    # Each row a row of the file with every column read: not so where rows may have been
+    # summed, or codes of a filter-only column stand for others, or columns were only hashed.
+    as_read: bool = True
+
+class NoHeader(Exception):
+    """No header row was found; carries the row that came nearest (or the first) and its line."""
+
+    def __init__(self, cells: list[str], line: int) -> None:
+        self.cells = cells
+        self.line = line
+
+def nearest_row(rows: list[tuple[int, list[str]]], plan: Planner) -> NoHeader:
+    """The row with the most known column names, else the first non-empty row."""
+    filled = [(line, cells) for line, cells in rows if any(c.strip() for c in cells)]
+    if not filled:
+        return NoHeader([], 1)
+    line, cells = max(filled, key=lambda row: (plan.score(row[1]), -row[0]))
+    return NoHeader(cells, line)
+
+def describe(path: Path) -> str:
+    return path.name
+
+def cell_text(value: object) -> str | None:
+    """An Excel cell as text, as it would appear in a CSV: 3111.0 -> '3111'."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
+
+def blank_rows(frame: pd.DataFrame, columns: ColumnPlan) -> np.ndarray:
+    """Rows with nothing in any planned column (blank lines, trailing separators)."""
+    blank = np.ones(len(frame), dtype=bool)
+    if HASHED_CONTENT in frame:
+        blank &= ~frame[HASHED_CONTENT].to_numpy()
+    for key in columns.text.values():
+        if key not in frame:  # read only to be hashed (RowHashing.hash_only)
+            continue
+        values = frame[key]
+        if values.dtype.kind == "i":  # år/period read as integers: EMPTY_INTEGER is an empty cell
+            blank &= values.to_numpy() == EMPTY_INTEGER
+        else:
+            blank &= values.isna().to_numpy()
+    for key in columns.amounts.values():
+        blank &= frame[f"{key}__empty"].to_numpy()
+    return blank
+
+def amount_problem(path: Path, line: int, header: str, value: object) -> str:
+    return (
+        f"{describe(path)}:{line}: column {header!r}: {str(value)!r}: not an amount in kronor "
+        "(at most 16 digits and 2 decimals)"
+    )
+
+def more_bad_amounts(path: Path, header: str, total: int) -> list[str]:
+    """The line that stands for the bad cells past MAX_REPORTED."""
+    if total <= MAX_REPORTED:
+        return []
+    return [f"… and {total - MAX_REPORTED} more bad amounts in {describe(path)}, column {header!r}"]
+
+def bad_amounts(
+    bad: np.ndarray, raw: pd.Series, line: np.ndarray, path: Path, columns: ColumnPlan, position: int
+) -> list[str]:
+    rows = np.flatnonzero(bad)
+    header = columns.header[position].strip()
+    values = raw.to_numpy()
+    found = [amount_problem(path, line[i], header, values[i]) for i in rows[:MAX_REPORTED]]
+    return found + more_bad_amounts(path, header, len(rows))
+
+
+class HeaderPlanner:
+    """The header test for one file: konto plus belopp, or konto plus version columns (wide).
+
+    `wanted` names the optional columns (dimensions, text) to read; None reads them all.
+    Reading only what a command uses keeps ten-million-row files fast.
+    """
+
+    OPTIONAL = frozenset({*DIMENSIONS, "text"})
+
+    def __init__(self, fixed_version: str | None, wanted: frozenset[str] | None = None) -> None:
+        self.fixed_version = fixed_version
+        self.wanted = wanted
+
+    def score(self, cells: list[str]) -> int:
+        names = [cell.strip().lower() for cell in cells]
+        return sum(name in HEADER_KEYS or name in VERSION_ALIASES for name in names)
+
+    def __call__(self, cells: list[str]) -> ColumnPlan | None:
+        keys: dict[str, int] = {}
+        wide: dict[str, int] = {}  # version -> position
+        problems = []
+        for position, cell in enumerate(cells):
+            name = cell.strip().lower()
+            if name in HEADER_KEYS:
+                key = HEADER_KEYS[name]
+                if key in self.OPTIONAL and self.wanted is not None and key not in self.wanted:
+                    continue
+                if key in keys:
+                    problems.append(self._twice(cells, keys[key], position, key))
+                keys.setdefault(key, position)
+            elif WIDE_VERSION.match(name) or name in VERSION_ALIASES:
+                version = canonical_version(name)
+                if version in wide:
+                    problems.append(self._twice(cells, wide[version], position, version))
+                wide.setdefault(version, position)
+        if "account" not in keys:
+            return None
+        if "amount" in keys:
+            amounts = {keys.pop("amount"): "amount"}
+        elif wide and self.fixed_version is None and "version" not in keys:
+            amounts = {position: "wide:" + version for version, position in wide.items()}
+        else:
+            return None
+        if self.fixed_version and "version" in keys:
+            option = {BUDGET: "--budget", FORECAST: "--forecast", OUTCOME: "--outcome"}.get(
+                self.fixed_version, "--" + self.fixed_version
+            )
+            problems.append(
+                f"the file has a version column ({cells[keys['version']].strip()!r}), but was given "
+                f"with {option}, which says all its rows are {self.fixed_version}: give it as a "
+                "LEDGER file instead, and its version column decides"
+            )
+        text = {position: key for key, position in keys.items()}
+        integers = frozenset(keys[k] for k in ("year", "period") if k in keys)
+        return ColumnPlan(text, amounts, tuple(cells), integers, tuple(problems))
+
+    @staticmethod
+    def _twice(cells: list[str], first: int, second: int, meaning: str) -> str:
+        return (
+            f"the columns {cells[first].strip()!r} and {cells[second].strip()!r} both mean "
+            f"{COLUMN_NAMES.get(meaning, (meaning,))[0]}: remove or rename one"
+        )
+
+def header_names(key: str) -> str:
+    return " / ".join(COLUMN_NAMES[key])
+
+def found_cells(table_or_cells: Iterable[str]) -> str:
+    cells = [c for c in table_or_cells if c.strip()]
+    return ", ".join(cells) if cells else "(nothing)"
