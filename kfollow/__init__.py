@@ -1,44 +1,108 @@
 """kfollow: budget follow-up tables for Swedish municipal interim reports, from ledger exports.
 
-The library reads in the order the data flows:
+The library API (kfollow/api.py), in the order the data flows; the `kfollow` commands call
+these same functions:
 
-    ledger, notes = load_ledger([Source(Path("ks-2024.xlsx"))], ReadOptions())
-    rules = load_rules(Path("kfollow.toml"))
-    ledger = apply_filters(ledger, where=[], exclude=[("verksamhet", ("289",))])
-    rows, _ = assign_rows(ledger, rules)
-    report = build_drift(ledger, rows, ReportSpec(unit="tkr"))
-    print(render_table(report))
+    from pathlib import Path
+    import kfollow
 
-Names are imported lazily so that `kfollow --help` does not pay for pandas.
+    rules = kfollow.load_rules(Path("examples/kfollow.toml"))
+    ledger = kfollow.map_accounts(kfollow.read_ledger(["examples/ks-2024.csv"]), rules)
+    drift = kfollow.drift_table(ledger, rules, exclude=[("verksamhet", ("289",))])
+    print(kfollow.render_report(drift, "table").decode())
+    print(kfollow.reconcile_ledger(ledger, rules, exclude=[("verksamhet", ("289",))]).exit_code)
+
+Errors are KfollowError (LoadError, ConfigError, MappingError, OptionError), each carrying
+every problem found. Names are imported on first use, so that `kfollow --help` does not pay
+for pandas; type checkers see them through the imports below.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .api import (
+        Filter,
+        account_listing,
+        drift_table,
+        find_duplicates,
+        investment_table,
+        map_accounts,
+        projects_listing,
+        read_ledger,
+        reconcile_ledger,
+        render_report,
+        select_rows,
+        sie_warnings,
+    )
+    from .errors import ConfigError, KfollowError, LoadError, MappingError, OptionError
+    from .ledger import Ledger
+    from .mapping import Rules, load_rules
+    from .read import ReadOptions, Source
+    from .reconcile import Finding, Reconciliation
+    from .report import Report, ReportSpec
 
 __version__ = "0.1.0"
 
 _API = {
-    "Source": "read",
-    "ReadOptions": "read",
-    "load_ledger": "read",
-    "apply_filters": "ledger",
-    "filter_mask": "ledger",
+    **dict.fromkeys(
+        [
+            "Filter",
+            "account_listing",
+            "drift_table",
+            "find_duplicates",
+            "investment_table",
+            "map_accounts",
+            "projects_listing",
+            "read_ledger",
+            "reconcile_ledger",
+            "render_report",
+            "select_rows",
+            "sie_warnings",
+        ],
+        "api",
+    ),
+    **dict.fromkeys(["ConfigError", "KfollowError", "LoadError", "MappingError", "OptionError"], "errors"),
+    "Ledger": "ledger",
+    "Rules": "mapping",
     "load_rules": "mapping",
-    "assign_rows": "mapping",
-    "unmapped_summary": "mapping",
-    "check_unmapped": "mapping",
-    "ReportSpec": "report",
+    "ReadOptions": "read",
+    "Source": "read",
+    "Finding": "reconcile",
+    "Reconciliation": "reconcile",
     "Report": "report",
-    "build_drift": "report",
-    "latest_outcome": "report",
-    "round_cells": "report",
-    "render_table": "render",
-    "render_bytes": "render",
-    "KfollowError": "errors",
+    "ReportSpec": "report",
 }
-__all__ = sorted(_API)
+__all__ = [
+    "ConfigError",
+    "Filter",
+    "Finding",
+    "KfollowError",
+    "Ledger",
+    "LoadError",
+    "MappingError",
+    "OptionError",
+    "ReadOptions",
+    "Reconciliation",
+    "Report",
+    "ReportSpec",
+    "Rules",
+    "Source",
+    "account_listing",
+    "drift_table",
+    "find_duplicates",
+    "investment_table",
+    "load_rules",
+    "map_accounts",
+    "projects_listing",
+    "read_ledger",
+    "reconcile_ledger",
+    "render_report",
+    "select_rows",
+    "sie_warnings",
+]
 
 
 def __getattr__(name: str) -> Any:

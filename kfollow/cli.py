@@ -10,7 +10,6 @@ import os
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -257,6 +256,11 @@ def _config(kwargs: dict[str, Any]) -> Path | None:
     return default if default.is_file() else None
 
 
+def _filters(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """--where and --exclude, as the API's keyword arguments."""
+    return {"where": list(kwargs["where"]), "exclude": list(kwargs["exclude"])}
+
+
 def _warn(lines: list[str] | tuple[str, ...]) -> None:
     for line in lines:
         click.echo(f"Warning: {line}", err=True)
@@ -268,15 +272,14 @@ def load_mapped(
     columns: tuple[str, ...] = (),
     collapse: bool = False,
     hash_rows: bool = False,
-) -> tuple[Any, Any, list[Any], Any, list[str]]:
-    """load → normalise → map: (ledger, table row per ledger row, rule per account, rules,
-    notes). Filters come after, so that what is judged on the whole ledger can be."""
-    from .mapping import assign_rows, load_rules
+) -> tuple[Any, Any]:
+    """kfollow.toml, then the ledger files read and mapped: (ledger, rules). The rules come
+    first, so that a bad kfollow.toml stops before a long load."""
+    from .api import load_rules, map_accounts
 
     rules = load_rules(_config(kwargs))
-    ledger, notes = _load(kwargs, _read_options(kwargs, every_column, columns, collapse, hash_rows))
-    rows, matched = assign_rows(ledger, rules)
-    return ledger, rows, matched, rules, notes
+    ledger = _load(kwargs, _read_options(kwargs, every_column, columns, collapse, hash_rows))
+    return map_accounts(ledger, rules), rules
 
 
 def _read_options(
@@ -284,8 +287,8 @@ def _read_options(
 ) -> Any:
     """The ledger options of the command line. Only the columns the filters use are read,
     unless every_column (reconcile's duplicate check compares whole rows). hash_rows (with
-    collapse): every column is read and each row hashed (ledger.attrs["row_hashes"].value),
-    but only `columns` and the filters' are kept."""
+    collapse): every column is read and each row hashed (Ledger.row_hashes), but only
+    `columns` and the filters' are kept."""
     from .ledger import DIMENSIONS, canonical_version, column_key, filter_verdict
     from .read import ReadOptions
     from .read.normalise import row_hashing
@@ -317,23 +320,15 @@ def _read_options(
     )
 
 
-def _load(kwargs: dict[str, Any], options: Any) -> tuple[Any, list[str]]:
+def _load(kwargs: dict[str, Any], options: Any) -> Any:
     """The ledger files of the command line, read with `options` (a progress line if long)."""
-    from .read import load_ledger
+    from .api import read_ledger
     from .progress import Progress
 
     sources = _sources(kwargs)
     label = sources[0].path.name + (f" and {len(sources) - 1} more" if len(sources) > 1 else "")
     with Progress(label) if not kwargs["quiet"] else nullcontext():
-        return load_ledger(sources, options)
-
-
-def filtered(ledger: Any, rows: Any, kwargs: dict[str, Any]) -> tuple[Any, Any]:
-    """--where/--exclude on the ledger and its table rows alike."""
-    from .ledger import filter_mask
-
-    keep = filter_mask(ledger, list(kwargs["where"]), list(kwargs["exclude"]))
-    return (ledger, rows) if keep is None else (ledger[keep], rows[keep])
+        return read_ledger(sources, options)
 
 
 def _format(fmt: str | None, output: Path | None, allowed: tuple[str, ...]) -> str:
@@ -380,13 +375,13 @@ def check_xlsx_options(fmt: str, kwargs: dict[str, Any]) -> None:
 
 def emit_report(report: Any, fmt: str, kwargs: dict[str, Any]) -> None:
     """Render a table to -o or stdout; with --append, into the existing workbook."""
-    from .render import render_bytes
+    from .api import render_report
 
     output, name, into = kwargs["output"], kwargs["sheet_name"], None
     if kwargs["append"] and output.exists():
         into = output
     try:
-        data = render_bytes(report, fmt, into, name)
+        data = render_report(report, fmt, into, name)
     except Exception as error:  # openpyxl's errors for a file that is no workbook vary
         if into is None:
             raise
@@ -437,49 +432,18 @@ def variance(**kwargs: Any) -> None:
 
     LEDGER is one or more .csv/.xlsx files; see the README for the columns.
     """
-    from .mapping import check_unmapped
-    from .report import build_drift, latest_outcome
+    from .api import drift_table
 
     fmt = _format(kwargs["fmt"], kwargs["output"], FORMATS)
     check_xlsx_options(fmt, kwargs)
-    ledger, rows, _, rules, notes = load_mapped(kwargs, collapse=True)  # sums only: rows may be summed
-    # The period comes from the whole ledger, so that e.g. --where verksamhet=289 and
-    # --exclude verksamhet=289 cover the same months.
-    default_period = latest_outcome(ledger, rows, kwargs["year"])
-    ledger, rows = filtered(ledger, rows, kwargs)
-    if not kwargs["allow_unmapped"]:
-        check_unmapped(ledger, rows, rules)
-    report = build_drift(ledger, rows, _spec(kwargs, ledger, default_period, kwargs["period_budget"]))
-    notes = _table_warnings(report, ledger, rows, notes)  # a safety net: a failure is a bug
-    report = replace(report, warnings=(*notes, *report.warnings))
+    ledger, rules = load_mapped(kwargs, collapse=True)  # sums only: rows may be summed
+    # drift_table judges the period on the whole ledger, before the filters, so that e.g.
+    # --where verksamhet=289 and --exclude verksamhet=289 cover the same months.
+    report = drift_table(
+        ledger, rules, _spec(kwargs, kwargs["period_budget"]), allow_unmapped=kwargs["allow_unmapped"], **_filters(kwargs)
+    )
     _warn(report.warnings)
     emit_report(report, fmt, kwargs)
-
-
-def _sie_warnings(ledger: Any) -> list[str]:
-    """One line when an SIE file's own checks failed (a voucher that does not balance, …)."""
-    checks = ledger.attrs.get("sie_checks", [])
-    if not checks:
-        return []
-    return [
-        f"{len(checks)} check(s) of the SIE file(s) failed (first: {checks[0].message}); "
-        "run 'kfollow reconcile' for all of them"
-    ]
-
-
-def _table_warnings(report: Any, ledger: Any, rows: Any, notes: list[str]) -> list[str]:
-    """The load notes, and a warning if the table fails its own checks (a bug in kfollow)."""
-    from .reconcile import table_findings
-
-    notes = [*notes, *_sie_warnings(ledger)]
-    broken = table_findings(report, ledger, rows)
-    if broken:
-        notes = [
-            *notes,
-            f"the table does not reconcile ({len(broken)} error(s), first: {broken[0].message}); "
-            "run 'kfollow reconcile' on the same ledger, config and filters for the details",
-        ]
-    return notes
 
 
 @cli.command()
@@ -497,22 +461,16 @@ def investments(**kwargs: Any) -> None:
     """The Investeringar table: budget, forecast and outcome per investment category.
 
     Categories and their project-code prefixes come from [investments] in kfollow.toml; rows
-    are the ledger rows on the investment accounts (default class 1), expenditure positive.
+    are the ledger rows on the investment accounts (default 10, 11, 12), expenditure positive.
     """
-    from .investments import build_investments, check_projects, investment_plan, investment_rows
-    from .report import latest_outcome
+    from .api import investment_table
 
     fmt = _format(kwargs["fmt"], kwargs["output"], FORMATS)
     check_xlsx_options(fmt, kwargs)
-    ledger, drift_rows, _, rules, notes = load_mapped(kwargs, columns=("projekt",), collapse=True)
-    plan = investment_plan(rules)
-    # The period of the report's Drift table, also for a --year without --through.
-    default_period = latest_outcome(ledger, drift_rows, kwargs["year"])
-    ledger, _ = filtered(ledger, drift_rows, kwargs)
-    rows, match = investment_rows(ledger, plan)
-    check_projects(ledger, rows, match, plan, kwargs["allow_unmapped"])
-    report = build_investments(ledger, rows, plan, _spec(kwargs, ledger, default_period, period_budget=False))
-    report = replace(report, warnings=(*_table_warnings(report, ledger, rows, notes), *report.warnings))
+    ledger, rules = load_mapped(kwargs, columns=("projekt",), collapse=True)
+    report = investment_table(
+        ledger, rules, _spec(kwargs, False), allow_unmapped=kwargs["allow_unmapped"], **_filters(kwargs)
+    )
     _warn(report.warnings)
     emit_report(report, fmt, kwargs)
 
@@ -526,30 +484,17 @@ def projects(**kwargs: Any) -> None:
     Amounts are in kr, ledger sign (expenditure +), for --year (default: all years). Use it to
     write the [investments] of kfollow.toml.
     """
-    from .investments import investment_plan, investment_rows, project_listing
+    from .api import projects_listing, select_rows
 
     fmt = _format(kwargs["fmt"], kwargs["output"], LISTING_FORMATS)
-    ledger, drift_rows, _, rules, notes = load_mapped(kwargs, columns=("projekt",), collapse=True)  # sums only
-    _warn(notes)
-    plan = investment_plan(rules, required=False)
-    ledger, _ = filtered(ledger, drift_rows, kwargs)
-    rows, match = investment_rows(ledger, plan)
-    emit(project_listing(ledger, rows, match, kwargs["year"], fmt).encode("utf-8"), kwargs["output"])
+    ledger, rules = load_mapped(kwargs, columns=("projekt",), collapse=True)  # sums only
+    _warn(ledger.notes)
+    listing = projects_listing(select_rows(ledger, **_filters(kwargs)), rules, kwargs["year"], fmt)
+    emit(listing.encode("utf-8"), kwargs["output"])
 
 
-def _investment_table(ledger: Any, rules: Any, spec: Any) -> Any:
-    """The Investeringar table for reconcile, when kfollow.toml has [investments]."""
-    from .investments import build_investments, has_investments, investment_plan, investment_rows
-    from .reconcile import InvestmentTable
-
-    if not has_investments(rules):
-        return None
-    plan = investment_plan(rules)
-    rows, match = investment_rows(ledger, plan)
-    return InvestmentTable(build_investments(ledger, rows, plan, spec), rows, match, plan)
-
-
-def _spec(kwargs: dict[str, Any], ledger: Any, default_period: tuple[int, int] | None, period_budget: bool) -> Any:
+def _spec(kwargs: dict[str, Any], period_budget: bool) -> Any:
+    """The table's year, period, unit and forecast version, from the options."""
     from .ledger import canonical_version
     from .report import ReportSpec
 
@@ -560,8 +505,6 @@ def _spec(kwargs: dict[str, Any], ledger: Any, default_period: tuple[int, int] |
         unit=kwargs["unit"],
         forecast_version=canonical_version(forecast) if forecast else None,
         period_budget=period_budget,
-        default_period=default_period,
-        year_labels=ledger.attrs.get("year_labels", {}),  # SIE fiscal years such as 2015/16
     )
 
 
@@ -619,9 +562,8 @@ def reconcile(**kwargs: Any) -> None:
     Exit 0 when no check found an error, 1 when one did (--strict: or a warning), 2 for a usage
     error, 3 for input that cannot be used.
     """
-    from .ledger import counted_rows
-    from .reconcile import RENDERERS, parse_tolerance, read_controls, reconcile, summary_line
-    from .report import build_drift, latest_outcome
+    from .api import find_duplicates, reconcile_ledger
+    from .reconcile import RENDERERS, parse_tolerance, summary_line
 
     outputs: tuple[Path, ...] = kwargs["outputs"] or (Path("-"),)
     if kwargs["fmt"] and len(outputs) > 1:
@@ -639,72 +581,25 @@ def reconcile(**kwargs: Any) -> None:
         )
     # Read collapsed, as variance does, with a hash of every row for the duplicate check:
     # memory follows the combinations, not the file. Only where two rows hash alike is the
-    # file read again row by row, to compare them in full.
-    ledger, rows, _, rules, notes = load_mapped(
-        kwargs, every_column=True, columns=("projekt",), collapse=True, hash_rows=True
-    )
-    default_period = latest_outcome(ledger, rows, kwargs["year"])
-    unfiltered_rows = counted_rows(ledger)
-    sie_checks = ledger.attrs["sie_checks"] if ledger.attrs.get("sie_files") else None  # None: not run
-    hashes = ledger.attrs.pop("row_hashes")
-    ledger, rows = filtered(ledger, rows, kwargs)
-    duplicates = _duplicates(ledger, hashes, kwargs)
-    spec = _spec(kwargs, ledger, default_period, period_budget=True)
-    report = build_drift(ledger, rows, spec)
-    controls = read_controls(kwargs["control"], report) if kwargs["control"] else None
-    result = reconcile(
-        report,
+    # file read again row by row (find_duplicates), to compare them in full.
+    ledger, rules = load_mapped(kwargs, every_column=True, columns=("projekt",), collapse=True, hash_rows=True)
+    again = _read_options(kwargs, every_column=True, columns=(), collapse=False)
+    duplicates = find_duplicates(ledger, _sources(kwargs), again, **_filters(kwargs))
+    result = reconcile_ledger(
         ledger,
-        rows,
-        notes=notes,
-        controls=controls,
+        rules,
+        _spec(kwargs, True),
+        controls=kwargs["control"],
         tolerance=tolerance,
         strict=kwargs["strict"],
-        investments=_investment_table(ledger, rules, spec),
-        unfiltered_rows=unfiltered_rows,
         duplicates=duplicates,
-        sie_checks=sie_checks,
-        sie_notes=ledger.attrs.get("sie_notes", []),
+        **_filters(kwargs),
     )
     for path, fmt in zip(outputs, formats, strict=True):
         emit(RENDERERS[fmt](result).encode("utf-8"), path)
     if all(str(path) != "-" for path in outputs):  # no report on stdout: the verdict on stderr
         click.echo(summary_line(result), err=True)
     click.get_current_context().exit(result.exit_code)
-
-
-def _duplicates(ledger: Any, shared_hashes: Any, kwargs: dict[str, Any]) -> list[Any] | None:
-    """reconcile's duplicate-rows findings for a filtered ledger read collapsed, or None where
-    the ledger holds its rows as read (the check then runs on it). shared_hashes: the row
-    hashes (ledger.Uncopied), let go of here."""
-    import numpy as np
-
-    from .ledger import filter_mask
-    from .read.normalise import row_hashing
-    from .reconcile import check_duplicates
-
-    hashes, shared_hashes.value = shared_hashes.value, None
-    if hashes is None:
-        if ledger.attrs.get("rows_as_read", True):
-            return None
-        keep = None  # rows summed but not hashed (a wide file): read them all again
-    else:
-        hashes.sort()  # in place: at 50M rows a copy would be 400 MB more
-        twins = hashes[1:] == hashes[:-1]
-        if not twins.any():
-            return []  # no two rows alike: no duplicates, and no second read
-        keep = np.unique(hashes[1:][twins])
-        del hashes, twins  # 8 bytes a row: let them go before the second read
-    # Read again, row by row, only the rows that may be twins (each file in the sign the first
-    # read found), filter them as the ledger was, and compare them in full.
-    options = replace(
-        _read_options(kwargs, every_column=True, columns=(), collapse=False),
-        hashing=None if keep is None else row_hashing(frozenset(), keep),
-        file_signs=ledger.attrs["file_signs"],
-    )
-    candidates, _ = _load(kwargs, options)
-    mask = filter_mask(candidates, list(kwargs["where"]), list(kwargs["exclude"]), require_rows=False)
-    return check_duplicates(candidates if mask is None else candidates[mask])
 
 
 @cli.command()
@@ -716,13 +611,13 @@ def accounts(**kwargs: Any) -> None:
     Amounts are per version in kr, ledger sign (debit +), for --year (default: all years).
     Use it to write the [accounts] of kfollow.toml.
     """
-    from .accounts import account_listing
+    from .api import account_listing, select_rows
 
     fmt = _format(kwargs["fmt"], kwargs["output"], LISTING_FORMATS)
-    ledger, rows, matched, _, notes = load_mapped(kwargs, collapse=True)  # sums and counts only
-    _warn(notes)
-    ledger, _ = filtered(ledger, rows, kwargs)
-    emit(account_listing(ledger, matched, kwargs["year"], fmt).encode("utf-8"), kwargs["output"])
+    ledger, rules = load_mapped(kwargs, collapse=True)  # sums and counts only
+    _warn(ledger.notes)
+    listing = account_listing(select_rows(ledger, **_filters(kwargs)), rules, kwargs["year"], fmt)
+    emit(listing.encode("utf-8"), kwargs["output"])
 
 
 @cli.command()
@@ -740,21 +635,15 @@ def convert(**kwargs: Any) -> None:
     ledger sign: debit +). CSV is UTF-8 with BOM, ';' and a decimal comma; -o FILE.xlsx writes
     a workbook. --where/--exclude and --year select rows.
     """
+    from .api import select_rows, sie_warnings
     from .convert import csv_bytes, xlsx_bytes
 
     output = kwargs["output"]
     wants_xlsx = output is not None and output.suffix.lower() == ".xlsx"
-    from .ledger import filter_mask
-
-    ledger, notes = _load(kwargs, _read_options(kwargs, every_column=True, columns=(), collapse=False))
-    _warn([*notes, *_sie_warnings(ledger)])
-    keep = filter_mask(ledger, list(kwargs["where"]), list(kwargs["exclude"]))
-    if kwargs["year"] is not None:
-        in_year = ledger["year"].to_numpy() == kwargs["year"]
-        keep = in_year if keep is None else keep & in_year
-    if keep is not None:  # one selection: the ledger is copied once
-        ledger = ledger[keep]
-    emit(xlsx_bytes(ledger) if wants_xlsx else csv_bytes(ledger), output)
+    ledger = _load(kwargs, _read_options(kwargs, every_column=True, columns=(), collapse=False))
+    _warn([*ledger.notes, *sie_warnings(ledger)])
+    frame = select_rows(ledger, year=kwargs["year"], **_filters(kwargs)).frame
+    emit(xlsx_bytes(frame) if wants_xlsx else csv_bytes(frame), output)
 
 
 def main() -> None:

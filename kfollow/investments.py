@@ -284,7 +284,7 @@ def build_investments(ledger: pd.DataFrame, rows: pd.Categorical, plan: Investme
     top = tuple(row.key for row in layout if row.level == 0)
     layout.append(Row(TOTAL, "total", 0, {}, top, TOTAL))
     columns = investment_columns(year, through, forecast, spec.year_labels)
-    check_full_year(ledger, columns, spec.year_labels)
+    check_full_year(columns, spec)
     found = set(sums.loc[sums["year"] == year, "version"].astype(str))
     later = sums[(sums["version"] == OUTCOME) & (sums["year"] == year) & (sums["period"] > through)]
     if len(later):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -73,20 +73,6 @@ def known_version(name: str, extra: tuple[str, ...] = ()) -> bool:
     return name in VERSION_ALIASES.values() or bool(WIDE_VERSION.match(name)) or name in extra
 
 
-class Uncopied:
-    """A value kept in DataFrame.attrs as it is: pandas deep-copies attrs into every frame
-    derived from another, which for 8 bytes per ledger row would cost seconds."""
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Uncopied:
-        return self
-
-
-# --- per-category parsing: each distinct code is parsed once, rows follow by their codes -----
-
-
 def constant_column(value: str | None, length: int) -> pd.Categorical:
     """A categorical column holding one value (None: empty) in every row, without a list of it."""
     if value is None:
@@ -120,6 +106,56 @@ class FullYearOnly:
     months: int  # the fiscal year's months: a column through fewer is part of the year
     where: str  # file:line of the first record
     record: str  # what the file holds, e.g. '#RES'
+
+
+@dataclass(frozen=True)
+class SieCheck:
+    """A finding an SIE file makes about itself (a voucher that does not balance, #RES that
+    differs), for `kfollow reconcile`."""
+
+    code: str
+    message: str
+    subject: str
+    figures: dict[str, Any]
+    sources: tuple[str, ...]
+
+
+@dataclass(eq=False)
+class Ledger:
+    """The ledger: its rows (`frame`, the columns above), what reading found out about its
+    files, and, once the accounts are mapped (mapping.assign_rows), each row's table row.
+
+    select() keeps rows of the frame and of `rows` in step; everything else describes the
+    files, whatever rows are kept. (Not frozen: api.find_duplicates takes `row_hashes` over,
+    so that 8 bytes a row are let go before the files are read again.)
+    """
+
+    frame: pd.DataFrame
+    notes: tuple[str, ...] = ()  # what reading decided and says (signs, SIE reading)
+    headers: dict[str, list[str]] = field(default_factory=dict)  # each file's own column names
+    sie_files: tuple[str, ...] = ()
+    sie_checks: tuple[SieCheck, ...] = ()
+    sie_notes: tuple[str, ...] = ()
+    year_labels: dict[int, str] = field(default_factory=dict)  # SIE fiscal years: {2016: "2015/16"}
+    full_year_only: tuple[FullYearOnly, ...] = ()  # report.check_full_year refuses part-year columns
+    file_signs: dict[str, str] = field(default_factory=dict)  # file name -> the sign it was read in
+    # With ReadOptions.hashing: a hash of every row as read (reconcile's duplicate check)
+    row_hashes: np.ndarray | None = None
+    # Each row a row of a file with every column read (nothing summed, no column only hashed)
+    rows_as_read: bool = True
+    rows: pd.Categorical | None = None  # the table row of each ledger row, once mapped
+
+    def select(self, keep: np.ndarray | None) -> Ledger:
+        """The rows under `keep` (None: all), their table rows with them."""
+        if keep is None:
+            return self
+        return replace(self, frame=self.frame[keep], rows=None if self.rows is None else self.rows[keep])
+
+    def mapped(self) -> pd.Categorical:
+        """The table row of each ledger row; a ledger must be mapped first."""
+        if self.rows is None:
+            raise ValueError("the ledger's accounts are not mapped yet: mapping.assign_rows or kfollow.map_accounts")
+        return self.rows
 
 
 # --- filters ---------------------------------------------------------------------------------
@@ -226,9 +262,11 @@ def filter_mask(
     where: list[tuple[str, tuple[str, ...]]],
     exclude: list[tuple[str, tuple[str, ...]]],
     require_rows: bool = True,
+    headers: dict[str, list[str]] | None = None,
 ) -> np.ndarray | None:
     """The rows apply_filters keeps (None: all of them). require_rows: filters that leave no
-    row of a ledger that has some are an OptionError (most likely a typo)."""
+    row of a ledger that has some are an OptionError (most likely a typo). `headers`: each
+    file's column names (Ledger.headers), named where a filter's column does not exist."""
     if not where and not exclude:
         return None
     for option, rules in (("--where", where), ("--exclude", exclude)):
@@ -236,7 +274,7 @@ def filter_mask(
             column = column_key(name)
             if column not in frame or column in ("amount", "line", "year", "period"):
                 files = "; ".join(
-                    f"{file}: {', '.join(cells)}" for file, cells in frame.attrs.get("headers", {}).items()
+                    f"{file}: {', '.join(cells)}" for file, cells in (headers or {}).items()
                 )
                 raise OptionError(
                     f"{option} {name}=…: no column {name!r} to filter on in the ledger "

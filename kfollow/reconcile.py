@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import MAX_REPORTED, LoadError
-from .ledger import DIMENSIONS, OUTCOME, counted_rows, row_counts, sums_by_code
+from .ledger import DIMENSIONS, OUTCOME, FullYearOnly, counted_rows, row_counts, sums_by_code
 from .read.hashing import frame_row_hashes
 from .mapping import (
     ALLOCATION,
@@ -709,6 +709,7 @@ def reconcile(
     sie_checks: list[Any] | None = None,
     sie_notes: list[str] | tuple[str, ...] = (),
     duplicates: list[Finding] | None = None,
+    full_year_only: Iterable[FullYearOnly] = (),
 ) -> Reconciliation:
     """Every check on a filtered, mapped ledger and the tables built from it. `duplicates`:
     the duplicate-rows findings where the caller has them (a ledger read collapsed cannot
@@ -724,7 +725,7 @@ def reconcile(
             report,
             totals,
             ledger["version"].cat.categories.astype(str),
-            {part.year for part in ledger.attrs.get("full_year_only", ()) if part.version == OUTCOME},
+            {part.year for part in full_year_only if part.version == OUTCOME},
         ),
         *(check_duplicates(ledger) if duplicates is None else duplicates),
         *check_rounding(report),

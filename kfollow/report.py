@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import LoadError, OptionError
-from .ledger import BUDGET, FORECAST, OUTCOME
+from .ledger import BUDGET, FORECAST, OUTCOME, FullYearOnly
 from .mapping import (
     ALLOCATION,
     EXCLUDED,
@@ -69,6 +69,8 @@ class ReportSpec:
     default_period: tuple[int, int] | None = None
     # Header labels of fiscal years that are not calendar years (SIE #RAR): {2016: "2015/16"}.
     year_labels: dict[int, str] = field(default_factory=dict)
+    # Years a file gives for the whole year only (Ledger.full_year_only): no part-year column.
+    full_year_only: tuple[FullYearOnly, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -252,11 +254,11 @@ def resolve_columns(sums: pd.DataFrame, spec: ReportSpec, ledger: pd.DataFrame |
     return year, through, forecast
 
 
-def check_full_year(ledger: pd.DataFrame, columns: tuple[Column, ...], labels: dict[int, str]) -> None:
+def check_full_year(columns: tuple[Column, ...], spec: ReportSpec) -> None:
     """Stop where a column takes part of a year whose amounts a file gives for the whole year
     only (an SIE year that only #RES covers): a share of a year's result is no outcome."""
-    problems = []
-    for part in ledger.attrs.get("full_year_only", ()):
+    problems, labels = [], spec.year_labels
+    for part in spec.full_year_only:
         for column in columns:
             chosen = column.selection
             if chosen and (chosen.version, chosen.year) == (part.version, part.year) and chosen.through < part.months:
@@ -288,7 +290,7 @@ def build_drift(ledger: pd.DataFrame, rows: pd.Categorical, spec: ReportSpec) ->
     year, through, forecast = resolve_columns(sums, spec)
     warnings = []
     columns = drift_columns(year, through, forecast, spec.period_budget, spec.year_labels)
-    check_full_year(ledger, columns, spec.year_labels)
+    check_full_year(columns, spec)
     layout = list(DRIFT_LAYOUT)
     if (sums["row"] == UNMAPPED).any():
         # --allow-unmapped: the unmapped accounts stay in the result, on a row of their own.

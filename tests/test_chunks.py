@@ -120,7 +120,7 @@ def write_file(path: Path, lines: list[str], encoding: str, newline: str = "\n")
 
 
 def load(path: Path, **options: object):
-    ledger, _ = load_ledger([Source(path)], ReadOptions(sign="ledger", **options))  # type: ignore[arg-type]
+    ledger = load_ledger([Source(path)], ReadOptions(sign="ledger", **options)).frame  # type: ignore[arg-type]
     return ledger
 
 
@@ -498,10 +498,10 @@ def read_both(paths: list[Path], where: list, exclude: list):
     """The ledger read row by row, and collapsed with verksamhet read for the filters only."""
     sources = [Source(path) for path in paths]
     columns = frozenset({"verksamhet"})
-    full, _ = load_ledger(sources, ReadOptions(sign="ledger", columns=columns))
+    full = load_ledger(sources, ReadOptions(sign="ledger", columns=columns)).frame
     verdict = filter_verdict("verksamhet", where, exclude)
     options = ReadOptions(sign="ledger", columns=columns, collapse=True, filter_only={"verksamhet": verdict})
-    collapsed, _ = load_ledger(sources, options)
+    collapsed = load_ledger(sources, options).frame
     return full, collapsed
 
 

@@ -24,7 +24,7 @@ RULES = load_rules(EXAMPLES / "kfollow.toml")
 def tables(path: Path, collapse: bool, **options: object) -> tuple[list, list, int]:
     """The Drift table without exploatering and the Investeringar table, in öre; and how many
     ledger rows were read."""
-    ledger, _ = load_ledger([Source(path)], ReadOptions(collapse=collapse, **options))  # type: ignore[arg-type]
+    ledger = load_ledger([Source(path)], ReadOptions(collapse=collapse, **options)).frame  # type: ignore[arg-type]
     rows, _ = assign_rows(ledger, RULES)
     keep = filter_mask(ledger, [], [("verksamhet", ("289",))])
     drift = build_drift(ledger[keep], rows[keep], ReportSpec(unit="kr", period_budget=True))
@@ -52,7 +52,7 @@ def test_collapsed_reading_counts_rows_in_errors(monkeypatch: pytest.MonkeyPatch
     path.write_text("\n".join(lines) + "\n", "utf-8")
     messages = []
     for collapse in (False, True):
-        ledger, _ = load_ledger([Source(path)], ReadOptions(collapse=collapse, sign="ledger"))
+        ledger = load_ledger([Source(path)], ReadOptions(collapse=collapse, sign="ledger")).frame
         rows, _ = assign_rows(ledger, RULES)
         with pytest.raises(MappingError) as error:
             check_unmapped(ledger, rows, RULES)
@@ -76,7 +76,7 @@ def test_blocks_that_do_not_collapse_mix_with_blocks_that_do(monkeypatch: pytest
     path.write_text("\n".join(lines) + "\n", "utf-8")
     results = []
     for collapse in (False, True):
-        ledger, _ = load_ledger([Source(path)], ReadOptions(collapse=collapse, sign="ledger"))
+        ledger = load_ledger([Source(path)], ReadOptions(collapse=collapse, sign="ledger")).frame
         rows, _ = assign_rows(ledger, RULES)
         report = build_drift(ledger, rows, ReportSpec(unit="kr", year=2024, through=12))
         counted = int(ledger["rows"].sum()) if "rows" in ledger else len(ledger)
@@ -111,7 +111,7 @@ def test_sums_beyond_int64_in_a_block_keep_its_rows_whole(monkeypatch: pytest.Mo
     path.write_text("\n".join(lines) + "\n")
     tables = []
     for collapse in (False, True):
-        ledger, _ = load_ledger([Source(path)], ReadOptions(collapse=collapse, sign="ledger"))
+        ledger = load_ledger([Source(path)], ReadOptions(collapse=collapse, sign="ledger")).frame
         rows, _ = assign_rows(ledger, RULES)
         tables.append([r.values for r in build_drift(ledger, rows, ReportSpec(unit="kr")).rows])
     assert tables[0] == tables[1]

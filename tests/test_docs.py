@@ -74,3 +74,22 @@ def test_help_does_not_import_pandas() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out
+
+
+def test_the_library_example_runs_and_prints_the_commands_table() -> None:
+    """The README's Python example prints what `kfollow variance` prints for the same ledger
+    and filter, then the reconcile verdict."""
+    import contextlib
+    import io
+
+    (code,) = re.findall(r"```python\n(.*?)```", README.read_text("utf-8"), re.S)
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile(code, "README.md", "exec"), {})
+        table = _output("output", "variance examples/ks-2024.xlsx --config examples/kfollow.toml --exclude verksamhet=289")
+    finally:
+        os.chdir(cwd)
+    assert printed.getvalue() == table + "reconcile: 0 errors: 0\n"

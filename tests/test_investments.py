@@ -929,7 +929,7 @@ def test_reconcile_bad_investments_config_is_exit_3(tmp_path, files) -> None:
 
 
 def build(ledger: Path, config: Path) -> tuple:
-    frame, _ = load_ledger([Source(ledger)], ReadOptions(sign="ledger"))
+    frame = load_ledger([Source(ledger)], ReadOptions(sign="ledger")).frame
     plan = investment_plan(load_rules(config))
     rows, _ = investment_rows(frame, plan)
     return frame, rows, build_investments(frame, rows, plan, ReportSpec(unit="kr", default_period=(2024, 3)))

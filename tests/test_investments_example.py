@@ -46,7 +46,7 @@ def tkr(ore: int) -> int:
 @pytest.fixture(scope="module")
 def investment_rows() -> pd.DataFrame:
     """The CSV example's rows on investment accounts, with their category (leaf path)."""
-    ledger, _ = load_ledger([Source(EXAMPLES / "ks-2024.csv")], ReadOptions())
+    ledger = load_ledger([Source(EXAMPLES / "ks-2024.csv")], ReadOptions()).frame
     rows = ledger[ledger["account"].astype(str).str.startswith(ACCOUNTS).to_numpy()].copy()
     projekt = rows["projekt"].astype(str)
     matches = pd.DataFrame(

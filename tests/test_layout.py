@@ -100,3 +100,15 @@ def test_the_checks_can_fail() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a -> b -> c -> a"]
     source = "def f():\n    from .hashing import _secret, mix_into\n"
     assert private_imports("kfollow.read.blocks", source) == ["kfollow.read.blocks:2: kfollow.read.hashing._secret"]
+
+
+def test_the_public_api_is_what_kfollow_exports() -> None:
+    """Every name of kfollow.__all__ resolves (lazily, as the CLI's start-up needs), and each
+    is one a type checker sees too (imported under TYPE_CHECKING in kfollow/__init__.py)."""
+    import kfollow
+
+    source = (PACKAGE / "__init__.py").read_text("utf-8")
+    checked = source[source.index("if TYPE_CHECKING:") : source.index("__version__")]
+    for name in kfollow.__all__:
+        assert getattr(kfollow, name) is not None
+        assert f" {name}," in checked or f" {name}\n" in checked, name

@@ -141,7 +141,7 @@ def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> pd.DataFrame:
     path = tmp_path_factory.mktemp("ref") / "ref.csv"
-    frame, _ = load_ledger(DIALECTS["utf8-comma-point"](path), ReadOptions(sign="ledger"))
+    frame = load_ledger(DIALECTS["utf8-comma-point"](path), ReadOptions(sign="ledger")).frame
     return _canonical(frame)
 
 
@@ -157,7 +157,7 @@ def test_reference_rows_are_exact_ore(reference: pd.DataFrame) -> None:
 def test_every_dialect_loads_to_the_same_frame(dialect: str, tmp_path: Path, reference: pd.DataFrame) -> None:
     """Delimiters, encodings, separators, minus signs, headers, periods, wide, split and xlsx agree."""
     sources = DIALECTS[dialect](tmp_path / "ledger.csv")
-    frame, _ = load_ledger(sources, ReadOptions(sign="ledger"))
+    frame = load_ledger(sources, ReadOptions(sign="ledger")).frame
     pd.testing.assert_frame_equal(_canonical(frame), reference)
     assert frame["amount"].dtype == "int64"
 
@@ -169,7 +169,7 @@ def test_account_cell_with_name_keeps_its_code(ledger_from_text) -> None:
         2024;1;utfall;46362 Köp medicinskt färdigbeh;10,00
         """
     )
-    frame, _ = load_ledger([Source(path)], ReadOptions(sign="ledger"))
+    frame = load_ledger([Source(path)], ReadOptions(sign="ledger")).frame
     assert list(frame["account"].astype(str)) == ["46362"]
     assert list(frame["amount"]) == [1000]
 
@@ -180,7 +180,7 @@ def test_a_dialect_change_after_the_sniffed_sample_still_loads_exactly(ledger_fr
     plain = "".join(f"2024;{1 + i % 12};utfall;5011;{i}.25\n" for i in range(20000))
     odd = "2024;1;utfall;5011;1\u00a0234,50\n2024;1;utfall;5011;\u22127,05\n"
     path = ledger_from_text("år;period;version;konto;belopp\n" + plain + odd)
-    frame, _ = load_ledger([Source(path)], ReadOptions(sign="ledger"))
+    frame = load_ledger([Source(path)], ReadOptions(sign="ledger")).frame
     assert len(frame) == 20002
     assert list(frame["amount"].iloc[-2:]) == [123450, -705]
     assert int(frame["amount"].sum()) == sum(i * 100 + 25 for i in range(20000)) + 123450 - 705

@@ -159,7 +159,7 @@ def workdir() -> Iterator[Path]:
 def load(workdir: Path, rows: list[Entry]):
     path = workdir / "ledger.csv"
     path.write_text(plain_csv(rows), "utf-8")
-    ledger, _ = load_ledger([Source(path)], ReadOptions(sign="ledger"))
+    ledger = load_ledger([Source(path)], ReadOptions(sign="ledger")).frame
     return ledger
 
 
@@ -362,7 +362,7 @@ def test_amounts_beyond_int64_are_errors_not_wrapped(workdir: Path, kronor_digit
     path = workdir / "big.csv"
     path.write_text(f"år,period,version,konto,belopp\n2024,1,utfall,3111,{sign}{whole}{cents}\n", "utf-8")
     try:
-        ledger, _ = load_ledger([Source(path)], ReadOptions(sign="ledger"))
+        ledger = load_ledger([Source(path)], ReadOptions(sign="ledger")).frame
     except KfollowError as error:
         assert any("big.csv:2: column 'belopp'" in line for line in error.problems), error.problems
         return
@@ -488,7 +488,7 @@ def test_every_dialect_round_trips_to_the_same_ore(workdir: Path, rows, dialect:
     """A ledger written in any dialect of SPEC §1 loads back to exactly the rows written."""
     path = workdir / ("ledger.txt" if dialect.delimiter == "\t" else "ledger.csv")
     path.write_bytes(dialect_csv(rows, dialect))
-    ledger, _ = load_ledger([Source(path)], ReadOptions(sign="ledger"))
+    ledger = load_ledger([Source(path)], ReadOptions(sign="ledger")).frame
     assert ledger["amount"].dtype == "int64"
     assert len(ledger) == len(rows)
     by_line = ledger.sort_values("line").reset_index(drop=True)

@@ -27,6 +27,7 @@ import pytest
 from click.testing import Result
 from conftest import EXAMPLES, run, write
 
+import kfollow.api
 import kfollow.report
 from kfollow.read import ReadOptions, Source, load_ledger
 from kfollow.mapping import assign_rows, load_rules
@@ -217,7 +218,7 @@ def test_reconcile_runs_every_check_past_the_first_error(ledger_from_text, confi
 
 def build(path: Path, config: Path):
     """load → map → Drift table (with the period-budget columns, as reconcile builds it)."""
-    ledger_frame, _ = load_ledger([Source(path)], ReadOptions(sign="ledger"))
+    ledger_frame = load_ledger([Source(path)], ReadOptions(sign="ledger")).frame
     rows, _ = assign_rows(ledger_frame, load_rules(config))
     report = build_drift(ledger_frame, rows, ReportSpec(period_budget=True))
     return ledger_frame, rows, report
@@ -306,7 +307,7 @@ def broken_build_drift(monkeypatch) -> None:
     def build_broken(*args, **kwargs):
         return tamper(original(*args, **kwargs), "Personalkostnader", "outcome", 100)
 
-    monkeypatch.setattr(kfollow.report, "build_drift", build_broken)
+    monkeypatch.setattr(kfollow.api, "build_drift", build_broken)  # the CLI builds it through kfollow.api
 
 
 def test_variance_on_a_correct_ledger_has_no_reconcile_warning(ledger_from_text, config) -> None:

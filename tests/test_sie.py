@@ -41,7 +41,17 @@ def sie(tmp_path: Path, body: str, name: str = "x.se", encoding: str = "cp437", 
 
 
 def load(path: Path, **options: object) -> tuple[pd.DataFrame, list[str]]:
-    return load_ledger([Source(path)], ReadOptions(**options))  # type: ignore[arg-type]
+    """The ledger's frame and notes. What the files said about themselves (Ledger.sie_checks,
+    year_labels, full_year_only) is also put in the frame's attrs, where these tests read it:
+    the place it had before the ledger had a type of its own (issue 15)."""
+    ledger = load_ledger([Source(path)], ReadOptions(**options))  # type: ignore[arg-type]
+    frame = ledger.frame
+    frame.attrs.update(
+        sie_checks=list(ledger.sie_checks),
+        year_labels=ledger.year_labels,
+        full_year_only=list(ledger.full_year_only),
+    )
+    return frame, list(ledger.notes)
 
 
 def table(frame: pd.DataFrame, *columns: str) -> list[tuple]:

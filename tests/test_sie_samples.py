@@ -365,7 +365,8 @@ def expected_totals(o: Oracle, disjoint: bool = False) -> Counter:
 
 @cache
 def _load(name: str) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    ledger, notes = load_ledger([Source(sample(name))], ReadOptions())
+    loaded = load_ledger([Source(sample(name))], ReadOptions())
+    ledger, notes = loaded.frame, list(loaded.notes)
     return ledger, tuple(notes)
 
 
@@ -743,7 +744,7 @@ def test_xe_broken_years(tmp_path: Path) -> None:
         b'#VER\t9 2 20150831 "last day"\n{\n\t#TRANS\t1910 { } 2.00\n\t#TRANS\t3010 { } -2.00\n}\n'
     )
     copy.write_bytes(data + extra)
-    extended, _ = load_ledger([Source(copy)], ReadOptions())
+    extended = load_ledger([Source(copy)], ReadOptions()).frame
     old = extended[extended["year"] == 2015]  # with vouchers, the #RES of 2015 are only cross-checked
     assert sorted(zip(old["period"].astype(int), old["amount"].astype(int), strict=True)) == [
         (1, -100),

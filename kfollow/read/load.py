@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import LoadError
-from ..ledger import DIMENSIONS, HEADER_KEYS, FullYearOnly, Uncopied, concat, counted_rows
+from ..ledger import DIMENSIONS, HEADER_KEYS, FullYearOnly, Ledger, SieCheck, concat, counted_rows
 from .csv import read_csv
 from .hashing import RowHashing
 from .normalise import normalise
@@ -155,16 +155,16 @@ def _decide_signs(
             frame["amount"] = -frame["amount"]
     return is_report
 
-def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFrame, list[str]]:
+def load_ledger(sources: list[Source], options: ReadOptions) -> Ledger:
     """Read, check and concatenate ledger files. Raises LoadError with every problem found.
 
     SIE files (sie.py) come as ledger rows already; what they say about themselves (vouchers
-    that do not balance, #RES that differs) is kept in ledger.attrs["sie_checks"] for
-    reconcile, and their fiscal-year labels ('2015/16') in ledger.attrs["year_labels"].
+    that do not balance, #RES that differs) is kept in Ledger.sie_checks for reconcile, and
+    their fiscal-year labels ('2015/16') in Ledger.year_labels.
     """
     frames, names, problems, notes = [], [], [], []
     headers: dict[str, list[str]] = {}
-    sie_checks: list = []
+    sie_checks: list[SieCheck] = []
     sie_notes: list[str] = []
     year_labels: dict[int, str] = {}
     full_year: list[FullYearOnly] = []
@@ -225,14 +225,17 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> tuple[pd.DataFra
     for key in ("account", "version", "source", *DIMENSIONS, "text"):
         if key in ledger and not isinstance(ledger[key].dtype, pd.CategoricalDtype):
             ledger[key] = ledger[key].astype("category")
-    ledger.attrs["headers"] = headers  # the files' own column names, for messages
-    ledger.attrs["sie_files"] = sorted(signed)
-    ledger.attrs["sie_checks"] = sie_checks
-    ledger.attrs["sie_notes"] = sie_notes
-    ledger.attrs["year_labels"] = year_labels
-    ledger.attrs["full_year_only"] = full_year  # report.check_full_year refuses part-year columns of them
-    ledger.attrs["row_hashes"] = Uncopied(np.concatenate(hashes) if hashes else None)
-    ledger.attrs["rows_as_read"] = as_read
-    # The sign each file was read in: a second read of the same files needs no judging again.
-    ledger.attrs["file_signs"] = {name: "report" if report else "ledger" for name, report in is_report.items()}
-    return ledger, notes
+    return Ledger(
+        ledger,
+        notes=tuple(notes),
+        headers=headers,
+        sie_files=tuple(sorted(signed)),
+        sie_checks=tuple(sie_checks),
+        sie_notes=tuple(sie_notes),
+        year_labels=year_labels,
+        full_year_only=tuple(full_year),
+        # The sign each file was read in: a second read of the same files needs no judging again.
+        file_signs={name: "report" if report else "ledger" for name, report in is_report.items()},
+        row_hashes=np.concatenate(hashes) if hashes else None,
+        rows_as_read=as_read,
+    )

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MAX_REPORTED, LoadError, OptionError, capped
-from ..ledger import BUDGET, OUTCOME, FullYearOnly, concat
+from ..ledger import BUDGET, OUTCOME, FullYearOnly, SieCheck, concat
 from ..money import decimal_ore, exact_group_sums, format_kr, kr
 
 # The longest fiscal year read (a first or changed year can be long: XE_SIE_4's −1 year has
@@ -71,17 +71,6 @@ _RECORDS = {
 _TRANS_TEXT = rf"^\s+(?:{_FIELD})\s+(?P<text>{_FIELD})"  # transdat, transtext
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|([^\s"{}]+)|[{}]')
 _AMOUNT = r"^-?[0-9]{1,16}(\.[0-9]{0,2})?$"
-
-
-@dataclass(frozen=True)
-class SieCheck:
-    """A finding the file makes about itself, for `kfollow reconcile`."""
-
-    code: str
-    message: str
-    subject: str
-    figures: dict[str, Any]
-    sources: tuple[str, ...]
 
 
 @dataclass
