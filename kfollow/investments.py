@@ -9,6 +9,7 @@ Like the Drift table, one group-by over the ledger gives every cell, in öre, le
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -80,52 +81,17 @@ def investment_plan(rules: Rules, required: bool = True) -> InvestmentPlan:
     Not required (kfollow projects): without it, no categories on the default accounts."""
     origin = rules.config.name if rules.config else "kfollow.toml"
     section = rules.sections.get("investments")
-    if not required and not isinstance(section, dict):
-        return InvestmentPlan((), DEFAULT_ACCOUNTS, origin)
-    if required and not has_investments(rules):
+    if not isinstance(section, dict) or (required and not has_investments(rules)):
+        if not required:
+            return InvestmentPlan((), DEFAULT_ACCOUNTS, origin)
         where = f"{rules.config}" if rules.config else "no kfollow.toml was found (give --config FILE)"
         raise ConfigError(
             f"{where}: no [investments] categories. Add them, e.g.\n"
             '  [investments]\n  "Reinvestering/Fastigheter" = ["943", "944"]\n  "Imageinvestering" = []'
         )
-    problems = []
-    options = section.get("options", {})
-    accounts = options.get("accounts", list(DEFAULT_ACCOUNTS)) if isinstance(options, dict) else None
-    unknown = sorted(set(options) - {"accounts"}) if isinstance(options, dict) else []
-    if unknown:
-        problems.append(
-            f"{origin}: [investments.options] {', '.join(unknown)}: no such option (the one option is accounts)"
-        )
-    if not isinstance(accounts, list) or not accounts or not all(isinstance(a, str) and a.strip() for a in accounts):
-        problems.append(f'{origin}: [investments.options] accounts must be a list of account prefixes, e.g. ["1"]')
-        accounts = list(DEFAULT_ACCOUNTS)
-    # Build the tree in config order: a path's parents are made when it is first named.
-    own: dict[str, tuple[str, ...]] = {}
-    children: dict[str, list[str]] = {"": []}
-    for raw, prefixes in section.items():
-        if raw == "options":
-            continue
-        parts = [p.strip() for p in str(raw).split("/")]
-        if not all(parts):
-            problems.append(f'{origin}: [investments] "{raw}": a category path has an empty part')
-            continue
-        if not isinstance(prefixes, list) or not all(isinstance(p, str) and p.strip() for p in prefixes):
-            problems.append(
-                f'{origin}: [investments] "{raw}" = {prefixes!r}: give a list of project-code prefixes, e.g. ["943"]'
-            )
-            continue
-        if TOTAL in parts or UNCATEGORISED in parts:
-            problems.append(f'{origin}: [investments] "{raw}": "{TOTAL}" and "{UNCATEGORISED}" are kfollow\'s own rows')
-            continue
-        if "/".join(parts) in own:
-            problems.append(f'{origin}: [investments] "{raw}" names a category that another key names too')
-            continue
-        for depth in range(1, len(parts) + 1):
-            path, parent = "/".join(parts[:depth]), "/".join(parts[: depth - 1])
-            if path not in children:
-                children[path] = []
-                children[parent].append(path)
-        own[path] = tuple(p.strip() for p in prefixes)
+    problems: list[str] = []
+    accounts = _accounts_option(section, origin, problems)
+    own, children = _category_tree(section, origin, problems)
     for path, prefixes in own.items():
         if prefixes and children[path]:
             problems.append(
@@ -140,6 +106,60 @@ def investment_plan(rules: Rules, required: bool = True) -> InvestmentPlan:
 
     categories = tuple(c for top in children[""] for c in walk(top))
     return InvestmentPlan(categories, tuple(a.strip() for a in accounts), origin)
+
+
+def _accounts_option(section: dict[str, Any], origin: str, problems: list[str]) -> list[str]:
+    """[investments.options] accounts, or the default accounts where it is not given (or wrong:
+    then with a problem)."""
+    options = section.get("options", {})
+    accounts = options.get("accounts", list(DEFAULT_ACCOUNTS)) if isinstance(options, dict) else None
+    unknown = sorted(set(options) - {"accounts"}) if isinstance(options, dict) else []
+    if unknown:
+        problems.append(
+            f"{origin}: [investments.options] {', '.join(unknown)}: no such option (the one option is accounts)"
+        )
+    if not isinstance(accounts, list) or not accounts or not all(isinstance(a, str) and a.strip() for a in accounts):
+        problems.append(f'{origin}: [investments.options] accounts must be a list of account prefixes, e.g. ["1"]')
+        accounts = list(DEFAULT_ACCOUNTS)
+    return accounts
+
+
+def _category_tree(
+    section: dict[str, Any], origin: str, problems: list[str]
+) -> tuple[dict[str, tuple[str, ...]], dict[str, list[str]]]:
+    """(path -> its own project prefixes, path -> child paths; "" -> the top categories) of the
+    keys that are well-formed; the others become problems."""
+    # Build the tree in config order: a path's parents are made when it is first named.
+    own: dict[str, tuple[str, ...]] = {}
+    children: dict[str, list[str]] = {"": []}
+    for raw, prefixes in section.items():
+        if raw == "options":
+            continue
+        parts = [p.strip() for p in str(raw).split("/")]
+        problem = _category_problem(raw, parts, prefixes, own)
+        if problem:
+            problems.append(f"{origin}: [investments] {problem}")
+            continue
+        for depth in range(1, len(parts) + 1):
+            path, parent = "/".join(parts[:depth]), "/".join(parts[: depth - 1])
+            if path not in children:
+                children[path] = []
+                children[parent].append(path)
+        own[path] = tuple(p.strip() for p in prefixes)
+    return own, children
+
+
+def _category_problem(raw: str, parts: list[str], prefixes: object, own: dict[str, tuple[str, ...]]) -> str | None:
+    """What is wrong with a category key `raw` (split into `parts`) and its value, if anything."""
+    if not all(parts):
+        return f'"{raw}": a category path has an empty part'
+    if not isinstance(prefixes, list) or not all(isinstance(p, str) and p.strip() for p in prefixes):
+        return f'"{raw}" = {prefixes!r}: give a list of project-code prefixes, e.g. ["943"]'
+    if TOTAL in parts or UNCATEGORISED in parts:
+        return f'"{raw}": "{TOTAL}" and "{UNCATEGORISED}" are kfollow\'s own rows'
+    if "/".join(parts) in own:
+        return f'"{raw}" names a category that another key names too'
+    return None
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ DISJOINT).
 from __future__ import annotations
 
 import hashlib
-import re
 import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
