@@ -9,18 +9,16 @@ Like the Drift table, one group-by over the ledger gives every cell, in öre, le
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, LoadError, MappingError, capped
-from .ledger import counted_rows, prefix_mask, sums_by_code, used_versions, year_rows
+from .ledger import BUDGET, OUTCOME, counted_rows, prefix_mask, sums_by_code, used_versions, year_rows
 from .mapping import EXCLUDED, UNMAPPED, Rules, in_table
 from .money import format_kr
 from .report import (
-    BUDGET,
-    OUTCOME,
     Column,
     Report,
     ReportSpec,
@@ -197,7 +195,8 @@ def investment_rows(ledger: pd.DataFrame, plan: InvestmentPlan) -> tuple[pd.Cate
     labels = [*(leaf.path for leaf in leaves), EXCLUDED]
     row_codes = np.full(len(ledger), len(leaves), dtype="int32")
     row_codes[expenditure] = lookup[codes[expenditure]]
-    return pd.Categorical.from_codes(row_codes, labels), ProjectMatch(projects, matches)
+    categories = cast("pd.Index", labels)  # pandas-stubs want an Index; pandas takes any list-like
+    return pd.Categorical.from_codes(row_codes, categories), ProjectMatch(projects, matches)
 
 
 def _projects(ledger: pd.DataFrame) -> tuple[pd.Index, np.ndarray]:
@@ -315,8 +314,8 @@ def build_investments(ledger: pd.DataFrame, rows: pd.Categorical, plan: Investme
     missing = [v for v in (BUDGET, forecast, OUTCOME) if v not in found]
     warnings += [f"no {v} rows on investment accounts for {year}: its columns are 0" for v in missing]
     sign = 1  # expenditure positive, as booked
-    rows = table_rows(sums, columns, layout, sign)
-    return Report("investeringar", year, through, spec.unit, columns, rows, tuple(warnings), sign)
+    filled = table_rows(sums, columns, layout, sign)
+    return Report("investeringar", year, through, spec.unit, columns, filled, tuple(warnings), sign)
 
 
 NOT_CATEGORISED = "EJ KATEGORISERAT"
@@ -336,7 +335,7 @@ def project_listing(ledger: pd.DataFrame, rows: pd.Categorical, match: ProjectMa
     columns = [versions.index(v) for v in used]
     kronor = round_to_unit(sums[:, columns], "kr") if len(columns) else np.zeros((len(names), 0), dtype="int64")
     categories = dict(zip(match.projects, match.matches, strict=True))
-    records = []
+    records: list[list[str | int]] = []
     for code in np.flatnonzero(counts.sum(axis=1)):
         paths = categories.get(names[code], [])
         category = paths[0] if len(paths) == 1 else NOT_CATEGORISED if not paths else "FLERA: " + ", ".join(paths)

@@ -826,7 +826,7 @@ def summary_line(result: Reconciliation) -> str:
 def render_text(result: Reconciliation) -> str:
     rows = format_amount(result.ledger_rows)
     if result.unfiltered_rows not in (None, result.ledger_rows):
-        rows += f" of {format_amount(result.unfiltered_rows)}"  # type: ignore[arg-type]
+        rows += f" of {format_amount(result.unfiltered_rows)}"
     files = ", ".join(result.files)
     lines = [f"kfollow reconcile: {files} ({rows} ledger rows), {result.year} months 1–{result.through}"]
     for severity in SEVERITIES:
