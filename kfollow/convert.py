@@ -9,6 +9,7 @@ same öre.
 from __future__ import annotations
 
 import io
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,8 @@ def kronor_text(ore: np.ndarray) -> pd.Series:
     magnitude = np.abs(ore)
     whole = pd.Series(magnitude // 100).astype(str)
     cents = pd.Series(magnitude % 100).astype(str).str.zfill(2)
-    return pd.Series(np.where(ore < 0, "-", "")) + whole + "," + cents
+    signs = cast("pd.Series[str]", pd.Series(np.where(ore < 0, "-", "")))  # pandas-stubs: Series[float]
+    return signs + whole + "," + cents
 
 
 def csv_bytes(ledger: pd.DataFrame) -> bytes:

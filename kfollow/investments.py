@@ -9,17 +9,16 @@ Like the Drift table, one group-by over the ledger gives every cell, in öre, le
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, LoadError, MappingError, capped
-from .ledger import counted_rows, prefix_mask, sums_by_code, used_versions, year_rows
+from .ledger import BUDGET, OUTCOME, counted_rows, prefix_mask, sums_by_code, used_versions, year_rows
 from .mapping import EXCLUDED, UNMAPPED, Rules, in_table
 from .money import format_kr
 from .report import (
-    BUDGET,
-    OUTCOME,
     Column,
     Report,
     ReportSpec,
@@ -80,52 +79,17 @@ def investment_plan(rules: Rules, required: bool = True) -> InvestmentPlan:
     Not required (kfollow projects): without it, no categories on the default accounts."""
     origin = rules.config.name if rules.config else "kfollow.toml"
     section = rules.sections.get("investments")
-    if not required and not isinstance(section, dict):
-        return InvestmentPlan((), DEFAULT_ACCOUNTS, origin)
-    if required and not has_investments(rules):
+    if not isinstance(section, dict) or (required and not has_investments(rules)):
+        if not required:
+            return InvestmentPlan((), DEFAULT_ACCOUNTS, origin)
         where = f"{rules.config}" if rules.config else "no kfollow.toml was found (give --config FILE)"
         raise ConfigError(
             f"{where}: no [investments] categories. Add them, e.g.\n"
             '  [investments]\n  "Reinvestering/Fastigheter" = ["943", "944"]\n  "Imageinvestering" = []'
         )
-    problems = []
-    options = section.get("options", {})
-    accounts = options.get("accounts", list(DEFAULT_ACCOUNTS)) if isinstance(options, dict) else None
-    unknown = sorted(set(options) - {"accounts"}) if isinstance(options, dict) else []
-    if unknown:
-        problems.append(
-            f"{origin}: [investments.options] {', '.join(unknown)}: no such option (the one option is accounts)"
-        )
-    if not isinstance(accounts, list) or not accounts or not all(isinstance(a, str) and a.strip() for a in accounts):
-        problems.append(f'{origin}: [investments.options] accounts must be a list of account prefixes, e.g. ["1"]')
-        accounts = list(DEFAULT_ACCOUNTS)
-    # Build the tree in config order: a path's parents are made when it is first named.
-    own: dict[str, tuple[str, ...]] = {}
-    children: dict[str, list[str]] = {"": []}
-    for raw, prefixes in section.items():
-        if raw == "options":
-            continue
-        parts = [p.strip() for p in str(raw).split("/")]
-        if not all(parts):
-            problems.append(f'{origin}: [investments] "{raw}": a category path has an empty part')
-            continue
-        if not isinstance(prefixes, list) or not all(isinstance(p, str) and p.strip() for p in prefixes):
-            problems.append(
-                f'{origin}: [investments] "{raw}" = {prefixes!r}: give a list of project-code prefixes, e.g. ["943"]'
-            )
-            continue
-        if TOTAL in parts or UNCATEGORISED in parts:
-            problems.append(f'{origin}: [investments] "{raw}": "{TOTAL}" and "{UNCATEGORISED}" are kfollow\'s own rows')
-            continue
-        if "/".join(parts) in own:
-            problems.append(f'{origin}: [investments] "{raw}" names a category that another key names too')
-            continue
-        for depth in range(1, len(parts) + 1):
-            path, parent = "/".join(parts[:depth]), "/".join(parts[: depth - 1])
-            if path not in children:
-                children[path] = []
-                children[parent].append(path)
-        own[path] = tuple(p.strip() for p in prefixes)
+    problems: list[str] = []
+    accounts = _accounts_option(section, origin, problems)
+    own, children = _category_tree(section, origin, problems)
     for path, prefixes in own.items():
         if prefixes and children[path]:
             problems.append(
@@ -140,6 +104,60 @@ def investment_plan(rules: Rules, required: bool = True) -> InvestmentPlan:
 
     categories = tuple(c for top in children[""] for c in walk(top))
     return InvestmentPlan(categories, tuple(a.strip() for a in accounts), origin)
+
+
+def _accounts_option(section: dict[str, Any], origin: str, problems: list[str]) -> list[str]:
+    """[investments.options] accounts, or the default accounts where it is not given (or wrong:
+    then with a problem)."""
+    options = section.get("options", {})
+    accounts = options.get("accounts", list(DEFAULT_ACCOUNTS)) if isinstance(options, dict) else None
+    unknown = sorted(set(options) - {"accounts"}) if isinstance(options, dict) else []
+    if unknown:
+        problems.append(
+            f"{origin}: [investments.options] {', '.join(unknown)}: no such option (the one option is accounts)"
+        )
+    if not isinstance(accounts, list) or not accounts or not all(isinstance(a, str) and a.strip() for a in accounts):
+        problems.append(f'{origin}: [investments.options] accounts must be a list of account prefixes, e.g. ["1"]')
+        accounts = list(DEFAULT_ACCOUNTS)
+    return accounts
+
+
+def _category_tree(
+    section: dict[str, Any], origin: str, problems: list[str]
+) -> tuple[dict[str, tuple[str, ...]], dict[str, list[str]]]:
+    """(path -> its own project prefixes, path -> child paths; "" -> the top categories) of the
+    keys that are well-formed; the others become problems."""
+    # Build the tree in config order: a path's parents are made when it is first named.
+    own: dict[str, tuple[str, ...]] = {}
+    children: dict[str, list[str]] = {"": []}
+    for raw, prefixes in section.items():
+        if raw == "options":
+            continue
+        parts = [p.strip() for p in str(raw).split("/")]
+        problem = _category_problem(raw, parts, prefixes, own)
+        if problem:
+            problems.append(f"{origin}: [investments] {problem}")
+            continue
+        for depth in range(1, len(parts) + 1):
+            path, parent = "/".join(parts[:depth]), "/".join(parts[: depth - 1])
+            if path not in children:
+                children[path] = []
+                children[parent].append(path)
+        own[path] = tuple(p.strip() for p in prefixes)
+    return own, children
+
+
+def _category_problem(raw: str, parts: list[str], prefixes: object, own: dict[str, tuple[str, ...]]) -> str | None:
+    """What is wrong with a category key `raw` (split into `parts`) and its value, if anything."""
+    if not all(parts):
+        return f'"{raw}": a category path has an empty part'
+    if not isinstance(prefixes, list) or not all(isinstance(p, str) and p.strip() for p in prefixes):
+        return f'"{raw}" = {prefixes!r}: give a list of project-code prefixes, e.g. ["943"]'
+    if TOTAL in parts or UNCATEGORISED in parts:
+        return f'"{raw}": "{TOTAL}" and "{UNCATEGORISED}" are kfollow\'s own rows'
+    if "/".join(parts) in own:
+        return f'"{raw}" names a category that another key names too'
+    return None
 
 
 @dataclass(frozen=True)
@@ -177,7 +195,8 @@ def investment_rows(ledger: pd.DataFrame, plan: InvestmentPlan) -> tuple[pd.Cate
     labels = [*(leaf.path for leaf in leaves), EXCLUDED]
     row_codes = np.full(len(ledger), len(leaves), dtype="int32")
     row_codes[expenditure] = lookup[codes[expenditure]]
-    return pd.Categorical.from_codes(row_codes, labels), ProjectMatch(projects, matches)
+    categories = cast("pd.Index", labels)  # pandas-stubs want an Index; pandas takes any list-like
+    return pd.Categorical.from_codes(row_codes, categories), ProjectMatch(projects, matches)
 
 
 def _projects(ledger: pd.DataFrame) -> tuple[pd.Index, np.ndarray]:
@@ -295,8 +314,8 @@ def build_investments(ledger: pd.DataFrame, rows: pd.Categorical, plan: Investme
     missing = [v for v in (BUDGET, forecast, OUTCOME) if v not in found]
     warnings += [f"no {v} rows on investment accounts for {year}: its columns are 0" for v in missing]
     sign = 1  # expenditure positive, as booked
-    rows = table_rows(sums, columns, layout, sign)
-    return Report("investeringar", year, through, spec.unit, columns, rows, tuple(warnings), sign)
+    filled = table_rows(sums, columns, layout, sign)
+    return Report("investeringar", year, through, spec.unit, columns, filled, tuple(warnings), sign)
 
 
 NOT_CATEGORISED = "EJ KATEGORISERAT"
@@ -316,7 +335,7 @@ def project_listing(ledger: pd.DataFrame, rows: pd.Categorical, match: ProjectMa
     columns = [versions.index(v) for v in used]
     kronor = round_to_unit(sums[:, columns], "kr") if len(columns) else np.zeros((len(names), 0), dtype="int64")
     categories = dict(zip(match.projects, match.matches, strict=True))
-    records = []
+    records: list[list[str | int]] = []
     for code in np.flatnonzero(counts.sum(axis=1)):
         paths = categories.get(names[code], [])
         category = paths[0] if len(paths) == 1 else NOT_CATEGORISED if not paths else "FLERA: " + ", ".join(paths)

@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -115,13 +115,15 @@ def assign_rows(ledger: pd.DataFrame, rules: Rules) -> tuple[pd.Categorical, lis
     labels = [*LEAF_ROWS, EXCLUDED]
     index = {label: i for i, label in enumerate(labels)}
     lookup = np.array([index[r.row] if r else -1 for r in matched] + [-1], dtype="int8")
-    rows = pd.Categorical.from_codes(lookup[ledger["account"].cat.codes.to_numpy()], labels)
+    categories = cast("pd.Index", labels)  # pandas-stubs want an Index; pandas takes any list-like
+    rows = pd.Categorical.from_codes(lookup[ledger["account"].cat.codes.to_numpy()], categories)
     return rows, matched
 
 
 def in_table(rows: pd.Categorical) -> np.ndarray:
     """Ledger rows the table shows: mapped or unmapped, not excluded ("-")."""
-    return np.asarray(rows.codes) != list(rows.categories).index(EXCLUDED)
+    shown: np.ndarray = np.asarray(rows.codes) != list(rows.categories).index(EXCLUDED)
+    return shown
 
 
 def unmapped_summary(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast, overload
 
 import numpy as np
 
@@ -26,12 +26,17 @@ THOUSANDS = (" ", "\u00a0", "\u202f")
 MINUS_SIGNS = ("\u2212", "\u2013")  # minus sign, en dash
 
 
+@overload
+def round_to_unit(ore: int, unit: str) -> int: ...
+@overload
+def round_to_unit(ore: np.ndarray, unit: str) -> np.ndarray: ...
 def round_to_unit(ore: int | np.ndarray, unit: str) -> int | np.ndarray:
     """Round öre to the unit, half away from zero (as Excel's ROUND), in integer arithmetic."""
     step = UNITS[unit]
-    magnitude = (abs(ore) + step // 2) // step
     if isinstance(ore, np.ndarray):
-        return np.sign(ore) * magnitude
+        rounded: np.ndarray = np.sign(ore) * ((abs(ore) + step // 2) // step)
+        return rounded
+    magnitude = (abs(ore) + step // 2) // step
     return -magnitude if ore < 0 else magnitude
 
 
@@ -117,10 +122,11 @@ def exact_group_sums(
     import pandas as pd  # (only here: money stays light to import)
 
     lows = pd.Series(amount & 0xFFFFFFFF).groupby(key).sum()
-    highs = pd.Series(amount >> 32).groupby(key).sum()
+    high_sums = pd.Series(amount >> 32).groupby(key).sum()
     sums = np.zeros(groups, dtype="int64")
-    for group, low in lows.items():
-        total = int(highs[group]) * 2**32 + int(low)
+    for label, low in lows.items():
+        group = cast(int, label)  # a key 0..groups-1 (pandas-stubs type index labels as Hashable)
+        total = int(high_sums[group]) * 2**32 + int(low)
         if abs(total) >= 2**63:
             raise LoadError(TOO_LARGE)
         sums[int(group)] = total

@@ -20,7 +20,6 @@ import pandas as pd
 
 from .errors import MAX_REPORTED, LoadError
 from .ledger import DIMENSIONS, OUTCOME, FullYearOnly, counted_rows, row_counts, sums_by_code
-from .read.hashing import frame_row_hashes
 from .mapping import (
     ALLOCATION,
     FINANCIAL,
@@ -33,6 +32,7 @@ from .mapping import (
     in_table,
 )
 from .money import exact_group_sums, format_amount, format_kr, kr, text_to_ore
+from .read.hashing import frame_row_hashes
 from .report import COSTS, NET_COSTS, PERIOD_SLOTS, RESULT, Column, Report, Selection, round_cells
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -370,6 +370,26 @@ def check_coverage(
                 {"year": year - 1},
             )
         )
+    findings += _missing_months(outcome, year, through, whole_years)
+    recent = totals[totals["year"].isin((year, year - 1))]
+    for version in sorted(set(versions) - set(shown)):
+        rows = int(recent.loc[recent["version"] == version, "rows"].sum())
+        if rows:
+            findings.append(
+                Finding(
+                    "unused-version",
+                    f"version {version!r} has {rows} rows in {year - 1}–{year} that no column shows "
+                    f"(--forecast-version {version} shows it as the forecast)",
+                    version,
+                    {"version": version, "rows": rows},
+                )
+            )
+    return findings
+
+
+def _missing_months(outcome: pd.DataFrame, year: int, through: int, whole_years: Iterable[int]) -> list[Finding]:
+    """Months 1..through without outcome rows, this year and last, where a year has some."""
+    findings = []
     for when in (year, year - 1):
         if when in whole_years:
             continue
@@ -384,19 +404,6 @@ def check_coverage(
                     "is the export complete?",
                     str(when),
                     {"year": when, "months": gaps, "through": through},
-                )
-            )
-    recent = totals[totals["year"].isin((year, year - 1))]
-    for version in sorted(set(versions) - set(shown)):
-        rows = int(recent.loc[recent["version"] == version, "rows"].sum())
-        if rows:
-            findings.append(
-                Finding(
-                    "unused-version",
-                    f"version {version!r} has {rows} rows in {year - 1}–{year} that no column shows "
-                    f"(--forecast-version {version} shows it as the forecast)",
-                    version,
-                    {"version": version, "rows": rows},
                 )
             )
     return findings
@@ -486,6 +493,37 @@ CONTROL_HEADERS = {
 
 def read_controls(path: Path, report: Report) -> list[Control]:
     """Read a control-totals CSV: rad;kolumn;belopp. All problems are reported at once."""
+    control_file = _control_file(path)
+    controls, cells, problems = _control_lines(control_file, report)
+    ore, bad = text_to_ore(pd.Series(cells, dtype=object)) if cells else (np.array([]), np.array([], dtype=bool))
+    named = control_file.header[control_file.where["amount"]]
+    for control, cell, is_bad in zip(controls, cells, bad, strict=True):
+        if is_bad:
+            problems.append(
+                f"{control.source}: column {named!r}: {cell.strip()!r} is no amount in kr "
+                "(write e.g. -114 196 000 or -114196000,00)"
+            )
+    if not controls and not problems:
+        problems.append(f"{path.name}: the --control file has a header but no control totals")
+    if problems:
+        raise LoadError(problems)
+    return [Control(c.source, c.subject, c.column, int(o)) for c, o in zip(controls, ore, strict=True)]
+
+
+@dataclass(frozen=True)
+class _ControlFile:
+    """A --control file split into fields, and where its header names the three columns."""
+
+    name: str
+    records: list[list[str]]  # one per line of the file; a comment line is an empty record
+    header_at: int  # the header's index in records
+    header: list[str]  # its names, stripped and in lower case
+    where: dict[str, int]  # CONTROL_HEADERS key -> index of the field
+    delimiter: str
+
+
+def _control_file(path: Path) -> _ControlFile:
+    """Decode and split a --control file; stop where it has no header with the three columns."""
     import csv
 
     data = path.read_bytes()
@@ -510,15 +548,26 @@ def read_controls(path: Path, report: Report) -> list[Control]:
             f"{path.name}:{header_at + 1}: --control file: no column {'; no column '.join(missing)}. The first "
             f"line that is not a # comment must be the header rad;kolumn;belopp; found: {', '.join(records[header_at])}"
         )
+    found = {key: at for key, at in where.items() if at is not None}  # all of them
+    return _ControlFile(path.name, records, header_at, header, found, delimiter)
+
+
+def _control_lines(control_file: _ControlFile, report: Report) -> tuple[list[Control], list[str], list[str]]:
+    """The controls of the data lines (their amounts 0 as yet), each one's amount field, and the
+    problems of subjects and columns the table does not have."""
+    header, where, header_at = control_file.header, control_file.where, control_file.header_at
     labels = {row.label.lower(): row.label for row in report.rows}
     keys = [c.key for c in report.columns]
-    controls, problems, cells = [], [], []
-    for number, record in enumerate(records[header_at + 1 :], start=header_at + 2):
+    controls: list[Control] = []
+    problems: list[str] = []
+    cells: list[str] = []
+    for number, record in enumerate(control_file.records[header_at + 1 :], start=header_at + 2):
         if not any(cell.strip() for cell in record):
             continue
-        source = f"{path.name}:{number}"
+        source = f"{control_file.name}:{number}"
         if len(record) != len(header):
-            hint = ": a decimal comma in a comma-separated file? Quote the amount or use ;" if delimiter == "," else ""
+            comma = control_file.delimiter == ","
+            hint = ": a decimal comma in a comma-separated file? Quote the amount or use ;" if comma else ""
             problems.append(f"{source}: --control line has {len(record)} fields, the header {len(header)}{hint}")
             continue
         subject = record[where["subject"]].strip()
@@ -535,18 +584,7 @@ def read_controls(path: Path, report: Report) -> list[Control]:
             problems.append(f"{source}: column {named!r}: {column!r} is no column; use {', '.join(keys)}")
         cells.append(record[where["amount"]])
         controls.append(Control(source, subject, column, 0))
-    ore, bad = text_to_ore(pd.Series(cells, dtype=object)) if cells else (np.array([]), np.array([], dtype=bool))
-    for control, cell, is_bad in zip(controls, cells, bad, strict=True):
-        if is_bad:
-            problems.append(
-                f"{control.source}: column {header[where['amount']]!r}: {cell.strip()!r} is no amount in kr "
-                "(write e.g. -114 196 000 or -114196000,00)"
-            )
-    if not controls and not problems:
-        problems.append(f"{path.name}: the --control file has a header but no control totals")
-    if problems:
-        raise LoadError(problems)
-    return [Control(c.source, c.subject, c.column, int(o)) for c, o in zip(controls, ore, strict=True)]
+    return controls, cells, problems
 
 
 class ControlValues:
@@ -677,7 +715,8 @@ def _without_project(table: InvestmentTable, ledger: pd.DataFrame) -> list[Findi
     return [
         Finding(
             "investment-no-project",
-            f"{count} row{'s' if count != 1 else ''} on investment accounts ({table.plan.accounts_text}) {'has' if count == 1 else 'have'} no project ({said}), "
+            f"{count} row{'s' if count != 1 else ''} on investment accounts ({table.plan.accounts_text}) "
+            f"{'has' if count == 1 else 'have'} no project ({said}), "
             f"first at {source}: depreciation, bank or closing entries, not investment expenditure; in no row "
             "of the Investeringar table",
             "investment accounts without a project",
@@ -774,7 +813,7 @@ def summary_line(result: Reconciliation) -> str:
 def render_text(result: Reconciliation) -> str:
     rows = format_amount(result.ledger_rows)
     if result.unfiltered_rows not in (None, result.ledger_rows):
-        rows += f" of {format_amount(result.unfiltered_rows)}"  # type: ignore[arg-type]
+        rows += f" of {format_amount(result.unfiltered_rows)}"
     files = ", ".join(result.files)
     lines = [f"kfollow reconcile: {files} ({rows} ledger rows), {result.year} months 1–{result.through}"]
     for severity in SEVERITIES:

@@ -10,10 +10,15 @@ import tempfile
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .money import format_amount
 from .report import Report, round_cells
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import Cell
+    from openpyxl.worksheet.worksheet import Worksheet
 
 UNIT_HEADERS = {"kr": "Belopp i kr", "tkr": "Belopp i tkr", "mkr": "Belopp i mkr"}
 
@@ -141,22 +146,38 @@ def xlsx_bytes(report: Report, into: Path | None = None, sheet_name: str | None 
     With `into` (an existing workbook) the table becomes one more sheet of it, or takes the
     place of the sheet of the same name, so that a report's tables share one file.
     """
-    from openpyxl import Workbook, load_workbook
-    from openpyxl.styles import Alignment, Font
-
     title = sheet_name or SHEET_TITLES.get(report.table, report.table)
+    workbook, sheet = _workbook_and_sheet(title, into)
+    _write_table(sheet, report)
+    _fit_columns(sheet)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _workbook_and_sheet(title: str, into: Path | None) -> tuple[Workbook, Worksheet]:
+    """A new workbook and its one sheet, named `title`; or the workbook `into` and a new sheet
+    `title` in it, in the place of its sheet of that name if it has one."""
+    from openpyxl import Workbook, load_workbook
+
     if into is None:
         workbook = Workbook()
-        sheet = workbook.active
+        sheet = cast("Worksheet", workbook.active)  # a new workbook's one sheet (types-openpyxl: or None)
         sheet.title = title
-    else:
-        workbook = load_workbook(into)
-        # Excel's sheet names ignore case: 'drift' is the sheet 'Drift'.
-        same = [n for n in workbook.sheetnames if n.casefold() == title.casefold()]
-        index = workbook.sheetnames.index(same[0]) if same else len(workbook.sheetnames)
-        if same:
-            workbook.remove(workbook[same[0]])
-        sheet = workbook.create_sheet(title, index)
+        return workbook, sheet
+    workbook = load_workbook(into)
+    # Excel's sheet names ignore case: 'drift' is the sheet 'Drift'.
+    same = [n for n in workbook.sheetnames if n.casefold() == title.casefold()]
+    index = workbook.sheetnames.index(same[0]) if same else len(workbook.sheetnames)
+    if same:
+        workbook.remove(workbook[same[0]])
+    return workbook, workbook.create_sheet(title, index)
+
+
+def _write_table(sheet: Worksheet, report: Report) -> None:
+    """The header and the rows: numbers in a thousands format, indented labels, bold subtotals."""
+    from openpyxl.styles import Alignment, Font
+
     bold = Font(bold=True)
     headers = [UNIT_HEADERS[report.unit], *(c.header for c in report.columns)]
     sheet.append(headers)
@@ -174,13 +195,15 @@ def xlsx_bytes(report: Report, into: Path | None = None, sheet_name: str | None 
             for cell in excel_row:
                 cell.font = bold
     sheet.freeze_panes = "B2"
+
+
+def _fit_columns(sheet: Worksheet) -> None:
+    """Each column as wide as its widest text, within 10 to 60 characters."""
     for column in sheet.columns:
         texts = [format_amount(c.value) if isinstance(c.value, int) else str(c.value or "") for c in column]
         width = max(len(t) for t in texts)
-        sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 60)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+        letter = cast("Cell", column[0]).column_letter  # (types-openpyxl: or a merged cell; kfollow merges none)
+        sheet.column_dimensions[letter].width = min(max(width + 2, 10), 60)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -9,6 +9,7 @@ happens once per printed cell, in render.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -174,9 +175,10 @@ def aggregate(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame:
     rest, period = np.divmod(present, PERIOD_SLOTS)
     rest, year_offset = np.divmod(rest, years)
     row_code, version_code = np.divmod(rest, len(versions))
+    categories = cast("pd.Index", labels)  # pandas-stubs want an Index; pandas takes any list-like
     out = pd.DataFrame(
         {
-            "row": pd.Categorical.from_codes(row_code, labels),
+            "row": pd.Categorical.from_codes(row_code, categories),
             "version": np.asarray(versions.astype(str))[version_code],
             "year": year_offset + first_year,
             "period": period,
@@ -298,9 +300,9 @@ def build_drift(ledger: pd.DataFrame, rows: pd.Categorical, spec: ReportSpec) ->
         layout[-1] = (RESULT, "total", (*layout[-1][2], UNMAPPED))
         warnings.append("accounts that map to no row are shown as 'Ej mappat' (--allow-unmapped)")
     sign = -1  # report sign: revenue +, costs −
-    rows = table_rows(sums, columns, [Row(label, kind, 0, {}, parts) for label, kind, parts in layout], sign)
+    filled = table_rows(sums, columns, [Row(label, kind, 0, {}, parts) for label, kind, parts in layout], sign)
     warnings += _version_warnings(sums, year, through, forecast)
-    return Report("drift", year, through, spec.unit, columns, rows, tuple(warnings), sign)
+    return Report("drift", year, through, spec.unit, columns, filled, tuple(warnings), sign)
 
 
 def table_rows(sums: pd.DataFrame, columns: tuple[Column, ...], layout: list[Row], sign: int) -> tuple[Row, ...]:

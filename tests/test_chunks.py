@@ -18,11 +18,10 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES, run
 
-from kfollow.read import blocks
-from kfollow.read import csv as csv_reader
 from kfollow.errors import LoadError, OptionError
 from kfollow.ledger import filter_mask, filter_verdict
-from kfollow.read import ReadOptions, Source, load_ledger
+from kfollow.read import ReadOptions, Source, blocks, load_ledger
+from kfollow.read import csv as csv_reader
 
 DEFAULT_CHUNK = csv_reader.CHUNK_BYTES
 DEFAULT_BLOCK = csv_reader.BLOCK_BYTES

@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES
 
-from kfollow.read import blocks
-from kfollow.read import csv as csv_reader
 from kfollow.errors import LoadError, MappingError
 from kfollow.investments import build_investments, investment_plan, investment_rows
 from kfollow.ledger import filter_mask
-from kfollow.read import ReadOptions, Source, load_ledger
 from kfollow.mapping import assign_rows, check_unmapped, load_rules
+from kfollow.read import ReadOptions, Source, blocks, load_ledger
+from kfollow.read import csv as csv_reader
 from kfollow.report import ReportSpec, build_drift
 
 RULES = load_rules(EXAMPLES / "kfollow.toml")

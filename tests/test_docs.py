@@ -56,6 +56,15 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert command.replace("pip install", "pip install --quiet") in ci
 
 
+def test_ci_runs_the_readme_lint_command() -> None:
+    """.ci/run also lints and type-checks as the README's Development section tells a contributor to."""
+    readme = README.read_text("utf-8")
+    command = ".venv/bin/pip install '.[lint]' && .venv/bin/ruff check kfollow tests && .venv/bin/mypy"
+    assert command in readme
+    ci = (ROOT / ".ci" / "run").read_text("utf-8")
+    assert command.replace("pip install", "pip install --quiet") in ci
+
+
 @pytest.mark.parametrize("command", sorted(cli.commands))
 def test_every_command_is_documented_and_has_help(command: str) -> None:
     assert f"kfollow {command}" in README.read_text("utf-8")

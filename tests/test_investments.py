@@ -34,8 +34,8 @@ from click.testing import Result
 from conftest import run, write
 
 from kfollow.investments import build_investments, investment_plan, investment_rows
-from kfollow.read import ReadOptions, Source, load_ledger
 from kfollow.mapping import load_rules
+from kfollow.read import ReadOptions, Source, load_ledger
 from kfollow.reconcile import check_conservation, check_identities, ledger_totals
 from kfollow.report import Report, ReportSpec
 

@@ -32,7 +32,10 @@ def ordinary_rows() -> list[str]:
                 f"{year};{month};utfall;7810;2100;10100;;;Avskrivning inventarier;12 500,00",
                 f"{year};{month};utfall;1229;;;;;Ack. avskrivning inventarier;-12 500,00",
             ]
-    rows += ["2023;12;utfall;8999;;;;;Årets resultat;5 166 811,02", "2023;12;utfall;2010;;;;;Eget kapital;-5 166 811,02"]
+    rows += [
+        "2023;12;utfall;8999;;;;;Årets resultat;5 166 811,02",
+        "2023;12;utfall;2010;;;;;Eget kapital;-5 166 811,02",
+    ]
     return rows
 
 

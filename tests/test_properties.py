@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 from kfollow.errors import KfollowError
 from kfollow.ledger import apply_filters
-from kfollow.read import ReadOptions, Source, load_ledger
 from kfollow.mapping import assign_rows, load_rules
 from kfollow.money import UNITS, round_to_unit
+from kfollow.read import ReadOptions, Source, load_ledger
 from kfollow.render import render_bytes
 from kfollow.report import ReportSpec, build_drift, round_cells
 

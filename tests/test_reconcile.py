@@ -29,8 +29,8 @@ from conftest import EXAMPLES, run, write
 
 import kfollow.api
 import kfollow.report
-from kfollow.read import ReadOptions, Source, load_ledger
 from kfollow.mapping import assign_rows, load_rules
+from kfollow.read import ReadOptions, Source, load_ledger
 from kfollow.reconcile import CHECKS, check_conservation, check_identities, ledger_totals, table_findings
 from kfollow.report import Report, ReportSpec, build_drift
 

@@ -15,7 +15,6 @@ from ..money import LIMIT_ORE, decimal_ore, exact_group_sums, floats_to_ore, pla
 from .hashing import HASH_MASK, HASHED_CONTENT, NULL_HASH, RowHashing, joined, mix_into, row_hashes
 from .table import EMPTY_INTEGER, ColumnPlan, FilterOnly, amount_problem, blank_rows, more_bad_amounts
 
-
 MERGE_ROWS = 1 << 21  # collapsed parts are merged when this many rows have piled up
 
 class Blocks:

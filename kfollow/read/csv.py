@@ -18,7 +18,6 @@ from .hashing import RowHashing
 from .pipeline import convert_while_reading, give_back_memory
 from .table import HEADER_SEARCH_ROWS, ColumnPlan, FilterOnly, Planner, Table, describe, nearest_row
 
-
 SAMPLE_BYTES = 256 * 1024  # enough to sniff the dialect of any export's first lines
 
 DELIMITERS = (";", "\t", ",")

@@ -20,7 +20,6 @@ from .sie import read_sie
 from .table import FilterOnly, HeaderPlanner, NoHeader, Planner, Table, describe, found_cells, header_names
 from .xlsx import read_xlsx
 
-
 ZIP = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
 PARQUET = b"PAR1"
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old .xls workbook

@@ -15,7 +15,6 @@ from ..ledger import DIMENSIONS, canonical_version, concat, constant_column, kno
 from .hashing import RowHashing
 from .table import EMPTY_INTEGER, Table, found_cells, header_names
 
-
 _PERIOD = re.compile(r"^(?:(\d{4})-(?=\d{1,2}$)|(\d{4})(?=\d{2}$))?(\d{1,2})$")
 
 def _per_code(series: pd.Series, parse: Callable[[str], object]) -> tuple[list[object], np.ndarray]:

@@ -11,7 +11,6 @@ from .hashing import RowHashing
 from .pipeline import convert_while_reading
 from .table import EMPTY_INTEGER, FilterOnly, NoHeader, Planner, Table, describe
 
-
 PARQUET_BATCH = 1 << 19  # rows per Parquet batch: about 15 MiB of the columns kfollow reads
 
 def _fits_int32(array: Any) -> bool:

@@ -25,7 +25,6 @@ from ..ledger import (
 )
 from .hashing import HASHED_CONTENT
 
-
 HEADER_SEARCH_ROWS = 30  # title rows above the header are skipped, within this many rows
 
 EMPTY_INTEGER = -(2**31)  # an empty cell in a column read as integers

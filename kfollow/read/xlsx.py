@@ -29,7 +29,17 @@ import pandas as pd
 
 from ..errors import LoadError, OptionError
 from ..money import floats_to_ore, text_to_ore
-from .table import HEADER_SEARCH_ROWS, ColumnPlan, Planner, Table, bad_amounts, blank_rows, cell_text, describe, nearest_row
+from .table import (
+    HEADER_SEARCH_ROWS,
+    ColumnPlan,
+    Planner,
+    Table,
+    bad_amounts,
+    blank_rows,
+    cell_text,
+    describe,
+    nearest_row,
+)
 
 
 def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
