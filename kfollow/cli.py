@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -26,12 +26,19 @@ DEBUG = "KFOLLOW_DEBUG"
 class KfollowGroup(click.Group):
     """Turns library errors into `Error:` lines and exit codes (SPEC §7), never a traceback."""
 
-    def main(self, args: Any = None, prog_name: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         """As click's, but a usage error too is one `Error:` line, with the help to read."""
         if not standalone_mode:
-            return super().main(args, prog_name, standalone_mode=False, **extra)
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
-            result = super().main(args, prog_name, standalone_mode=False, **extra)
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as error:
             click.echo(error.ctx.get_help() if error.ctx else "", err=True)
             sys.exit(error.exit_code)
@@ -69,7 +76,7 @@ class KfollowGroup(click.Group):
             ctx.exit(3)
 
 
-class FilterType(click.ParamType):
+class FilterType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.5 only
     """DIM=P1[,P2…] -> (DIM, (P1, P2, …))."""
 
     name = "DIM=PREFIX[,PREFIX…]"
@@ -84,7 +91,7 @@ class FilterType(click.ParamType):
         return name.strip(), parts
 
 
-class DimType(click.ParamType):
+class DimType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.5 only
     """N=COLUMN: SIE dimension number N is the ledger column COLUMN (ansvar, verksamhet, …)."""
 
     name = "N=COLUMN"
@@ -103,7 +110,7 @@ class DimType(click.ParamType):
         return int(number), column
 
 
-class SignType(click.ParamType):
+class SignType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.5 only
     """auto | ledger | report, or NAME=ledger|report for one file (by its file name)."""
 
     name = "[NAME=]auto|ledger|report"
@@ -250,8 +257,9 @@ def _sources(kwargs: dict[str, Any]) -> list[Any]:
 
 
 def _config(kwargs: dict[str, Any]) -> Path | None:
-    if kwargs["config"]:
-        return kwargs["config"]
+    given: Path | None = kwargs["config"]
+    if given:
+        return given
     default = Path("kfollow.toml")
     return default if default.is_file() else None
 
@@ -439,9 +447,8 @@ def variance(**kwargs: Any) -> None:
     ledger, rules = load_mapped(kwargs, collapse=True)  # sums only: rows may be summed
     # drift_table judges the period on the whole ledger, before the filters, so that e.g.
     # --where verksamhet=289 and --exclude verksamhet=289 cover the same months.
-    report = drift_table(
-        ledger, rules, _spec(kwargs, kwargs["period_budget"]), allow_unmapped=kwargs["allow_unmapped"], **_filters(kwargs)
-    )
+    spec = _spec(kwargs, kwargs["period_budget"])
+    report = drift_table(ledger, rules, spec, allow_unmapped=kwargs["allow_unmapped"], **_filters(kwargs))
     _warn(report.warnings)
     emit_report(report, fmt, kwargs)
 

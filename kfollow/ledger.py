@@ -77,7 +77,7 @@ def constant_column(value: str | None, length: int) -> pd.Categorical:
     """A categorical column holding one value (None: empty) in every row, without a list of it."""
     if value is None:
         return pd.Categorical.from_codes(np.full(length, -1, dtype="int8"), categories=pd.Index([], dtype=object))
-    return pd.Categorical.from_codes(np.zeros(length, dtype="int8"), categories=[value])
+    return pd.Categorical.from_codes(np.zeros(length, dtype="int8"), categories=pd.Index([value], dtype=object))
 
 
 def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -86,7 +86,7 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     if len(frames) == 1:
         return frames[0]
     columns = list(dict.fromkeys(c for f in frames for c in f.columns))
-    out = {}
+    out: dict[str, pd.Categorical | np.ndarray] = {}
     for column in columns:
         parts = [f[column] if column in f else pd.Series(constant_column(None, len(f)), index=f.index) for f in frames]
         if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
@@ -182,7 +182,7 @@ def year_rows(ledger: pd.DataFrame, year: int | None) -> np.ndarray:
     that lists the years it has."""
     if year is None:
         return np.ones(len(ledger), dtype=bool)
-    in_year = ledger["year"].to_numpy() == year
+    in_year: np.ndarray = ledger["year"].to_numpy() == year
     if not in_year.any():
         found = ", ".join(str(y) for y in sorted(ledger["year"].unique()))
         raise OptionError(

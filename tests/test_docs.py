@@ -98,7 +98,8 @@ def test_the_library_example_runs_and_prints_the_commands_table() -> None:
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
             exec(compile(code, "README.md", "exec"), {})
-        table = _output("output", "variance examples/ks-2024.xlsx --config examples/kfollow.toml --exclude verksamhet=289")
+        args = "variance examples/ks-2024.xlsx --config examples/kfollow.toml --exclude verksamhet=289"
+        table = _output("output", args)
     finally:
         os.chdir(cwd)
     assert printed.getvalue() == table + "reconcile: 0 errors: 0\n"
