@@ -41,8 +41,9 @@ HASH_MASK = (1 << 64) - 1
 
 NULL_HASH = np.uint64(0x9E3779B97F4A7C15)  # an empty cell
 
-def mix_into(row_hash: np.ndarray, values: np.ndarray) -> None:
-    """FNV-style: fold one column's 64-bit values into the rows' hashes, in place."""
+def mix_into(row_hash: np.ndarray, values: np.ndarray | np.uint64) -> None:
+    """FNV-style: fold one column's 64-bit values (or one value for every row) into the rows'
+    hashes, in place."""
     row_hash ^= values
     row_hash *= FNV_PRIME
 

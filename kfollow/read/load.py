@@ -3,7 +3,7 @@ every format), read, normalised, signs decided, and concatenated."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -118,11 +118,29 @@ def _decide_signs(
     A file's own --sign NAME=MODE comes first, then --sign MODE; `auto` judges a file by its
     personnel costs (class 5), and a file without any follows the files that were decided.
     """
+    is_report = _given_signs(names, options)
+    undecided = _judge_by_personnel(frames, names, is_report, notes)
+    _follow_decided(undecided, names, is_report, notes)
+    for frame, name in zip(frames, names, strict=True):
+        if is_report[name]:
+            frame["amount"] = -frame["amount"]
+    return is_report
+
+def _given_signs(names: list[str], options: ReadOptions) -> dict[str, bool]:
+    """Per file whose sign is given (--sign NAME=MODE, else --sign MODE, not auto): whether it
+    is report sign."""
     is_report: dict[str, bool] = {}
     for name in names:
         mode = options.file_signs.get(name, options.sign)
         if mode != "auto":
             is_report[name] = mode == "report"
+    return is_report
+
+def _judge_by_personnel(
+    frames: list[pd.DataFrame], names: list[str], is_report: dict[str, bool], notes: list[str]
+) -> list[str]:
+    """Into `is_report`: each file not yet decided whose personnel costs do not sum to 0, by
+    their sign. The files they cannot decide, in order."""
     undecided = []
     for frame, name in zip(frames, names, strict=True):
         if name in is_report:
@@ -137,6 +155,11 @@ def _decide_signs(
                 )
         else:
             undecided.append(name)
+    return undecided
+
+def _follow_decided(undecided: list[str], names: list[str], is_report: dict[str, bool], notes: list[str]) -> None:
+    """Into `is_report`: each undecided file in the sign of the decided files, if they agree;
+    else a LoadError that asks for --sign (of that file, where there are several)."""
     for name in undecided:
         conventions = set(is_report.values())
         if len(conventions) != 1:
@@ -149,10 +172,79 @@ def _decide_signs(
         is_report[name] = conventions.pop()
         if is_report[name]:
             notes.append(f"{name}: read as report sign, like the other files; --sign {name}=ledger overrides")
-    for frame, name in zip(frames, names, strict=True):
-        if is_report[name]:
-            frame["amount"] = -frame["amount"]
-    return is_report
+
+@dataclass
+class _Files:
+    """The ledger files read so far: each a frame still in its own sign, and what it says
+    beside its rows."""
+
+    # None: not every file's rows were hashed (RowHashing), so no file's hashes are kept
+    hashes: list[np.ndarray] | None
+    frames: list[pd.DataFrame] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    headers: dict[str, list[str]] = field(default_factory=dict)
+    sie_checks: list[SieCheck] = field(default_factory=list)
+    sie_notes: list[str] = field(default_factory=list)
+    year_labels: dict[int, str] = field(default_factory=dict)
+    full_year: list[FullYearOnly] = field(default_factory=list)
+    signed: set[str] = field(default_factory=set)  # files whose sign is known: SIE is debit + by definition
+    as_read: bool = True  # every row is a row of a file, with every column read (nothing summed)
+
+    def add_sie(self, source: Source, options: ReadOptions) -> None:
+        """An SIE file: ledger rows already, and its checks, notes and fiscal years."""
+        self.hashes = None  # read row by row: the ledger's own rows are there to compare
+        if source.version:
+            raise LoadError(
+                f"{source.path.name}: an SIE file holds its own versions (outcome, budget): "
+                "give it as LEDGER, not with --budget/--forecast/--outcome"
+            )
+        # Texts and voucher ids: for a read of every column (reconcile, convert, accounts)
+        details = options.columns is None or "text" in options.columns
+        sie = read_sie(source.path, options.encoding, options.dims, details=details)
+        self.notes += sie.notes
+        self.sie_notes += sie.notes
+        self.sie_checks += sie.checks
+        self.year_labels.update(sie.year_labels)
+        self.full_year += sie.full_year
+        self.signed.add(source.path.name)
+        self.headers[source.path.name] = [c for c in sie.frame.columns if c not in ("source", "line")]
+        self._add(source, sie.frame, [])
+
+    def add_table(self, source: Source, kind: str, options: ReadOptions) -> None:
+        """A CSV, XLSX or Parquet file, read and normalised, with its rows' hashes if read."""
+        table = read_source(source, kind, options)
+        frame, found = normalise(table, source.version, options.extra_versions)
+        self.as_read &= table.as_read
+        if self.hashes is not None and table.row_hashes is not None and len(table.row_hashes) == counted_rows(frame):
+            self.hashes.append(table.row_hashes)
+        else:
+            self.hashes = None
+        self.headers[source.path.name] = [c.strip() for c in table.columns.header if c.strip()]
+        self._add(source, frame, found)
+
+    def _add(self, source: Source, frame: pd.DataFrame, found: list[str]) -> None:
+        self.problems += found
+        self.frames.append(frame)
+        self.names.append(source.path.name)
+
+    def ledger(self, frame: pd.DataFrame, is_report: dict[str, bool]) -> Ledger:
+        """The Ledger of these files' rows, `frame`, read in the signs `is_report`."""
+        return Ledger(
+            frame,
+            notes=tuple(self.notes),
+            headers=self.headers,
+            sie_files=tuple(sorted(self.signed)),
+            sie_checks=tuple(self.sie_checks),
+            sie_notes=tuple(self.sie_notes),
+            year_labels=self.year_labels,
+            full_year_only=tuple(self.full_year),
+            # The sign each file was read in: a second read of the same files needs no judging again.
+            file_signs={name: "report" if report else "ledger" for name, report in is_report.items()},
+            row_hashes=np.concatenate(self.hashes) if self.hashes else None,
+            rows_as_read=self.as_read,
+        )
 
 def load_ledger(sources: list[Source], options: ReadOptions) -> Ledger:
     """Read, check and concatenate ledger files. Raises LoadError with every problem found.
@@ -161,80 +253,43 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> Ledger:
     that do not balance, #RES that differs) is kept in Ledger.sie_checks for reconcile, and
     their fiscal-year labels ('2015/16') in Ledger.year_labels.
     """
-    frames, names, problems, notes = [], [], [], []
-    headers: dict[str, list[str]] = {}
-    sie_checks: list[SieCheck] = []
-    sie_notes: list[str] = []
-    year_labels: dict[int, str] = {}
-    full_year: list[FullYearOnly] = []
-    signed: set[str] = set()  # files whose sign is known: SIE is debit + by definition
-    hashes: list[np.ndarray] | None = [] if options.hashing is not None else None
-    as_read = True  # every row is a row of a file, with every column read (nothing summed)
+    files = _Files(hashes=[] if options.hashing is not None else None)
     for source in sources:
         try:
             kind = file_format(source.path)
             if kind == "sie":
-                hashes = None  # read row by row: the ledger's own rows are there to compare
-                if source.version:
-                    raise LoadError(
-                        f"{source.path.name}: an SIE file holds its own versions (outcome, budget): "
-                        "give it as LEDGER, not with --budget/--forecast/--outcome"
-                    )
-                # Texts and voucher ids: for a read of every column (reconcile, convert, accounts)
-                details = options.columns is None or "text" in options.columns
-                sie = read_sie(source.path, options.encoding, options.dims, details=details)
-                frame, found = sie.frame, []
-                notes += sie.notes
-                sie_notes += sie.notes
-                sie_checks += sie.checks
-                year_labels.update(sie.year_labels)
-                full_year += sie.full_year
-                signed.add(source.path.name)
-                headers[source.path.name] = [c for c in frame.columns if c not in ("source", "line")]
+                files.add_sie(source, options)
             else:
-                table = read_source(source, kind, options)
-                frame, found = normalise(table, source.version, options.extra_versions)
-                as_read &= table.as_read
-                if hashes is not None and table.row_hashes is not None and len(table.row_hashes) == counted_rows(frame):
-                    hashes.append(table.row_hashes)
-                else:
-                    hashes = None
-                headers[source.path.name] = [c.strip() for c in table.columns.header if c.strip()]
+                files.add_table(source, kind, options)
         except LoadError as error:
-            problems += error.problems
-            continue
-        problems += found
-        frames.append(frame)
-        names.append(source.path.name)
-    if problems and options.collapse:
+            files.problems += error.problems
+    if files.problems and options.collapse:
         # Read again row by row: each bad row is then named, and counted, as itself.
         return load_ledger(sources, replace(options, collapse=False))
-    if problems:
-        raise LoadError(problems)
-    if not any(len(f) for f in frames):
-        raise LoadError(f"{', '.join(names)}: no ledger rows below the header")
+    if files.problems:
+        raise LoadError(files.problems)
+    if not any(len(f) for f in files.frames):
+        raise LoadError(f"{', '.join(files.names)}: no ledger rows below the header")
+    _add_rows_columns(files.frames)
+    is_report = _decide_signs(
+        files.frames,
+        files.names,
+        replace(options, file_signs={**dict.fromkeys(files.signed, "ledger"), **options.file_signs}),
+        files.notes,
+    )
+    return files.ledger(_concatenated(files.frames), is_report)
+
+def _add_rows_columns(frames: list[pd.DataFrame]) -> None:
+    """Where some files were read collapsed (a `rows` column), a `rows` column of 1 for the others."""
     if any("rows" in f for f in frames):  # some files read collapsed: every row counts its rows
         for frame in frames:
             if "rows" not in frame:
                 frame["rows"] = np.ones(len(frame), dtype="int64")
-    is_report = _decide_signs(
-        frames, names, replace(options, file_signs={**dict.fromkeys(signed, "ledger"), **options.file_signs}), notes
-    )
+
+def _concatenated(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames as one, its code and text columns categorical."""
     ledger = concat(frames)
     for key in ("account", "version", "source", *DIMENSIONS, "text"):
         if key in ledger and not isinstance(ledger[key].dtype, pd.CategoricalDtype):
             ledger[key] = ledger[key].astype("category")
-    return Ledger(
-        ledger,
-        notes=tuple(notes),
-        headers=headers,
-        sie_files=tuple(sorted(signed)),
-        sie_checks=tuple(sie_checks),
-        sie_notes=tuple(sie_notes),
-        year_labels=year_labels,
-        full_year_only=tuple(full_year),
-        # The sign each file was read in: a second read of the same files needs no judging again.
-        file_signs={name: "report" if report else "ledger" for name, report in is_report.items()},
-        row_hashes=np.concatenate(hashes) if hashes else None,
-        rows_as_read=as_read,
-    )
+    return ledger

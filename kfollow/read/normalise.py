@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -17,13 +18,15 @@ from .table import EMPTY_INTEGER, Table, found_cells, header_names
 
 _PERIOD = re.compile(r"^(?:(\d{4})-(?=\d{1,2}$)|(\d{4})(?=\d{2}$))?(\d{1,2})$")
 
-def _per_code(series: pd.Series, parse: Callable[[str], object]) -> tuple[list[object], np.ndarray]:
+_Parsed = TypeVar("_Parsed")
+
+def _per_code(series: pd.Series, parse: Callable[[str], _Parsed]) -> tuple[list[_Parsed], np.ndarray]:
     """Apply `parse` to each category; return the parsed categories and the row codes."""
     categorical = series.astype("category") if series.dtype != "category" else series
     parsed = [parse(str(value)) for value in categorical.cat.categories]
     return parsed, categorical.cat.codes.to_numpy()
 
-def _recode(series: pd.Series, parse: Callable[[str], str | None]) -> tuple[pd.Categorical, np.ndarray]:
+def _recode(series: pd.Series, parse: Callable[[str], str | None]) -> tuple[pd.Categorical[str], np.ndarray]:
     """New categorical from parsed categories; mask of rows whose value did not parse."""
     parsed, codes = _per_code(series, parse)
     uniques = sorted({p for p in parsed if isinstance(p, str)})
@@ -31,7 +34,8 @@ def _recode(series: pd.Series, parse: Callable[[str], str | None]) -> tuple[pd.C
     # One extra slot at the end so that code -1 (an empty cell) maps to -1.
     lookup = np.array([index.get(p, -1) if isinstance(p, str) else -1 for p in parsed] + [-1], dtype="int32")
     bad = np.array([p is None for p in parsed] + [False])
-    return pd.Categorical.from_codes(lookup[codes], categories=uniques), bad[codes]
+    categories = cast("pd.Index[str]", uniques)  # pandas-stubs want an Index; pandas takes any list-like
+    return pd.Categorical.from_codes(lookup[codes], categories=categories), bad[codes]
 
 def _ints(series: pd.Series, parse: Callable[[str], int | None]) -> tuple[np.ndarray, np.ndarray]:
     """Integers from parsed categories (-1 where empty or unparsable); mask of bad rows."""
@@ -119,13 +123,30 @@ def normalise(
 ) -> tuple[pd.DataFrame, list[str]]:
     """A file as read -> ledger frame (still in the file's own sign), and its problems."""
     raw = table.frame
+    present = set(table.columns.text.values())
+    wide = [key for key in table.columns.amounts.values() if key.startswith("wide:")]
+    _check_header(table, present, wide, fixed_version)
+    problems = _Problems(table)
+
+    out = pd.DataFrame(index=raw.index)
+    year, month = _year_and_month(table, present, problems)
+    out["year"] = year.astype("int16")
+    out["period"] = month.astype("int8")
+    _add_codes(out, raw, present, problems)
+
+    if wide:
+        out = _one_row_per_version(out, raw, wide)
+    else:
+        _add_version_and_amount(out, raw, fixed_version, extra_versions, problems)
+    out["source"] = constant_column(table.path.name, len(out))
+    return out.reset_index(drop=True), sorted(table.problems + problems.lines, key=_line_order)
+
+def _check_header(table: Table, present: set[str], wide: list[str], fixed_version: str | None) -> None:
+    """A LoadError if the header is unusable (two columns for one meaning …) or lacks a column
+    a ledger needs: the period, and the version unless it is in wide columns or given."""
     name = table.path.name
     if table.columns.problems:
         raise LoadError([f"{name}:{table.header_line}: {problem}" for problem in table.columns.problems])
-    problems = _Problems(table)
-    present = set(table.columns.text.values())
-    wide = [key for key in table.columns.amounts.values() if key.startswith("wide:")]
-
     missing = []
     if "period" not in present:
         missing.append(f"period ({header_names('period')})")
@@ -137,7 +158,10 @@ def normalise(
             f"The header has: {found_cells(table.columns.header)}"
         )
 
-    out = pd.DataFrame(index=raw.index)
+def _year_and_month(table: Table, present: set[str], problems: _Problems) -> tuple[np.ndarray, np.ndarray]:
+    """Per row the year (of column år, else of a YYYYMM period) and the month; the bad and
+    empty cells go to `problems`."""
+    raw = table.frame
     period_year, month, bad, empty = _periods(raw["period"])
     problems.cells(bad, "period", raw["period"], "not a month 1–12, YYYYMM or YYYY-MM")
     problems.cells(empty, "period", None, "no period")
@@ -152,13 +176,15 @@ def normalise(
         no_year = (period_year < 0) & ~bad & ~empty
         if no_year.all() and len(no_year):
             raise LoadError(
-                f"{name}:{table.header_line}: missing column år ({header_names('year')}), and the "
+                f"{table.path.name}:{table.header_line}: missing column år ({header_names('year')}), and the "
                 f"periods hold no year (YYYYMM). The header has: {found_cells(table.columns.header)}"
             )
         problems.cells(no_year, "period", raw["period"], "no year: write YYYYMM or add a column år")
-    out["year"] = year.astype("int16")
-    out["period"] = month.astype("int8")
+    return year, month
 
+def _add_codes(out: pd.DataFrame, raw: pd.DataFrame, present: set[str], problems: _Problems) -> None:
+    """Into `out`: the account code, the dimensions and text read, each row's line, and (read
+    collapsed) its count of rows."""
     account, bad = _recode(raw["account"], _account_code)
     problems.cells(bad | raw["account"].isna().to_numpy(), "account", raw["account"], "no account")
     out["account"] = account
@@ -169,36 +195,45 @@ def normalise(
     if "rows" in raw:  # read collapsed: how many ledger rows each row stands for
         out["rows"] = raw["rows"]
 
-    if wide:
-        pieces = []
-        for key in wide:
-            keep = ~raw[f"{key}__empty"].to_numpy()
-            piece = out[keep].copy()
-            piece["version"] = constant_column(key.removeprefix("wide:"), len(piece))
-            piece["amount"] = raw[key].to_numpy()[keep]
-            pieces.append(piece)
-        out = concat(pieces)
+def _one_row_per_version(out: pd.DataFrame, raw: pd.DataFrame, wide: list[str]) -> pd.DataFrame:
+    """A wide table (one amount column per version) made long: per version column, the rows
+    whose cell is not empty, with that version and amount."""
+    pieces = []
+    for key in wide:
+        keep = ~raw[f"{key}__empty"].to_numpy()
+        piece = out[keep].copy()
+        piece["version"] = constant_column(key.removeprefix("wide:"), len(piece))
+        piece["amount"] = raw[key].to_numpy()[keep]
+        pieces.append(piece)
+    return concat(pieces)
+
+def _add_version_and_amount(
+    out: pd.DataFrame,
+    raw: pd.DataFrame,
+    fixed_version: str | None,
+    extra_versions: tuple[str, ...],
+    problems: _Problems,
+) -> None:
+    """Into `out` of a long table: each row's version (the file's own, else its version
+    column's) and amount."""
+    problems.cells(raw["amount__empty"].to_numpy(), "amount", None, "no amount")
+    if fixed_version:
+        out["version"] = constant_column(fixed_version, len(out))
     else:
-        problems.cells(raw["amount__empty"].to_numpy(), "amount", None, "no amount")
-        if fixed_version:
-            out["version"] = constant_column(fixed_version, len(out))
-        else:
-            version, bad = _recode(
-                raw["version"],
-                lambda t: v if known_version(v := canonical_version(t), extra_versions) else None,
-            )
-            problems.cells(
-                bad,
-                "version",
-                raw["version"],
-                "not a version: use utfall, budget or prognos (or a named forecast such as "
-                "prognos-april; another name only with --forecast-version NAME)",
-            )
-            problems.cells(raw["version"].isna().to_numpy(), "version", raw["version"], "no version")
-            out["version"] = version
-        out["amount"] = raw["amount"].to_numpy()
-    out["source"] = constant_column(name, len(out))
-    return out.reset_index(drop=True), sorted(table.problems + problems.lines, key=_line_order)
+        version, bad = _recode(
+            raw["version"],
+            lambda t: v if known_version(v := canonical_version(t), extra_versions) else None,
+        )
+        problems.cells(
+            bad,
+            "version",
+            raw["version"],
+            "not a version: use utfall, budget or prognos (or a named forecast such as "
+            "prognos-april; another name only with --forecast-version NAME)",
+        )
+        problems.cells(raw["version"].isna().to_numpy(), "version", raw["version"], "no version")
+        out["version"] = version
+    out["amount"] = raw["amount"].to_numpy()
 
 def _line_order(problem: str) -> int:
     """Problems in file order; the '… and N more' lines last."""
@@ -208,5 +243,7 @@ def _line_order(problem: str) -> int:
 def row_hashing(hash_only: frozenset[str], keep: np.ndarray | None = None) -> RowHashing:
     """Hash rows as the duplicate check compares them: konto by its code, versions by their
     canonical names (so 'Utfall' and 'utfall' hash alike)."""
-    canonical = {"account": _account_code, "version": canonical_version, "year": _years, "period": _periods}
+    canonical: dict[str, Callable[..., Any]] = {
+        "account": _account_code, "version": canonical_version, "year": _years, "period": _periods
+    }
     return RowHashing(hash_only, canonical, ("version", "account", *DIMENSIONS, "text"), keep=keep)

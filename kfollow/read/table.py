@@ -153,23 +153,7 @@ class HeaderPlanner:
         return sum(name in HEADER_KEYS or name in VERSION_ALIASES for name in names)
 
     def __call__(self, cells: list[str]) -> ColumnPlan | None:
-        keys: dict[str, int] = {}
-        wide: dict[str, int] = {}  # version -> position
-        problems = []
-        for position, cell in enumerate(cells):
-            name = cell.strip().lower()
-            if name in HEADER_KEYS:
-                key = HEADER_KEYS[name]
-                if key in self.OPTIONAL and self.wanted is not None and key not in self.wanted:
-                    continue
-                if key in keys:
-                    problems.append(self._twice(cells, keys[key], position, key))
-                keys.setdefault(key, position)
-            elif WIDE_VERSION.match(name) or name in VERSION_ALIASES:
-                version = canonical_version(name)
-                if version in wide:
-                    problems.append(self._twice(cells, wide[version], position, version))
-                wide.setdefault(version, position)
+        keys, wide, problems = self._find_columns(cells)
         if "account" not in keys:
             return None
         if "amount" in keys:
@@ -190,6 +174,28 @@ class HeaderPlanner:
         text = {position: key for key, position in keys.items()}
         integers = frozenset(keys[k] for k in ("year", "period") if k in keys)
         return ColumnPlan(text, amounts, tuple(cells), integers, tuple(problems))
+
+    def _find_columns(self, cells: list[str]) -> tuple[dict[str, int], dict[str, int], list[str]]:
+        """Per canonical key (of the columns wanted) and per version (wide), the position of its
+        first column; a second column of the same meaning is a problem."""
+        keys: dict[str, int] = {}
+        wide: dict[str, int] = {}  # version -> position
+        problems = []
+        for position, cell in enumerate(cells):
+            name = cell.strip().lower()
+            if name in HEADER_KEYS:
+                key = HEADER_KEYS[name]
+                if key in self.OPTIONAL and self.wanted is not None and key not in self.wanted:
+                    continue
+                if key in keys:
+                    problems.append(self._twice(cells, keys[key], position, key))
+                keys.setdefault(key, position)
+            elif WIDE_VERSION.match(name) or name in VERSION_ALIASES:
+                version = canonical_version(name)
+                if version in wide:
+                    problems.append(self._twice(cells, wide[version], position, version))
+                wide.setdefault(version, position)
+        return keys, wide, problems
 
     @staticmethod
     def _twice(cells: list[str], first: int, second: int, meaning: str) -> str:
