@@ -3,9 +3,10 @@ CSV and Parquet reads share."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,16 @@ from .hashing import HASH_MASK, HASHED_CONTENT, NULL_HASH, RowHashing, joined, m
 from .table import EMPTY_INTEGER, ColumnPlan, FilterOnly, amount_problem, blank_rows, more_bad_amounts
 
 MERGE_ROWS = 1 << 21  # collapsed parts are merged when this many rows have piled up
+
+@dataclass
+class _HashInputs:
+    """What one block's text columns give its rows' hashes, gathered column by column (used
+    with hashing only)."""
+
+    blank: np.ndarray  # as blank_rows will judge the row (hashing only)
+    hashed_content: np.ndarray  # something in a column only hashed
+    hashed: dict[str, np.ndarray] = field(default_factory=dict)  # per code column: the hash of each row's value
+    dates: dict[str, pd.Series] = field(default_factory=dict)  # year/period as read, for the hash
 
 class Blocks:
     """Collects Arrow record batches as numpy columns; builds the frame at the end."""
@@ -66,7 +77,7 @@ class Blocks:
     def _keep(self, key: str, values: np.ndarray) -> None:
         self.parts.setdefault(key, []).append(values)
 
-    def add(self, batch: object) -> None:
+    def add(self, batch: Any) -> None:
         """Keep one block's columns as numpy arrays: summed on its own where that halves it,
         and with the blocks before it each time MERGE_ROWS rows have come in."""
         self._add(batch)
@@ -83,7 +94,7 @@ class Blocks:
                 self.part_rows[-1] = summed["rows"]
             else:
                 self.block_misses += 1
-        self.pending += batch.num_rows  # type: ignore[attr-defined]
+        self.pending += batch.num_rows
         if self.pending >= MERGE_ROWS:
             self._merge()
 
@@ -116,101 +127,135 @@ class Blocks:
         self.pending = 0
         return arrays
 
-    def _add(self, batch: object) -> None:
+    def _add(self, batch: Any) -> None:
         import pyarrow as pa
-        import pyarrow.compute as pc
 
-        hashing = self.hashing
-        rows = batch.num_rows  # type: ignore[attr-defined]
-        blank = np.ones(rows, dtype=bool)  # as blank_rows will judge the row (hashing only)
-        hashed_content = np.zeros(rows, dtype=bool)  # something in a column only hashed
-        hashed: dict[str, np.ndarray] = {}  # per code column: the hash of each row's value
-        dates: dict[str, pd.Series] = {}  # year/period as read, for the hash
+        rows = batch.num_rows
+        inputs = _HashInputs(np.ones(rows, dtype=bool), np.zeros(rows, dtype=bool))
         for position, key in self.columns.text.items():
-            column = batch.column(self.names[position])  # type: ignore[attr-defined]
+            column = batch.column(self.names[position])
             if pa.types.is_integer(column.type):
-                values = column.fill_null(EMPTY_INTEGER).to_numpy()
-                if hashing is not None:
-                    blank &= values == EMPTY_INTEGER
-                    dates[key] = pd.Series(values)
-                self._keep(key, values)
-                continue
-            # Codes are stripped (' 28910' is 28910, as in a spreadsheet cell); blank is empty.
-            values = column.dictionary.to_pylist()
-            if self.encoding is not None:
-                values = [value.decode(self.encoding) for value in values]
-            indices = pc.fill_null(column.indices, -1).to_numpy()
-            if hashing is not None and key in hashing.hash_only and hashing.keep is None:
-                # Only hashed: this block's values, hashed here, and no table-wide list of them
-                # (a text column may hold as many values as rows).
-                stripped = [value.strip() for value in values]
-                value_hashes = [hash(v) & HASH_MASK if v else NULL_HASH for v in stripped]
-                hashed[key] = np.array([*value_hashes, NULL_HASH], dtype="uint64")[indices]
-                present = np.array([*(bool(v) for v in stripped), False])[indices]
-                blank &= ~present
-                hashed_content |= present
-                continue
-            # Translate this block's dictionary into codes of one table-wide category list;
-            # the extra last slot maps a null (code -1) to -1.
-            known = self.categories.setdefault(key, {})
-            lookup = np.array(
-                [known.setdefault(code, len(known)) if (code := value.strip()) else -1 for value in values] + [-1],
-                dtype="int32",
-            )
-            if hashing is not None:
-                blank &= lookup[indices] < 0
-                if key in ("year", "period"):
-                    categories = pd.Index(list(known), dtype=object)
-                    dates[key] = pd.Series(pd.Categorical.from_codes(lookup[indices], categories, validate=False))
-                else:
-                    value_hashes, null = self._value_hashes(key, known, hashing)
-                    hashed[key] = value_hashes[np.where(lookup < 0, null, lookup)][indices]
-            if self.filter_only and key in self.filter_only:
-                lookup = self._representatives(key, known, lookup)
-            self._keep(key, lookup[indices])
-        lines = np.arange(self.rows, self.rows + batch.num_rows, dtype="int32")  # type: ignore[attr-defined]
+                self._add_integers(key, column, inputs)
+            else:
+                self._add_codes(key, column, inputs)
+        lines = np.arange(self.rows, self.rows + batch.num_rows, dtype="int32")
         lines += self.first_line
         self._keep("line", lines)
         for position, key in self.columns.amounts.items():
-            column = batch.column(self.names[position])  # type: ignore[attr-defined]
-            empty = column.is_null().to_numpy(zero_copy_only=False)
-            ore = _typed_ore(column)  # a Parquet column of numbers: no text in between
-            if ore is not None:
-                self._keep(key, ore)
-                self._keep(f"{key}__empty", empty)
-                continue
-            if not (pa.types.is_string(column.type) or pa.types.is_binary(column.type)):
-                column = pc.cast(column, pa.string())  # exact: a float's shortest text is its decimal
-            decimals = plain_decimals(column, self.encoding or "utf-8")
-            ore = decimal_ore(decimals) if decimals is not None else None
-            if ore is None:  # unusual cells in this block: the exact text parser names each
-                text = column.to_pandas()
-                if self.encoding is not None:
-                    text = text.str.decode(self.encoding)
-                text = pd.Series(text, dtype="str")
-                ore, bad = text_to_ore(text)
-                bad &= ~empty
-                if bad.any():
-                    self._bad(bad, text, lines, position)
-            self._keep(key, ore)
-            self._keep(f"{key}__empty", empty)
+            self._add_amount(position, key, batch.column(self.names[position]), lines)
+        if self.hashing is not None:
+            self._add_row_hashes(rows, self.hashing, inputs)
+        self.rows += batch.num_rows
+
+    def _add_integers(self, key: str, column: Any, inputs: _HashInputs) -> None:
+        """A text column read as integers (ColumnPlan.integers: year, period)."""
+        values = column.fill_null(EMPTY_INTEGER).to_numpy()
+        if self.hashing is not None:
+            inputs.blank &= values == EMPTY_INTEGER
+            inputs.dates[key] = pd.Series(values)
+        self._keep(key, values)
+
+    def _add_codes(self, key: str, column: Any, inputs: _HashInputs) -> None:
+        """A text column (an Arrow dictionary): its codes in the table-wide category list, or,
+        for a column only hashed, only its values' hashes."""
+        # Codes are stripped (' 28910' is 28910, as in a spreadsheet cell); blank is empty.
+        values, indices = self._dictionary(column)
+        hashing = self.hashing
+        if hashing is not None and key in hashing.hash_only and hashing.keep is None:
+            _add_hashed_only(key, values, indices, inputs)
+            return
+        # Translate this block's dictionary into codes of one table-wide category list;
+        # the extra last slot maps a null (code -1) to -1.
+        known = self.categories.setdefault(key, {})
+        lookup = np.array(
+            [known.setdefault(code, len(known)) if (code := value.strip()) else -1 for value in values] + [-1],
+            dtype="int32",
+        )
         if hashing is not None:
-            row_hash = row_hashes(rows, hashing, hashed, dates)
-            for key in self.columns.amounts.values():
-                mix_into(row_hash, np.abs(self.parts[key][-1]).view("uint64"))
-                mix_into(row_hash, self.parts[f"{key}__empty"][-1].astype("uint64"))
-                blank &= self.parts[f"{key}__empty"][-1]
-            if hashing.keep is not None:
-                at = np.minimum(np.searchsorted(hashing.keep, row_hash), len(hashing.keep) - 1)
-                wanted = ~blank & (hashing.keep[at] == row_hash) if len(hashing.keep) else ~blank & False
-                for parts in self.parts.values():
-                    parts[-1] = parts[-1][wanted]
-            elif hashing.hash_only:
-                # A row with text only in dropped columns is no blank line: it stays apart, and
-                # the checks after reading name it as a full read would.
-                self._keep(HASHED_CONTENT, hashed_content)
-            self.hashes.append(row_hash[~blank])
-        self.rows += batch.num_rows  # type: ignore[attr-defined]
+            self._hash_codes(key, known, lookup, indices, hashing, inputs)
+        if self.filter_only and key in self.filter_only:
+            lookup = self._representatives(key, known, lookup)
+        self._keep(key, lookup[indices])
+
+    def _dictionary(self, column: Any) -> tuple[list[str], np.ndarray]:
+        """(the block's distinct values of a dictionary column, as text; each row's index into
+        them, -1 for a null)."""
+        import pyarrow.compute as pc
+
+        values = column.dictionary.to_pylist()
+        if self.encoding is not None:
+            values = [value.decode(self.encoding) for value in values]
+        indices = pc.fill_null(column.indices, -1).to_numpy()
+        return values, indices
+
+    def _hash_codes(
+        self,
+        key: str,
+        known: dict[str, int],
+        lookup: np.ndarray,
+        indices: np.ndarray,
+        hashing: RowHashing,
+        inputs: _HashInputs,
+    ) -> None:
+        """A code column's part in the rows' hashes: year and period as read, other codes by
+        the value they stand for."""
+        inputs.blank &= lookup[indices] < 0
+        if key in ("year", "period"):
+            categories = pd.Index(list(known), dtype=object)
+            inputs.dates[key] = pd.Series(pd.Categorical.from_codes(lookup[indices], categories, validate=False))
+        else:
+            value_hashes, null = self._value_hashes(key, known, hashing)
+            inputs.hashed[key] = value_hashes[np.where(lookup < 0, null, lookup)][indices]
+
+    def _add_amount(self, position: int, key: str, column: Any, lines: np.ndarray) -> None:
+        """An amount column as exact öre, and which of its cells are empty."""
+        empty = column.is_null().to_numpy(zero_copy_only=False)
+        ore = _typed_ore(column)  # a Parquet column of numbers: no text in between
+        if ore is None:
+            ore = self._text_ore(position, column, empty, lines)
+        self._keep(key, ore)
+        self._keep(f"{key}__empty", empty)
+
+    def _text_ore(self, position: int, column: Any, empty: np.ndarray, lines: np.ndarray) -> np.ndarray:
+        """öre from amounts as text: exact decimals on the bytes where every cell is plain,
+        else the text parser, which names each bad cell."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not (pa.types.is_string(column.type) or pa.types.is_binary(column.type)):
+            column = pc.cast(column, pa.string())  # exact: a float's shortest text is its decimal
+        decimals = plain_decimals(column, self.encoding or "utf-8")
+        ore = decimal_ore(decimals) if decimals is not None else None
+        if ore is None:  # unusual cells in this block: the exact text parser names each
+            text = column.to_pandas()
+            if self.encoding is not None:
+                text = text.str.decode(self.encoding)
+            text = pd.Series(text, dtype="str")
+            ore, bad = text_to_ore(text)
+            bad &= ~empty
+            if bad.any():
+                self._bad(bad, text, lines, position)
+        return ore
+
+    def _add_row_hashes(self, rows: int, hashing: RowHashing, inputs: _HashInputs) -> None:
+        """The block's row hashes, amounts mixed in (blank rows have none); with hashing.keep,
+        only the rows whose hash it holds are kept."""
+        row_hash = row_hashes(rows, hashing, inputs.hashed, inputs.dates)
+        blank = inputs.blank
+        for key in self.columns.amounts.values():
+            mix_into(row_hash, np.abs(self.parts[key][-1]).view("uint64"))
+            mix_into(row_hash, self.parts[f"{key}__empty"][-1].astype("uint64"))
+            blank &= self.parts[f"{key}__empty"][-1]
+        if hashing.keep is not None:
+            at = np.minimum(np.searchsorted(hashing.keep, row_hash), len(hashing.keep) - 1)
+            wanted = ~blank & (hashing.keep[at] == row_hash) if len(hashing.keep) else ~blank & False
+            for parts in self.parts.values():
+                parts[-1] = parts[-1][wanted]
+        elif hashing.hash_only:
+            # A row with text only in dropped columns is no blank line: it stays apart, and
+            # the checks after reading name it as a full read would.
+            self._keep(HASHED_CONTENT, inputs.hashed_content)
+        self.hashes.append(row_hash[~blank])
 
     def _value_hashes(self, key: str, known: dict[str, int], hashing: RowHashing) -> tuple[np.ndarray, int]:
         """(per code of a column, the hash of the value it stands for; the slot of a null)."""
@@ -234,7 +279,8 @@ class Blocks:
         for code in _new_codes(known, len(verdicts)):
             verdicts.append(first.setdefault(passes(code), len(verdicts)))
         mapped = np.array([*verdicts, -1], dtype="int32")
-        return mapped[lookup]
+        representatives: np.ndarray = mapped[lookup]
+        return representatives
 
     def _bad(self, bad: np.ndarray, text: pd.Series, lines: np.ndarray, position: int) -> None:
         header = self.columns.header[position].strip()
@@ -257,7 +303,8 @@ class Blocks:
             arrays = self._arrays()
         for key, values in arrays.items():
             if key in self.categories:
-                categories = np.array(list(self.categories[key]), dtype=object)
+                # pandas-stubs want an Index; pandas takes any list-like
+                categories = cast("pd.Index", np.array(list(self.categories[key]), dtype=object))
                 out[key] = pd.Categorical.from_codes(values, categories=categories, validate=False)
             else:
                 out[key] = values
@@ -269,6 +316,16 @@ class Blocks:
         frame = pd.DataFrame(out, copy=False)
         blank = blank_rows(frame, self.columns)
         return frame[~blank].reset_index(drop=True) if blank.any() else frame
+
+def _add_hashed_only(key: str, values: list[str], indices: np.ndarray, inputs: _HashInputs) -> None:
+    """A column only hashed: this block's values, hashed here, and no table-wide list of them
+    (a text column may hold as many values as rows)."""
+    stripped = [value.strip() for value in values]
+    value_hashes = [hash(v) & HASH_MASK if v else NULL_HASH for v in stripped]
+    inputs.hashed[key] = np.array([*value_hashes, NULL_HASH], dtype="uint64")[indices]
+    present = np.array([*(bool(v) for v in stripped), False])[indices]
+    inputs.blank &= ~present
+    inputs.hashed_content |= present
 
 def _new_codes(known: dict[str, int], before: int) -> list[str]:
     """The codes added to `known` since it held `before` of them, in code order (a dict keeps
@@ -292,7 +349,8 @@ def _typed_ore(column: Any) -> np.ndarray | None:
         low, high = extremes["min"].as_py(), extremes["max"].as_py()
         if low is not None and (low <= -LIMIT_ORE // 100 or high >= LIMIT_ORE // 100):
             return None  # beyond 16 digits of kronor (or an unsigned wrap): the text path names it
-        return column.fill_null(0).to_numpy(zero_copy_only=False).astype("int64") * 100
+        ore: np.ndarray = column.fill_null(0).to_numpy(zero_copy_only=False).astype("int64") * 100
+        return ore
     if pa.types.is_floating(kind):
         ore, bad = floats_to_ore(column.fill_null(0).to_numpy(zero_copy_only=False))
         return None if bad.any() else ore

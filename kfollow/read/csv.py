@@ -6,6 +6,7 @@ import codecs
 import csv
 import re
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,19 +74,7 @@ def read_csv(
         sample = handle.read(SAMPLE_BYTES)
     if not sample.strip():
         raise LoadError(f"{describe(path)}: the file is empty")
-    chosen = encoding or sniff_encoding(sample)
-    try:
-        codec = codecs.lookup(chosen)
-    except LookupError:
-        codec = None
-    if codec is None or not codec._is_text_encoding:
-        raise OptionError(f"--encoding {chosen}: no such text encoding (try utf-8 or cp1252)")
-    chosen = codec.name
-    if encoding:
-        try:
-            codecs.getincrementaldecoder(chosen)().decode(sample, final=False)
-        except UnicodeDecodeError:
-            raise LoadError(_undecodable(path, chosen)) from None
+    chosen = _chosen_encoding(path, sample, encoding)
     lines = _sample_lines(sample, chosen)
     header_index, delim, columns = _find_csv_header(lines, plan, delimiter)
 
@@ -103,6 +92,23 @@ def read_csv(
         except UnicodeDecodeError:
             raise LoadError(_undecodable(path, chosen)) from None
     return Table(frame, path, columns, header_index + 1, problems, hashes, as_read=not collapse)
+
+def _chosen_encoding(path: Path, sample: bytes, encoding: str | None) -> str:
+    """The codec name of --encoding, which must decode the sample, or of the sniffed encoding."""
+    chosen = encoding or sniff_encoding(sample)
+    try:
+        codec = codecs.lookup(chosen)
+    except LookupError:
+        codec = None
+    if codec is None or not codec._is_text_encoding:
+        raise OptionError(f"--encoding {chosen}: no such text encoding (try utf-8 or cp1252)")
+    chosen = codec.name
+    if encoding:
+        try:
+            codecs.getincrementaldecoder(chosen)().decode(sample, final=False)
+        except UnicodeDecodeError:
+            raise LoadError(_undecodable(path, chosen)) from None
+    return chosen
 
 def _read_csv_frame(
     path: Path,
@@ -176,21 +182,13 @@ def _read_csv_frame(
                 block_size=BLOCK_BYTES,
             )
 
-        if chunked:
-            undefined = _undefined_bytes(encoding) if binary else b""
-            # (Not for bytes read as binary: Arrow then fails to name a ragged line.)
-            unquoted = None if binary else parse_options(quote_char=False)
-            batches = _chunk_batches(
-                path, read_options, parse_options(), convert_options, header_index + 1, undefined, unquoted
-            )
-        else:
-            batches = _streamed_batches(path, read_options(header_index + 1), parse_options(), convert_options)
+        batches = _batches(
+            path, encoding, header_index + 1, chunked, binary, read_options, parse_options, convert_options
+        )
         blocks = Blocks(
             path, columns, names, header_index + 2, collapse, filter_only, encoding if binary else None, hashing
         )
-        convert_while_reading(
-            (share, lambda parsed=parsed: [blocks.add(batch) for batch in parsed]) for share, parsed in batches
-        )
+        convert_while_reading((share, partial(_add_batches, blocks, parsed)) for share, parsed in batches)
         del batches
         give_back_memory()  # before the blocks are joined: that is where the peak is
         frame = blocks.frame()
@@ -206,14 +204,47 @@ def _read_csv_frame(
             frame, problems, hashes = read(amount_type, integer_type)
             break
         except pa.ArrowInvalid as error:
-            _raise_if_undecodable(error, encoding)
-            if binary and re.search(r"Expected \d+ columns, got \d+", str(error)):
-                raise LoadError(_ragged_lines(path, encoding, header_index, delim, width)) from None
-            if number == len(attempts) - 1:
-                raise LoadError(f"{describe(path)}: not a readable CSV file ({error})") from None
+            last = number == len(attempts) - 1
+            _raise_unreadable(error, last, binary, path, encoding, header_index, delim, width)
     if ragged:
         raise LoadError(_ragged_lines(path, encoding, header_index, delim, width))
     return frame, problems, hashes
+
+def _batches(
+    path: Path,
+    encoding: str,
+    skip_rows: int,
+    chunked: bool,
+    binary: bool,
+    read_options: Callable[[int], Any],
+    parse_options: Callable[..., Any],
+    convert_options: Any,
+) -> Iterator[tuple[float, list[Any]]]:
+    """(share of the file read, record batches): chunks for Arrow's multi-threaded reader, else
+    its streaming reader."""
+    if chunked:
+        undefined = _undefined_bytes(encoding) if binary else b""
+        # (Not for bytes read as binary: Arrow then fails to name a ragged line.)
+        unquoted = None if binary else parse_options(quote_char=False)
+        return _chunk_batches(path, read_options, parse_options(), convert_options, skip_rows, undefined, unquoted)
+    return _streamed_batches(path, read_options(skip_rows), parse_options(), convert_options)
+
+def _add_batches(blocks: Blocks, batches: list[Any]) -> None:
+    """One chunk's work on the converting thread: its record batches into the block collector."""
+    for batch in batches:
+        blocks.add(batch)
+
+def _raise_unreadable(
+    error: Exception, last: bool, binary: bool, path: Path, encoding: str, header_index: int, delim: str, width: int
+) -> None:
+    """Arrow's parse error as the file's error: bytes the encoding has no character for, lines
+    with another field count than the header's (a binary read's error names none), or, after
+    the last attempt, an unreadable file. Otherwise the next attempt may read it."""
+    _raise_if_undecodable(error, encoding)
+    if binary and re.search(r"Expected \d+ columns, got \d+", str(error)):
+        raise LoadError(_ragged_lines(path, encoding, header_index, delim, width)) from None
+    if last:
+        raise LoadError(f"{describe(path)}: not a readable CSV file ({error})") from None
 
 def _single_byte(encoding: str) -> bool:
     """An encoding of one byte per character that keeps ASCII (cp1252, latin-1): its

@@ -9,7 +9,7 @@ from ..errors import LoadError
 from .blocks import Blocks
 from .hashing import RowHashing
 from .pipeline import convert_while_reading
-from .table import EMPTY_INTEGER, FilterOnly, NoHeader, Planner, Table, describe
+from .table import EMPTY_INTEGER, ColumnPlan, FilterOnly, NoHeader, Planner, Table, describe
 
 PARQUET_BATCH = 1 << 19  # rows per Parquet batch: about 15 MiB of the columns kfollow reads
 
@@ -20,6 +20,22 @@ def _fits_int32(array: Any) -> bool:
     extremes = pc.min_max(array)
     low, high = extremes["min"].as_py(), extremes["max"].as_py()
     return low is None or (EMPTY_INTEGER < low and high < 2**31)
+
+def _typed_array(array: Any, position: int, columns: ColumnPlan) -> Any:
+    """A column of a Parquet batch as the block collector takes it: an amount as it is, a year
+    or period as int32 where it fits, other text as an int32-indexed dictionary of strings."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if position in columns.amounts:
+        pass  # numbers stay numbers (_typed_ore); text is parsed as CSV text
+    elif position in columns.integers and pa.types.is_integer(array.type) and _fits_int32(array):
+        array = pc.cast(array, pa.int32())
+    else:
+        if not pa.types.is_dictionary(array.type):
+            array = pc.dictionary_encode(pc.cast(array, pa.string()))
+        array = array.cast(pa.dictionary(pa.int32(), pa.string()))
+    return array
 
 def read_parquet(
     path: Path,
@@ -32,7 +48,6 @@ def read_parquet(
     sheet. Read in batches through the CSV path's block collector: text columns become
     categories, amounts of any type (decimal, integer, float, text) become exact öre."""
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
@@ -51,15 +66,7 @@ def read_parquet(
     def typed(batch: Any) -> Any:
         arrays = {}
         for position, array in zip(wanted, batch.columns, strict=True):
-            if position in columns.amounts:
-                pass  # numbers stay numbers (_typed_ore); text is parsed as CSV text
-            elif position in columns.integers and pa.types.is_integer(array.type) and _fits_int32(array):
-                array = pc.cast(array, pa.int32())
-            else:
-                if not pa.types.is_dictionary(array.type):
-                    array = pc.dictionary_encode(pc.cast(array, pa.string()))
-                array = array.cast(pa.dictionary(pa.int32(), pa.string()))
-            arrays[names[position]] = array
+            arrays[names[position]] = _typed_array(array, position, columns)
         return pa.RecordBatch.from_pydict(arrays)
 
     # Batches of PARQUET_BATCH rows, decoded on every core, while one worker turns the one
