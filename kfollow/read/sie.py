@@ -23,9 +23,10 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ..errors import MAX_REPORTED, LoadError, OptionError, capped
@@ -123,6 +124,19 @@ class Lines:
         return self.data[self.offsets[start] : self.offsets[stop]].decode("utf-8")
 
 
+@dataclass(frozen=True)
+class Labels:
+    """Each line's label ('#TRANS', in upper case) as a code into `dictionary`; -1: no label."""
+
+    codes: np.ndarray
+    dictionary: list[str]
+
+    def where(self, *wanted: str) -> np.ndarray:
+        """The lines (0-based) that have one of these labels."""
+        hits = [self.dictionary.index(label) for label in wanted if label in self.dictionary]
+        return np.flatnonzero(np.isin(self.codes, hits)) if hits else np.zeros(0, dtype=np.int64)
+
+
 def decode(data: bytes, name: str, encoding: str | None, notes: list[str]) -> str:
     """CP437 as the spec says; valid UTF-8 with non-ASCII text is read as UTF-8, with a note."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -153,100 +167,174 @@ def read_sie(
     """Read one SIE file into ledger rows (`details`: with the #TRANS/#VER texts and each row's
     voucher, which only listings and reconcile's duplicate check need). Raises LoadError with
     every problem found."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     name = path.name
     notes: list[str] = []
-    raw = path.read_bytes()
-    content = decode(raw, name, encoding, notes)
-    if "\x00" in content:
-        line = content[: content.index("\x00")].count("\n") + 1
-        raise LoadError(f"{name}:{line}: a NUL byte: not SIE text (a damaged file, or give --encoding)")
-    lines = Lines(content.replace("\r\n", "\n").replace("\r", "\n"))
-    array = lines.array
-    label_struct = pc.extract_regex(array, _LABEL)
-    labels = pc.utf8_upper(pc.struct_field(label_struct, [0]))
-    encoded = pc.dictionary_encode(labels)
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    codes = np.where(encoded.indices.is_null().to_numpy(zero_copy_only=False), -1, codes)
-    dictionary = encoded.dictionary.to_pylist()
-
-    def where(*wanted: str) -> np.ndarray:
-        hits = [dictionary.index(label) for label in wanted if label in dictionary]
-        return np.flatnonzero(np.isin(codes, hits)) if hits else np.zeros(0, dtype=np.int64)
-
     problems: list[str] = []
-    stray = np.flatnonzero(codes == -1)
-    if len(stray):
-        loose = pc.utf8_trim_whitespace(array.take(pa.array(stray)))
-        bad = stray[~pc.is_in(loose, pa.array(["", "{", "}"])).to_numpy(zero_copy_only=False)]
-        problems += capped(
-            [f"{name}:{i + 1}: not an SIE record (a line starts with #LABEL): {lines[i][:60]!r}" for i in bad[:30]],
-            len(bad),
-            "lines that are no SIE record",
-        )
-    _check_ksumma(name, raw, lines, codes, dictionary, problems)
+    raw = path.read_bytes()
+    lines = _decoded_lines(raw, name, encoding, notes)
+    labels = _label_lines(lines)
+    problems += _stray_lines(name, lines, labels)
+    _check_ksumma(name, raw, lines, labels.codes, labels.dictionary, problems)
 
-    header = {label: [(int(i) + 1, tokens(lines[i])) for i in where(label)] for label in _HEADER_LABELS}
+    header = {label: [(int(i) + 1, tokens(lines[i])) for i in labels.where(label)] for label in _HEADER_LABELS}
     years = _fiscal_years(name, header["#RAR"], problems)
     columns = _dimension_columns(header, dims or {})
 
-    frames, checks = [], []
-    vouchers = where("#VER")
-    trans = where("#TRANS")
-    if len(vouchers):  # '#VER A 2 20240115 "x" { #TRANS … }' on one line would lose its #TRANS
-        inline = pc.match_substring_regex(array.take(pa.array(vouchers)), rf"^\s*#(?i:VER)(?:\s+(?:{_FIELD}))*\s*\{{")
-        for i in vouchers[inline.to_numpy(zero_copy_only=False)][:MAX_REPORTED]:
-            problems.append(f"{name}:{i + 1}: #VER: its {{, #TRANS and }} must stand on lines of their own")
-    if len(trans):
-        frame, voucher_checks = _vouchers(
-            name, array, lines, vouchers, trans, _braces(array, codes), years, columns, details, problems
-        )
-        frames.append(frame)
-        checks += voucher_checks
-    results = where("#RES")
-    res = _results(name, array, results, years, problems) if len(results) else None
-    balances = where("#PSALDO", "#PBUDGET")
-    period_rows = None
-    if len(balances):
-        every, empty, dimsets = _balances(
-            name, array, lines, balances, dictionary, codes, years, columns, problems, notes
-        )
-        if not problems:
-            period_rows = _object_level(name, every, empty, dimsets, res, notes)
+    vouchers = labels.where("#VER")
+    voucher_rows, checks = _voucher_rows(name, lines, labels, vouchers, years, columns, details, problems)
+    results = labels.where("#RES")
+    res = _results(name, lines.array, results, years, problems) if len(results) else None
+    period_rows = _period_rows(name, lines, labels, years, columns, res, problems, notes)
     if problems:
         raise LoadError(capped(problems, what="more problems"))
+
     # Each fiscal year's outcome comes from the finest record the file has for that year:
     # vouchers, else #PSALDO, else #RES; the coarser records of a year are only cross-checked.
-    if period_rows is not None:
-        if len(trans):
-            outcome = period_rows[period_rows["version"] == OUTCOME]
-            checks += _cross_check_periods(name, frames[0], outcome)  # the vouchers' years only
-            covered = (period_rows["version"] == OUTCOME) & period_rows["year"].isin(set(frames[0]["year"]))
-            period_rows = period_rows[~covered]
-        frames.append(period_rows)
-    full_year: list[FullYearOnly] = []
-    if res is not None:
-        counted = _outcome_sums(frames)
-        checks += _cross_check_results(name, res, counted)  # the years with finer records
-        only = res[~res["year"].isin(set(counted.index.get_level_values("year")))]
-        if len(only):
-            months = {y.number: y.months for y in years.values()}
-            frames.append(only.assign(period=only["year"].map(months).astype("int8"), version=OUTCOME))
-            for year, first in only.groupby("year")["line"].min().items():
-                full_year.append(FullYearOnly(OUTCOME, int(year), months[year], f"{name}:{first}", "#RES"))
-            labels = years.labels()
-            said = ", ".join(labels[f.year] for f in full_year)
-            notes.append(
-                f"{name}: {said}: full-year results only (#RES), read as outcome in the year's last month"
-            )
+    frames = _finest_records(voucher_rows, period_rows)
+    counted = _outcome_sums(frames) if res is not None else None  # öre of the years with finer records
+    full_year_rows, full_year = _full_year_results(name, res, counted, years, notes)
+    frames += full_year_rows
+    checks += _cross_checks(name, voucher_rows, period_rows, res, counted)
+
     if not frames:
         raise LoadError(f"{name}: no #TRANS, #PSALDO, #PBUDGET or #RES records: nothing to read")
     frame = concat([f.reset_index(drop=True) for f in frames])
     if years.source == "calendar":
         notes.append(f"{name}: no usable #RAR: fiscal years are taken as calendar years")
     return SieFile(_ledger_frame(frame, name, columns), notes, checks, years.labels(), len(vouchers), full_year)
+
+
+def _decoded_lines(raw: bytes, name: str, encoding: str | None, notes: list[str]) -> Lines:
+    """The file's text (see decode) as Lines, each line ending in '\\n'."""
+    content = decode(raw, name, encoding, notes)
+    if "\x00" in content:
+        line = content[: content.index("\x00")].count("\n") + 1
+        raise LoadError(f"{name}:{line}: a NUL byte: not SIE text (a damaged file, or give --encoding)")
+    return Lines(content.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _label_lines(lines: Lines) -> Labels:
+    """Every line's label, by one Arrow regex over all lines."""
+    import pyarrow.compute as pc
+
+    label_struct = pc.extract_regex(lines.array, _LABEL)
+    labels = pc.utf8_upper(pc.struct_field(label_struct, [0]))
+    encoded = pc.dictionary_encode(labels)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    codes = np.where(encoded.indices.is_null().to_numpy(zero_copy_only=False), -1, codes)
+    return Labels(codes, encoded.dictionary.to_pylist())
+
+
+def _stray_lines(name: str, lines: Lines, labels: Labels) -> list[str]:
+    """A problem for each line without a label that is not blank, nor a voucher's { or }."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    stray = np.flatnonzero(labels.codes == -1)
+    if not len(stray):
+        return []
+    loose = pc.utf8_trim_whitespace(lines.array.take(pa.array(stray)))
+    bad = stray[~pc.is_in(loose, pa.array(["", "{", "}"])).to_numpy(zero_copy_only=False)]
+    return capped(
+        [f"{name}:{i + 1}: not an SIE record (a line starts with #LABEL): {lines[i][:60]!r}" for i in bad[:30]],
+        len(bad),
+        "lines that are no SIE record",
+    )
+
+
+def _voucher_rows(
+    name: str,
+    lines: Lines,
+    labels: Labels,
+    vouchers: np.ndarray,
+    years: FiscalYears,
+    columns: dict[int, str],
+    details: bool,
+    problems: list[str],
+) -> tuple[pd.DataFrame | None, list[SieCheck]]:
+    """The #TRANS rows (None: the file has none) and a check for each voucher that does not balance."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = lines.array
+    trans = labels.where("#TRANS")
+    if len(vouchers):  # '#VER A 2 20240115 "x" { #TRANS … }' on one line would lose its #TRANS
+        inline = pc.match_substring_regex(array.take(pa.array(vouchers)), rf"^\s*#(?i:VER)(?:\s+(?:{_FIELD}))*\s*\{{")
+        for i in vouchers[inline.to_numpy(zero_copy_only=False)][:MAX_REPORTED]:
+            problems.append(f"{name}:{i + 1}: #VER: its {{, #TRANS and }} must stand on lines of their own")
+    if not len(trans):
+        return None, []
+    return _vouchers(
+        name, array, lines, vouchers, trans, _braces(array, labels.codes), years, columns, details, problems
+    )
+
+
+def _period_rows(
+    name: str,
+    lines: Lines,
+    labels: Labels,
+    years: FiscalYears,
+    columns: dict[int, str],
+    res: pd.DataFrame | None,
+    problems: list[str],
+    notes: list[str],
+) -> pd.DataFrame | None:
+    """The #PSALDO and #PBUDGET rows that count (None: the file has none, or there are problems)."""
+    balances = labels.where("#PSALDO", "#PBUDGET")
+    if not len(balances):
+        return None
+    every, empty, dimsets = _balances(
+        name, lines.array, lines, balances, labels.dictionary, labels.codes, years, columns, problems, notes
+    )
+    return None if problems else _object_level(name, every, empty, dimsets, res, notes)
+
+
+def _finest_records(vouchers: pd.DataFrame | None, periods: pd.DataFrame | None) -> list[pd.DataFrame]:
+    """The voucher rows, and the #PSALDO/#PBUDGET rows but the #PSALDO of the vouchers' years."""
+    if periods is not None and vouchers is not None:
+        covered = (periods["version"] == OUTCOME) & periods["year"].isin(set(vouchers["year"]))
+        periods = periods[~covered]
+    return [rows for rows in (vouchers, periods) if rows is not None]
+
+
+def _full_year_results(
+    name: str, res: pd.DataFrame | None, counted: pd.Series | None, years: FiscalYears, notes: list[str]
+) -> tuple[list[pd.DataFrame], list[FullYearOnly]]:
+    """The #RES rows of the years no finer record covers (none in `counted`), as outcome in the
+    year's last month, with a note; and those years."""
+    if res is None or counted is None:
+        return [], []
+    only = res[~res["year"].isin(set(counted.index.get_level_values("year")))]
+    if not len(only):
+        return [], []
+    months = {y.number: y.months for y in years.values()}
+    rows = only.assign(period=only["year"].map(months).astype("int8"), version=OUTCOME)
+    full_year: list[FullYearOnly] = []
+    for label, first in only.groupby("year")["line"].min().items():
+        year = cast(int, label)  # a year number (pandas-stubs type index labels as Hashable)
+        full_year.append(FullYearOnly(OUTCOME, int(year), months[year], f"{name}:{first}", "#RES"))
+    labels = years.labels()
+    said = ", ".join(labels[f.year] for f in full_year)
+    notes.append(f"{name}: {said}: full-year results only (#RES), read as outcome in the year's last month")
+    return [rows], full_year
+
+
+def _cross_checks(
+    name: str,
+    vouchers: pd.DataFrame | None,
+    periods: pd.DataFrame | None,
+    res: pd.DataFrame | None,
+    counted: pd.Series | None,
+) -> list[SieCheck]:
+    """A year's coarser records against its finer ones: #PSALDO against the vouchers, #RES
+    against the outcome rows read."""
+    checks: list[SieCheck] = []
+    if vouchers is not None and periods is not None:
+        outcome = periods[periods["version"] == OUTCOME]
+        checks += _cross_check_periods(name, vouchers, outcome)  # the vouchers' years only
+    if res is not None and counted is not None:
+        checks += _cross_check_results(name, res, counted)  # the years with finer records
+    return checks
 
 
 _HEADER_LABELS = ("#RAR", "#DIM", "#UNDERDIM")  # the header records read (#OBJEKT lists can be long)
@@ -294,7 +382,7 @@ _LAYOUT_BYTES = np.zeros(256, dtype=bool)  # what separates fields: space, TAB, 
 _LAYOUT_BYTES[list(b" \t\r\n{}")] = True
 
 
-def checksum_bytes(data: np.ndarray) -> bytes:
+def checksum_bytes(data: npt.NDArray[np.uint8]) -> bytes:
     """What #KSUMMA sums (domain.md §3.6): each field's bytes with no spaces, TABs, line breaks,
     braces or delimiting quotes between them, and \\" as ". Vectorised: a byte is inside
     quotes where an odd number of (unescaped) quotes precede it."""
@@ -326,7 +414,7 @@ class FiscalYear:
         return np.where((offset >= 1) & (offset <= self.months), offset, 0)
 
 
-class FiscalYears(dict):
+class FiscalYears(dict[int, FiscalYear]):
     """årsnr -> FiscalYear, from #RAR; `source` says 'rar' or 'calendar' (no usable #RAR)."""
 
     source = "rar"
@@ -491,10 +579,11 @@ def _integers(column: Any) -> np.ndarray:
 
     whole = pc.fill_null(pc.match_substring_regex(column, r"^-?[0-9]{1,9}$"), False)
     numbers = pc.cast(pc.if_else(whole, column, pa.scalar(None, pa.string())), pa.int64())
-    return numbers.to_numpy(zero_copy_only=False).astype("float64")
+    floats: np.ndarray = numbers.to_numpy(zero_copy_only=False).astype("float64")
+    return floats
 
 
-def _bad_lines(name: str, rows: np.ndarray, bad: np.ndarray, lines: list[str], what: str) -> list[str]:
+def _bad_lines(name: str, rows: np.ndarray, bad: np.ndarray, lines: Lines, what: str) -> list[str]:
     at = rows[bad]
     return capped(
         [f"{name}:{i + 1}: {what}: cannot read {lines[i].strip()[:80]!r}" for i in at[:MAX_REPORTED]],
@@ -527,7 +616,7 @@ def _ore(name: str, amounts: Any, rows: np.ndarray, problems: list[str]) -> np.n
     return ore
 
 
-def _dates(name: str, dates: Any, rows: np.ndarray, lines: list[str], problems: list[str]) -> np.ndarray:
+def _dates(name: str, dates: Any, rows: np.ndarray, lines: Lines, problems: list[str]) -> np.ndarray:
     """YYYYMMDD -> YYYYMM (int); bad dates named by line."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -626,11 +715,12 @@ def _vouchers(
     number, period = number_by_ver[owner], period_by_ver[owner]
     amount = _ore(name, fields["amount"], trans, problems)
     objects, _, _ = _object_columns(fields["objects"], columns)
+    outcome = cast("pd.Index", [OUTCOME])  # pandas-stubs want an Index; pandas takes any list-like
     frame = pd.DataFrame(
         {
             "year": number,
             "period": period,
-            "version": pd.Categorical.from_codes(np.zeros(len(trans), dtype="int8"), categories=[OUTCOME]),
+            "version": pd.Categorical.from_codes(np.zeros(len(trans), dtype="int8"), categories=outcome),
             "account": _categorical(fields["account"]),
             "amount": amount,
             "line": trans + 1,
@@ -876,7 +966,7 @@ def _differences(name: str, stated: pd.Series, counted: pd.Series, code: str, wh
 
 def _outcome_sums(frames: list[pd.DataFrame]) -> pd.Series:
     """Öre of the outcome rows per (year, account), over the frames read (no copy of them)."""
-    sums = []
+    sums: list[pd.Series[int]] = []
     for frame in frames:
         outcome = frame["version"] == OUTCOME
         rows = frame if outcome.all() else frame[outcome]
@@ -889,7 +979,9 @@ def _outcome_sums(frames: list[pd.DataFrame]) -> pd.Series:
 def _by_year_and_account(rows: pd.DataFrame) -> pd.Series:
     """Öre per (year, account as text): frames whose account categories differ sum together."""
     sums = rows.groupby(["year", "account"], observed=True)["amount"].sum()
-    return sums.set_axis(sums.index.set_levels(sums.index.levels[1].astype(str), level="account"))
+    index = cast(pd.MultiIndex, sums.index)  # grouped by two keys (pandas-stubs: any Index)
+    accounts = cast("list[str]", index.levels[1].astype(str))  # an Index: pandas takes one, pandas-stubs want a list
+    return sums.set_axis(index.set_levels(accounts, level="account"))
 
 
 def _cross_check_results(name: str, res: pd.DataFrame, counted: pd.Series) -> list[SieCheck]:
@@ -915,7 +1007,7 @@ def _cross_check_periods(name: str, vouchers: pd.DataFrame, balances: pd.DataFra
 def _ledger_frame(frame: pd.DataFrame, name: str, columns: dict[int, str]) -> pd.DataFrame:
     """The columns and dtypes of the ledger frame (kfollow/ledger.py)."""
 
-    def categorical(column: str) -> pd.Categorical:
+    def categorical(column: str) -> pd.Categorical[str]:
         values = frame[column]
         return values.array if isinstance(values.dtype, pd.CategoricalDtype) else pd.Categorical(values.astype(str))
 
@@ -935,6 +1027,7 @@ def _ledger_frame(frame: pd.DataFrame, name: str, columns: dict[int, str]) -> pd
                 if not isinstance(frame[column].dtype, pd.CategoricalDtype)
                 else frame[column].array
             )
-    out["source"] = pd.Categorical.from_codes(np.zeros(len(out), dtype="int8"), categories=[name])
+    source = cast("pd.Index", [name])  # pandas-stubs want an Index; pandas takes any list-like
+    out["source"] = pd.Categorical.from_codes(np.zeros(len(out), dtype="int8"), categories=source)
     out["line"] = frame["line"].astype("int32").to_numpy()
     return out

@@ -22,7 +22,7 @@ import re
 import threading
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -41,16 +41,41 @@ from .table import (
     nearest_row,
 )
 
+if TYPE_CHECKING:
+    import datetime
+
+    from python_calamine import CalamineWorkbook
+
+    # A cell as python-calamine gives it, and a merged range ((top, left), (bottom, right)), 0-based.
+    Cell: TypeAlias = (
+        int | float | str | bool | datetime.time | datetime.date | datetime.datetime | datetime.timedelta
+    )
+    MergedRange: TypeAlias = tuple[tuple[int, int], tuple[int, int]]
+
 
 def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
     # calamine (Rust) reads a sheet about ten times as fast as openpyxl's cell-by-cell parser
     # (bench/README.md); openpyxl stays for writing workbooks.
-    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+    from python_calamine import CalamineWorkbook
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as error:  # calamine raises its own types for a file that is no workbook
         raise LoadError(f"{describe(path)}: not a readable .xlsx workbook ({error})") from None
+    name = _sheet_name(workbook, path, sheet)
+    fast = read_xlsx_fast(path, name, plan)
+    if fast is not None:
+        return fast
+    rows, merged = _sheet_rows(workbook, path, name)
+    header_index, columns = _find_header(rows, plan)
+    merge_problems = _fill_merged_cells(rows, merged, header_index, columns, path)
+    frame, problems = _body_frame(rows[header_index + 1 :], header_index, columns, path)
+    return Table(frame, path, columns, header_index + 1, merge_problems + problems)
+
+def _sheet_name(workbook: CalamineWorkbook, path: Path, sheet: str | None) -> str:
+    """The sheet to read: --sheet, else the first visible sheet of cells (else the first hidden one)."""
+    from python_calamine import SheetTypeEnum, SheetVisibleEnum
+
     sheets = {m.name: m for m in workbook.sheets_metadata}
     if sheet is None:
         sheets_of_cells = [m for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
@@ -65,11 +90,10 @@ def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
     else:
         names = ", ".join(workbook.sheet_names)
         raise OptionError(f"--sheet {sheet}: {describe(path)} has no sheet named {sheet!r}; its sheets are: {names}")
-    from .xlsx import read_xlsx_fast
+    return name
 
-    fast = read_xlsx_fast(path, name, plan)
-    if fast is not None:
-        return fast
+def _sheet_rows(workbook: CalamineWorkbook, path: Path, name: str) -> tuple[list[list[Cell]], list[MergedRange]]:
+    """The sheet's rows, and its merged ranges."""
     try:
         worksheet = workbook.get_sheet_by_name(name)
         # skip_empty_area=False: rows and columns keep their places, so row numbers are Excel's.
@@ -79,17 +103,23 @@ def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
     merged = worksheet.merged_cell_ranges or []
     if not any(any(v not in (None, "") for v in row) for row in rows):
         raise LoadError(f"{describe(path)}: sheet {name!r} is empty (--sheet NAME picks another)")
-    header_index, columns = None, None
+    return rows, merged
+
+def _find_header(rows: list[list[Cell]], plan: Planner) -> tuple[int, ColumnPlan]:
+    """The header's row (0-based) among the first HEADER_SEARCH_ROWS and its plan; NoHeader,
+    naming the nearest row, where none is a header."""
     candidates = [(i + 1, [cell_text(v) or "" for v in row]) for i, row in enumerate(rows[:HEADER_SEARCH_ROWS])]
     for line, cells in candidates:
         columns = plan(cells)
         if columns:
-            header_index = line - 1
-            break
-    if header_index is None or columns is None:
-        raise nearest_row(candidates, plan)
-    merge_problems = _fill_merged_cells(rows, merged, header_index, columns, path)
-    body = rows[header_index + 1 :]
+            return line - 1, columns
+    raise nearest_row(candidates, plan)
+
+def _body_frame(
+    body: list[list[Cell]], header_index: int, columns: ColumnPlan, path: Path
+) -> tuple[pd.DataFrame, list[str]]:
+    """The rows below the header as the frame (codes as text, amounts in öre, blank rows left
+    out), and the bad amounts named."""
 
     def cells(position: int) -> list[object]:
         return [row[position] if position < len(row) else None for row in body]
@@ -114,10 +144,10 @@ def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
     blank = blank_rows(frame, columns)
     if blank.any():
         frame = frame[~blank].reset_index(drop=True)
-    return Table(frame, path, columns, header_index + 1, merge_problems + problems)
+    return frame, problems
 
 def _fill_merged_cells(
-    rows: list[list[object]], ranges: list[Any], header_index: int, columns: ColumnPlan, path: Path
+    rows: list[list[Cell]], ranges: list[MergedRange], header_index: int, columns: ColumnPlan, path: Path
 ) -> list[str]:
     """A code cell merged down over several rows below the header (a code written once for a
     group of rows) holds its value in each row, as the reader of the sheet sees it. An amount
@@ -250,8 +280,20 @@ def _head_rows(archive: zipfile.ZipFile, part: str) -> dict[int, dict[int, objec
     start = data.find(b"<sheetData")
     if start < 0:
         return None
-    strings: dict[int, str] = {}
     wanted: list[tuple[int, int, int]] = []  # (row, column, shared string index)
+    rows = _first_rows(data, start, wanted)
+    if rows is None:
+        return None
+    if wanted and not _put_shared_strings(archive, wanted, rows):
+        return None
+    return rows
+
+def _first_rows(
+    data: bytes, start: int, wanted: list[tuple[int, int, int]]
+) -> dict[int, dict[int, object]] | None:
+    """The first rows' cells in the XML read, from <sheetData> at `start` (each shared string's
+    index put into wanted); None where a row or cell is not as expected, or the first rows
+    reach beyond what was read."""
     rows: dict[int, dict[int, object]] = {}
     complete = False
     for match in _ROW.finditer(data, start):
@@ -272,16 +314,21 @@ def _head_rows(archive: zipfile.ZipFile, part: str) -> dict[int, dict[int, objec
         complete = b"</sheetData>" in data or b"<sheetData/>" in data
     if not complete:
         return None  # the first rows reach beyond what was read
-    if wanted:
-        shared = _shared_strings(archive, max(index for _, _, index in wanted))
-        if shared is None:
-            return None
-        strings = dict(enumerate(shared))
-        for row, column, index in wanted:
-            if index not in strings:
-                return None
-            rows[row][column] = strings[index]
     return rows
+
+def _put_shared_strings(
+    archive: zipfile.ZipFile, wanted: list[tuple[int, int, int]], rows: dict[int, dict[int, object]]
+) -> bool:
+    """Put the wanted shared strings into their cells; False where the workbook has not all of them."""
+    shared = _shared_strings(archive, max(index for _, _, index in wanted))
+    if shared is None:
+        return False
+    strings = dict(enumerate(shared))
+    for row, column, index in wanted:
+        if index not in strings:
+            return False
+        rows[row][column] = strings[index]
+    return True
 
 _BAD = object()
 
@@ -305,6 +352,12 @@ def _cell_value(
     if value is None:
         return None  # a cell with a format and no value: python-calamine has no value either
     text = html.unescape(value.group(1).decode("utf-8"))
+    return _put_value(kind, text, row, column, wanted, cells)
+
+def _put_value(
+    kind: bytes, text: str, row: int, column: int, wanted: list[tuple[int, int, int]], cells: dict[int, object]
+) -> object:
+    """Put a <v> value of this kind (t="…") into cells, or a shared string's index into wanted."""
     try:
         if kind == b"s":
             wanted.append((row, column, int(text)))
@@ -387,10 +440,10 @@ def _names(cells: dict[int, object], columns: ColumnPlan) -> dict[int, str] | No
     """The planned columns' names as fastexcel takes them: the header cells as written. None
     where two are alike (fastexcel would rename one) or one is no text."""
     names = {p: cells.get(p) for p in (*columns.text, *columns.amounts)}
-    texts = [name for name in names.values() if isinstance(name, str)]
-    if len(texts) != len(names) or sum(value in texts for value in cells.values()) != len(texts):
+    texts = {p: name for p, name in names.items() if isinstance(name, str)}
+    if len(texts) != len(names) or sum(value in texts.values() for value in cells.values()) != len(texts):
         return None
-    return names  # type: ignore[return-value]
+    return texts
 
 def _load(
     fastexcel: Any, path: Path, sheet: str, header_row: int, columns: ColumnPlan, names: dict[int, str]
@@ -404,7 +457,8 @@ def _load(
         )
         if sorted(c.name for c in sheet_data.selected_columns) != sorted(dtypes):
             return None, None
-        return sheet_data.to_arrow_with_errors()
+        batch_and_errors: tuple[Any, Any] = sheet_data.to_arrow_with_errors()
+        return batch_and_errors
     except Exception:  # fastexcel's own error types: a name not found, a sheet it cannot read
         return None, None
 
