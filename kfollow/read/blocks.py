@@ -18,6 +18,7 @@ from .table import EMPTY_INTEGER, ColumnPlan, FilterOnly, amount_problem, blank_
 
 MERGE_ROWS = 1 << 21  # collapsed parts are merged when this many rows have piled up
 
+
 @dataclass
 class _HashInputs:
     """What one block's text columns give its rows' hashes, gathered column by column (used
@@ -27,6 +28,7 @@ class _HashInputs:
     hashed_content: np.ndarray  # something in a column only hashed
     hashed: dict[str, np.ndarray] = field(default_factory=dict)  # per code column: the hash of each row's value
     dates: dict[str, pd.Series] = field(default_factory=dict)  # year/period as read, for the hash
+
 
 class Blocks:
     """Collects Arrow record batches as numpy columns; builds the frame at the end."""
@@ -317,6 +319,7 @@ class Blocks:
         blank = blank_rows(frame, self.columns)
         return frame[~blank].reset_index(drop=True) if blank.any() else frame
 
+
 def _add_hashed_only(key: str, values: list[str], indices: np.ndarray, inputs: _HashInputs) -> None:
     """A column only hashed: this block's values, hashed here, and no table-wide list of them
     (a text column may hold as many values as rows)."""
@@ -327,10 +330,12 @@ def _add_hashed_only(key: str, values: list[str], indices: np.ndarray, inputs: _
     inputs.blank &= ~present
     inputs.hashed_content |= present
 
+
 def _new_codes(known: dict[str, int], before: int) -> list[str]:
     """The codes added to `known` since it held `before` of them, in code order (a dict keeps
     the order of insertion; reading from its end costs only the new ones)."""
     return list(islice(reversed(known), len(known) - before))[::-1]
+
 
 def _typed_ore(column: Any) -> np.ndarray | None:
     """öre from a numeric Arrow column (Parquet), exactly; None for text, or when a value is
@@ -356,6 +361,7 @@ def _typed_ore(column: Any) -> np.ndarray | None:
         return None if bad.any() else ore
     return None
 
+
 def _collapsed_or_none(arrays: dict[str, np.ndarray], amounts: set[str]) -> dict[str, np.ndarray] | None:
     """collapse_rows, or None where a sum would not fit int64: the rows are then kept whole,
     and the table's own group-by decides (as for a full read)."""
@@ -363,6 +369,7 @@ def _collapsed_or_none(arrays: dict[str, np.ndarray], amounts: set[str]) -> dict
         return collapse_rows(arrays, amounts)
     except LoadError:
         return None
+
 
 def collapse_rows(arrays: dict[str, np.ndarray], amounts: set[str]) -> dict[str, np.ndarray]:
     """Rows equal in every column but the amounts, line and row count -> one row each: amounts
@@ -382,6 +389,7 @@ def collapse_rows(arrays: dict[str, np.ndarray], amounts: set[str]) -> dict[str,
     for key in amounts:
         out[key] = exact_group_sums(group, arrays[key], groups)[1]
     return out
+
 
 def _groups(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(group of each row, first row of each group) for rows equal in every column. The

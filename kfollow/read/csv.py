@@ -27,6 +27,7 @@ CHUNK_BYTES = 64 << 20  # read_csv parses this much of the file at a time, on ev
 
 BLOCK_BYTES = 4 << 20  # Arrow parses this much per block; small blocks keep memory flat
 
+
 def sniff_encoding(sample: bytes) -> str:
     """UTF-16 by its BOM (Excel's "Unicode text"); UTF-8 (a BOM is dropped) if the sample
     decodes as UTF-8; else cp1252."""
@@ -38,12 +39,14 @@ def sniff_encoding(sample: bytes) -> str:
         return "cp1252"
     return "utf-8-sig"
 
+
 def _sample_lines(sample: bytes, encoding: str) -> list[str]:
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, final=False)
     lines = text.splitlines()
     if len(sample) == SAMPLE_BYTES and lines:
         lines = lines[:-1]  # the last line may be cut off
     return lines
+
 
 def _find_csv_header(lines: list[str], plan: Planner, delimiter: str | None) -> tuple[int, str, ColumnPlan]:
     """(line index, delimiter, plan) of the first line that is a header."""
@@ -60,6 +63,7 @@ def _find_csv_header(lines: list[str], plan: Planner, delimiter: str | None) -> 
             return index, best[1], best[2]
         seen.append((index + 1, max((c for _, c in splits), key=lambda c: (plan.score(c), len(c)))))
     raise nearest_row(seen, plan)
+
 
 def read_csv(
     path: Path,
@@ -93,6 +97,7 @@ def read_csv(
             raise LoadError(_undecodable(path, chosen)) from None
     return Table(frame, path, columns, header_index + 1, problems, hashes, as_read=not collapse)
 
+
 def _chosen_encoding(path: Path, sample: bytes, encoding: str | None) -> str:
     """The codec name of --encoding, which must decode the sample, or of the sniffed encoding."""
     chosen = encoding or sniff_encoding(sample)
@@ -109,6 +114,7 @@ def _chosen_encoding(path: Path, sample: bytes, encoding: str | None) -> str:
         except UnicodeDecodeError:
             raise LoadError(_undecodable(path, chosen)) from None
     return chosen
+
 
 def _read_csv_frame(
     path: Path,
@@ -210,6 +216,7 @@ def _read_csv_frame(
         raise LoadError(_ragged_lines(path, encoding, header_index, delim, width))
     return frame, problems, hashes
 
+
 def _batches(
     path: Path,
     encoding: str,
@@ -229,10 +236,12 @@ def _batches(
         return _chunk_batches(path, read_options, parse_options(), convert_options, skip_rows, undefined, unquoted)
     return _streamed_batches(path, read_options(skip_rows), parse_options(), convert_options)
 
+
 def _add_batches(blocks: Blocks, batches: list[Any]) -> None:
     """One chunk's work on the converting thread: its record batches into the block collector."""
     for batch in batches:
         blocks.add(batch)
+
 
 def _raise_unreadable(
     error: Exception, last: bool, binary: bool, path: Path, encoding: str, header_index: int, delim: str, width: int
@@ -246,6 +255,7 @@ def _raise_unreadable(
     if last:
         raise LoadError(f"{describe(path)}: not a readable CSV file ({error})") from None
 
+
 def _single_byte(encoding: str) -> bool:
     """An encoding of one byte per character that keeps ASCII (cp1252, latin-1): its
     delimiters, quotes, digits and line ends are the bytes UTF-8 has."""
@@ -253,6 +263,7 @@ def _single_byte(encoding: str) -> bool:
         return len("åÅ;\n".encode(encoding)) == 4 and "a;1\n".encode(encoding) == b"a;1\n"
     except (UnicodeError, LookupError):
         return False
+
 
 def _undefined_bytes(encoding: str) -> bytes:
     """The bytes a single-byte encoding has no character for (cp1252: 0x81, 0x8D, 0x8F, …)."""
@@ -263,6 +274,7 @@ def _undefined_bytes(encoding: str) -> bytes:
         except UnicodeDecodeError:
             undefined.append(byte)
     return bytes(undefined)
+
 
 def _chunk_batches(
     path: Path,
@@ -313,6 +325,7 @@ def _chunk_batches(
             del data
             yield start / max(size, 1), table.to_batches()
 
+
 def _streamed_batches(
     path: Path, read_options: Any, parse_options: Any, convert_options: Any
 ) -> Iterator[tuple[float, list[Any]]]:
@@ -326,10 +339,12 @@ def _streamed_batches(
     for count, batch in enumerate(reader, start=1):
         yield min(count * BLOCK_BYTES / total, 1.0), [batch]  # blocks are about BLOCK_BYTES each
 
+
 def _raise_if_undecodable(error: Exception, encoding: str) -> None:
     """Arrow reports bytes that are not UTF-8 as ArrowInvalid; make it a decode error."""
     if "utf8" in str(error).lower() or "utf-8" in str(error).lower():
         raise UnicodeDecodeError(encoding, b"", 0, 1, str(error)) from None
+
 
 def _ragged_lines(path: Path, encoding: str, header_index: int, delim: str, width: int) -> list[str]:
     """Name the lines whose field count differs from the header's (error path only)."""
@@ -342,6 +357,7 @@ def _ragged_lines(path: Path, encoding: str, header_index: int, delim: str, widt
                     + ("; is --delimiter right?" if len(row) == 1 else "")
                 )
     return capped(found) or [f"{describe(path)}: rows with a field count unlike the header's"]
+
 
 def _undecodable(path: Path, encoding: str) -> str:
     data = path.read_bytes()

@@ -31,6 +31,7 @@ class RowHashing:
     # one of these (the second read of the duplicate check: the rows that may be twins).
     keep: np.ndarray | None = None
 
+
 HASHED_CONTENT = "hashed__content"  # per row: a column read only to be hashed held something
 
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)
@@ -41,11 +42,13 @@ HASH_MASK = (1 << 64) - 1
 
 NULL_HASH = np.uint64(0x9E3779B97F4A7C15)  # an empty cell
 
+
 def mix_into(row_hash: np.ndarray, values: np.ndarray | np.uint64) -> None:
     """FNV-style: fold one column's 64-bit values (or one value for every row) into the rows'
     hashes, in place."""
     row_hash ^= values
     row_hash *= FNV_PRIME
+
 
 def joined(parts: list[np.ndarray]) -> np.ndarray:
     """np.concatenate, emptying `parts` as it goes: each part is freed once copied, so memory
@@ -58,6 +61,7 @@ def joined(parts: list[np.ndarray]) -> np.ndarray:
         joined[at : at + len(part)] = part
         at += len(part)
     return joined
+
 
 def row_hashes(
     rows: int, hashing: RowHashing, hashed: dict[str, np.ndarray], dates: dict[str, pd.Series]

@@ -105,9 +105,11 @@ def read_source(source: Source, kind: str, options: ReadOptions) -> Table:
             )
         ) from None
 
+
 def _personnel_sum(frame: pd.DataFrame) -> int:
     is_personnel = np.append(frame["account"].cat.categories.str.startswith("5"), False)
     return int(frame["amount"].to_numpy()[is_personnel[frame["account"].cat.codes.to_numpy()]].sum())
+
 
 def _decide_signs(
     frames: list[pd.DataFrame], names: list[str], options: ReadOptions, notes: list[str]
@@ -126,6 +128,7 @@ def _decide_signs(
             frame["amount"] = -frame["amount"]
     return is_report
 
+
 def _given_signs(names: list[str], options: ReadOptions) -> dict[str, bool]:
     """Per file whose sign is given (--sign NAME=MODE, else --sign MODE, not auto): whether it
     is report sign."""
@@ -135,6 +138,7 @@ def _given_signs(names: list[str], options: ReadOptions) -> dict[str, bool]:
         if mode != "auto":
             is_report[name] = mode == "report"
     return is_report
+
 
 def _judge_by_personnel(
     frames: list[pd.DataFrame], names: list[str], is_report: dict[str, bool], notes: list[str]
@@ -157,6 +161,7 @@ def _judge_by_personnel(
             undecided.append(name)
     return undecided
 
+
 def _follow_decided(undecided: list[str], names: list[str], is_report: dict[str, bool], notes: list[str]) -> None:
     """Into `is_report`: each undecided file in the sign of the decided files, if they agree;
     else a LoadError that asks for --sign (of that file, where there are several)."""
@@ -172,6 +177,7 @@ def _follow_decided(undecided: list[str], names: list[str], is_report: dict[str,
         is_report[name] = conventions.pop()
         if is_report[name]:
             notes.append(f"{name}: read as report sign, like the other files; --sign {name}=ledger overrides")
+
 
 @dataclass
 class _Files:
@@ -246,6 +252,7 @@ class _Files:
             rows_as_read=self.as_read,
         )
 
+
 def load_ledger(sources: list[Source], options: ReadOptions) -> Ledger:
     """Read, check and concatenate ledger files. Raises LoadError with every problem found.
 
@@ -279,12 +286,14 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> Ledger:
     )
     return files.ledger(_concatenated(files.frames), is_report)
 
+
 def _add_rows_columns(frames: list[pd.DataFrame]) -> None:
     """Where some files were read collapsed (a `rows` column), a `rows` column of 1 for the others."""
     if any("rows" in f for f in frames):  # some files read collapsed: every row counts its rows
         for frame in frames:
             if "rows" not in frame:
                 frame["rows"] = np.ones(len(frame), dtype="int64")
+
 
 def _concatenated(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """The frames as one, its code and text columns categorical."""

@@ -20,11 +20,13 @@ _PERIOD = re.compile(r"^(?:(\d{4})-(?=\d{1,2}$)|(\d{4})(?=\d{2}$))?(\d{1,2})$")
 
 _Parsed = TypeVar("_Parsed")
 
+
 def _per_code(series: pd.Series, parse: Callable[[str], _Parsed]) -> tuple[list[_Parsed], np.ndarray]:
     """Apply `parse` to each category; return the parsed categories and the row codes."""
     categorical = series.astype("category") if series.dtype != "category" else series
     parsed = [parse(str(value)) for value in categorical.cat.categories]
     return parsed, categorical.cat.codes.to_numpy()
+
 
 def _recode(series: pd.Series, parse: Callable[[str], str | None]) -> tuple[pd.Categorical[str], np.ndarray]:
     """New categorical from parsed categories; mask of rows whose value did not parse."""
@@ -37,6 +39,7 @@ def _recode(series: pd.Series, parse: Callable[[str], str | None]) -> tuple[pd.C
     categories = cast("pd.Index[str]", uniques)  # pandas-stubs want an Index; pandas takes any list-like
     return pd.Categorical.from_codes(lookup[codes], categories=categories), bad[codes]
 
+
 def _ints(series: pd.Series, parse: Callable[[str], int | None]) -> tuple[np.ndarray, np.ndarray]:
     """Integers from parsed categories (-1 where empty or unparsable); mask of bad rows."""
     parsed, codes = _per_code(series, parse)
@@ -44,8 +47,10 @@ def _ints(series: pd.Series, parse: Callable[[str], int | None]) -> tuple[np.nda
     bad = np.array([p is None for p in parsed] + [False])
     return lookup[codes], bad[codes]
 
+
 def _is_integer_column(series: pd.Series) -> bool:
     return pd.api.types.is_integer_dtype(series.dtype)
+
 
 def _years(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(year, bad, empty) per row."""
@@ -55,6 +60,7 @@ def _years(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return values, ~empty & ((values < 1900) | (values > 2200)), empty
     values, bad = _ints(series, _parse_year)
     return values, bad, series.isna().to_numpy()
+
 
 def _periods(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(year or -1, month, bad, empty) per row, from 1–12, YYYYMM or YYYY-MM."""
@@ -72,9 +78,11 @@ def _periods(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     bad = np.array([p is None for p in parsed] + [False])[codes]
     return year, month, bad, series.isna().to_numpy()
 
+
 def _parse_year(text: str) -> int | None:
     text = text.strip()
     return int(text) if text.isdigit() and 1900 <= int(text) <= 2200 else None
+
 
 def _parse_period(text: str) -> tuple[int | None, int] | None:
     """'3', '03', '202403', '2024-03', '2024-3' -> (year or None, month)."""
@@ -84,10 +92,12 @@ def _parse_period(text: str) -> tuple[int | None, int] | None:
     year = match.group(1) or match.group(2)
     return (int(year) if year else None, int(match.group(3)))
 
+
 def _account_code(text: str) -> str | None:
     """'46362 Köp medicinskt' -> '46362'."""
     parts = text.split()
     return parts[0] if parts else None
+
 
 class _Problems:
     """Collects 'file:line: column: value: why' lines for one file, capped per kind."""
@@ -118,6 +128,7 @@ class _Problems:
                 return columns.header[position].strip()
         return key
 
+
 def normalise(
     table: Table, fixed_version: str | None, extra_versions: tuple[str, ...] = ()
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -141,6 +152,7 @@ def normalise(
     out["source"] = constant_column(table.path.name, len(out))
     return out.reset_index(drop=True), sorted(table.problems + problems.lines, key=_line_order)
 
+
 def _check_header(table: Table, present: set[str], wide: list[str], fixed_version: str | None) -> None:
     """A LoadError if the header is unusable (two columns for one meaning …) or lacks a column
     a ledger needs: the period, and the version unless it is in wide columns or given."""
@@ -157,6 +169,7 @@ def _check_header(table: Table, present: set[str], wide: list[str], fixed_versio
             f"{name}:{table.header_line}: missing column {'; '.join(missing)}. "
             f"The header has: {found_cells(table.columns.header)}"
         )
+
 
 def _year_and_month(table: Table, present: set[str], problems: _Problems) -> tuple[np.ndarray, np.ndarray]:
     """Per row the year (of column år, else of a YYYYMM period) and the month; the bad and
@@ -182,6 +195,7 @@ def _year_and_month(table: Table, present: set[str], problems: _Problems) -> tup
         problems.cells(no_year, "period", raw["period"], "no year: write YYYYMM or add a column år")
     return year, month
 
+
 def _add_codes(out: pd.DataFrame, raw: pd.DataFrame, present: set[str], problems: _Problems) -> None:
     """Into `out`: the account code, the dimensions and text read, each row's line, and (read
     collapsed) its count of rows."""
@@ -195,6 +209,7 @@ def _add_codes(out: pd.DataFrame, raw: pd.DataFrame, present: set[str], problems
     if "rows" in raw:  # read collapsed: how many ledger rows each row stands for
         out["rows"] = raw["rows"]
 
+
 def _one_row_per_version(out: pd.DataFrame, raw: pd.DataFrame, wide: list[str]) -> pd.DataFrame:
     """A wide table (one amount column per version) made long: per version column, the rows
     whose cell is not empty, with that version and amount."""
@@ -206,6 +221,7 @@ def _one_row_per_version(out: pd.DataFrame, raw: pd.DataFrame, wide: list[str]) 
         piece["amount"] = raw[key].to_numpy()[keep]
         pieces.append(piece)
     return concat(pieces)
+
 
 def _add_version_and_amount(
     out: pd.DataFrame,
@@ -235,15 +251,20 @@ def _add_version_and_amount(
         out["version"] = version
     out["amount"] = raw["amount"].to_numpy()
 
+
 def _line_order(problem: str) -> int:
     """Problems in file order; the '… and N more' lines last."""
     match = re.match(r"^[^:]+:(\d+):", problem)
     return int(match.group(1)) if match else sys.maxsize
 
+
 def row_hashing(hash_only: frozenset[str], keep: np.ndarray | None = None) -> RowHashing:
     """Hash rows as the duplicate check compares them: konto by its code, versions by their
     canonical names (so 'Utfall' and 'utfall' hash alike)."""
     canonical: dict[str, Callable[..., Any]] = {
-        "account": _account_code, "version": canonical_version, "year": _years, "period": _periods
+        "account": _account_code,
+        "version": canonical_version,
+        "year": _years,
+        "period": _periods,
     }
     return RowHashing(hash_only, canonical, ("version", "account", *DIMENSIONS, "text"), keep=keep)

@@ -16,6 +16,7 @@ class Source:
     path: Path
     version: str | None = None
 
+
 @dataclass(frozen=True)
 class ReadOptions:
     encoding: str | None = None

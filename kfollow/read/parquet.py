@@ -13,6 +13,7 @@ from .table import EMPTY_INTEGER, ColumnPlan, FilterOnly, NoHeader, Planner, Tab
 
 PARQUET_BATCH = 1 << 19  # rows per Parquet batch: about 15 MiB of the columns kfollow reads
 
+
 def _fits_int32(array: Any) -> bool:
     """An integer column that int32 holds (EMPTY_INTEGER is kept for an empty cell)."""
     import pyarrow.compute as pc
@@ -20,6 +21,7 @@ def _fits_int32(array: Any) -> bool:
     extremes = pc.min_max(array)
     low, high = extremes["min"].as_py(), extremes["max"].as_py()
     return low is None or (EMPTY_INTEGER < low and high < 2**31)
+
 
 def _typed_array(array: Any, position: int, columns: ColumnPlan) -> Any:
     """A column of a Parquet batch as the block collector takes it: an amount as it is, a year
@@ -36,6 +38,7 @@ def _typed_array(array: Any, position: int, columns: ColumnPlan) -> Any:
             array = pc.dictionary_encode(pc.cast(array, pa.string()))
         array = array.cast(pa.dictionary(pa.int32(), pa.string()))
     return array
+
 
 def read_parquet(
     path: Path,

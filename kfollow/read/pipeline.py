@@ -27,8 +27,6 @@ def convert_while_reading(items: Iterable[tuple[float, Callable[[], object]]]) -
             pending.result()
 
 
-
-
 def give_back_memory() -> None:
     """Return the parser's freed memory to the system (Arrow's pool, and glibc's heap through
     malloc_trim, a no-op elsewhere), so that the later stages' peak does not stack on it."""

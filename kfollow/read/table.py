@@ -29,6 +29,7 @@ HEADER_SEARCH_ROWS = 30  # title rows above the header are skipped, within this 
 
 EMPTY_INTEGER = -(2**31)  # an empty cell in a column read as integers
 
+
 @dataclass(frozen=True)
 class ColumnPlan:
     """Which columns of a header to read: position -> canonical key."""
@@ -42,8 +43,10 @@ class ColumnPlan:
     # What makes the header unusable although it is one (two columns for one meaning …).
     problems: tuple[str, ...] = ()
 
+
 # Columns read only to filter on (--where/--exclude): key -> does a code pass the filters
 FilterOnly = dict[str, Callable[[str], bool]]
+
 
 class Planner(Protocol):
     """Knows the column names: which row is a header, and what to read from it."""
@@ -53,6 +56,7 @@ class Planner(Protocol):
 
     def score(self, cells: list[str]) -> int:
         """How many cells are known column names (to point at the nearest miss)."""
+
 
 @dataclass
 class Table:
@@ -69,12 +73,14 @@ class Table:
     # summed, or codes of a filter-only column stand for others, or columns were only hashed.
     as_read: bool = True
 
+
 class NoHeader(Exception):
     """No header row was found; carries the row that came nearest (or the first) and its line."""
 
     def __init__(self, cells: list[str], line: int) -> None:
         self.cells = cells
         self.line = line
+
 
 def nearest_row(rows: list[tuple[int, list[str]]], plan: Planner) -> NoHeader:
     """The row with the most known column names, else the first non-empty row."""
@@ -84,8 +90,10 @@ def nearest_row(rows: list[tuple[int, list[str]]], plan: Planner) -> NoHeader:
     line, cells = max(filled, key=lambda row: (plan.score(row[1]), -row[0]))
     return NoHeader(cells, line)
 
+
 def describe(path: Path) -> str:
     return path.name
+
 
 def cell_text(value: object) -> str | None:
     """An Excel cell as text, as it would appear in a CSV: 3111.0 -> '3111'."""
@@ -95,6 +103,7 @@ def cell_text(value: object) -> str | None:
         return str(int(value))
     text = str(value).strip()
     return text or None
+
 
 def blank_rows(frame: pd.DataFrame, columns: ColumnPlan) -> np.ndarray:
     """Rows with nothing in any planned column (blank lines, trailing separators)."""
@@ -113,17 +122,20 @@ def blank_rows(frame: pd.DataFrame, columns: ColumnPlan) -> np.ndarray:
         blank &= frame[f"{key}__empty"].to_numpy()
     return blank
 
+
 def amount_problem(path: Path, line: int, header: str, value: object) -> str:
     return (
         f"{describe(path)}:{line}: column {header!r}: {str(value)!r}: not an amount in kronor "
         "(at most 16 digits and 2 decimals)"
     )
 
+
 def more_bad_amounts(path: Path, header: str, total: int) -> list[str]:
     """The line that stands for the bad cells past MAX_REPORTED."""
     if total <= MAX_REPORTED:
         return []
     return [f"… and {total - MAX_REPORTED} more bad amounts in {describe(path)}, column {header!r}"]
+
 
 def bad_amounts(
     bad: np.ndarray, raw: pd.Series, line: np.ndarray, path: Path, columns: ColumnPlan, position: int
@@ -204,8 +216,10 @@ class HeaderPlanner:
             f"{COLUMN_NAMES.get(meaning, (meaning,))[0]}: remove or rename one"
         )
 
+
 def header_names(key: str) -> str:
     return " / ".join(COLUMN_NAMES[key])
+
 
 def found_cells(table_or_cells: Iterable[str]) -> str:
     cells = [c for c in table_or_cells if c.strip()]

@@ -47,9 +47,7 @@ if TYPE_CHECKING:
     from python_calamine import CalamineWorkbook
 
     # A cell as python-calamine gives it, and a merged range ((top, left), (bottom, right)), 0-based.
-    Cell: TypeAlias = (
-        int | float | str | bool | datetime.time | datetime.date | datetime.datetime | datetime.timedelta
-    )
+    Cell: TypeAlias = int | float | str | bool | datetime.time | datetime.date | datetime.datetime | datetime.timedelta
     MergedRange: TypeAlias = tuple[tuple[int, int], tuple[int, int]]
 
 
@@ -72,6 +70,7 @@ def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
     frame, problems = _body_frame(rows[header_index + 1 :], header_index, columns, path)
     return Table(frame, path, columns, header_index + 1, merge_problems + problems)
 
+
 def _sheet_name(workbook: CalamineWorkbook, path: Path, sheet: str | None) -> str:
     """The sheet to read: --sheet, else the first visible sheet of cells (else the first hidden one)."""
     from python_calamine import SheetTypeEnum, SheetVisibleEnum
@@ -92,6 +91,7 @@ def _sheet_name(workbook: CalamineWorkbook, path: Path, sheet: str | None) -> st
         raise OptionError(f"--sheet {sheet}: {describe(path)} has no sheet named {sheet!r}; its sheets are: {names}")
     return name
 
+
 def _sheet_rows(workbook: CalamineWorkbook, path: Path, name: str) -> tuple[list[list[Cell]], list[MergedRange]]:
     """The sheet's rows, and its merged ranges."""
     try:
@@ -105,6 +105,7 @@ def _sheet_rows(workbook: CalamineWorkbook, path: Path, name: str) -> tuple[list
         raise LoadError(f"{describe(path)}: sheet {name!r} is empty (--sheet NAME picks another)")
     return rows, merged
 
+
 def _find_header(rows: list[list[Cell]], plan: Planner) -> tuple[int, ColumnPlan]:
     """The header's row (0-based) among the first HEADER_SEARCH_ROWS and its plan; NoHeader,
     naming the nearest row, where none is a header."""
@@ -114,6 +115,7 @@ def _find_header(rows: list[list[Cell]], plan: Planner) -> tuple[int, ColumnPlan
         if columns:
             return line - 1, columns
     raise nearest_row(candidates, plan)
+
 
 def _body_frame(
     body: list[list[Cell]], header_index: int, columns: ColumnPlan, path: Path
@@ -146,6 +148,7 @@ def _body_frame(
         frame = frame[~blank].reset_index(drop=True)
     return frame, problems
 
+
 def _fill_merged_cells(
     rows: list[list[Cell]], ranges: list[MergedRange], header_index: int, columns: ColumnPlan, path: Path
 ) -> list[str]:
@@ -169,6 +172,7 @@ def _fill_merged_cells(
                 if left < len(row):
                     row[left] = value
     return problems
+
 
 def _cell_amounts(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(öre, bad, empty) for a column of Excel cells.
@@ -205,6 +209,7 @@ _PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)  # reading aids, not part of t
 _REFERENCE = re.compile(r"^([A-Z]{1,3})(\d+)$")
 
 _MERGE = re.compile(rb'<mergeCell\b[^>]*\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+
 
 def read_xlsx_fast(path: Path, sheet: str, plan: Planner) -> Table | None:
     """The sheet as read_xlsx reads it (the same frame and line numbers), or None."""
@@ -248,6 +253,7 @@ def read_xlsx_fast(path: Path, sheet: str, plan: Planner) -> Table | None:
         return None  # codes to fill in, or an amount to name: python-calamine's reader does both
     return _table(path, batch, columns, header_row, names)  # None: a date among the codes
 
+
 def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
     """The zip member that holds a sheet's cells, from workbook.xml and its relationships."""
     try:
@@ -272,6 +278,7 @@ def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
             return member if member in archive.namelist() else None
     return None
 
+
 def _head_rows(archive: zipfile.ZipFile, part: str) -> dict[int, dict[int, object]] | None:
     """{row: {column: value}} for the first HEADER_SEARCH_ROWS rows, 0-based as
     python-calamine counts them; None where the XML is not as expected."""
@@ -288,9 +295,8 @@ def _head_rows(archive: zipfile.ZipFile, part: str) -> dict[int, dict[int, objec
         return None
     return rows
 
-def _first_rows(
-    data: bytes, start: int, wanted: list[tuple[int, int, int]]
-) -> dict[int, dict[int, object]] | None:
+
+def _first_rows(data: bytes, start: int, wanted: list[tuple[int, int, int]]) -> dict[int, dict[int, object]] | None:
     """The first rows' cells in the XML read, from <sheetData> at `start` (each shared string's
     index put into wanted); None where a row or cell is not as expected, or the first rows
     reach beyond what was read."""
@@ -316,6 +322,7 @@ def _first_rows(
         return None  # the first rows reach beyond what was read
     return rows
 
+
 def _put_shared_strings(
     archive: zipfile.ZipFile, wanted: list[tuple[int, int, int]], rows: dict[int, dict[int, object]]
 ) -> bool:
@@ -330,7 +337,9 @@ def _put_shared_strings(
         rows[row][column] = strings[index]
     return True
 
+
 _BAD = object()
+
 
 def _cell_value(
     cell: re.Match[bytes], row: int, wanted: list[tuple[int, int, int]], cells: dict[int, object]
@@ -354,6 +363,7 @@ def _cell_value(
     text = html.unescape(value.group(1).decode("utf-8"))
     return _put_value(kind, text, row, column, wanted, cells)
 
+
 def _put_value(
     kind: bytes, text: str, row: int, column: int, wanted: list[tuple[int, int, int]], cells: dict[int, object]
 ) -> object:
@@ -374,6 +384,7 @@ def _put_value(
         cells[column] = text
     return None
 
+
 def _column(letters: str) -> int:
     """'A' -> 0, 'AA' -> 26."""
     number = 0
@@ -381,9 +392,11 @@ def _column(letters: str) -> int:
         number = number * 26 + ord(letter) - 64
     return number - 1
 
+
 # Cells fastexcel would take as numbers or dates where python-calamine's reader sees a
 # boolean (an amount TRUE is 1.0 to fastexcel), an error (#N/A) or an ISO date.
 _ODD_CELLS = (b't="b"', b't="e"', b't="d"')
+
 
 def _scan(archive: zipfile.ZipFile, part: str, merges: list[tuple[int, int, int, int]]) -> bool:
     """Inflate the whole member: put every merged range (top, left, bottom, right; 0-based) into
@@ -401,6 +414,7 @@ def _scan(archive: zipfile.ZipFile, part: str, merges: list[tuple[int, int, int,
     for left, top, right, bottom in _MERGE.findall(tail):
         merges.append((int(top) - 1, _column(left.decode()), int(bottom) - 1, _column(right.decode())))
     return odd
+
 
 def _shared_strings(archive: zipfile.ZipFile, last: int) -> list[str] | None:
     """The workbook's shared strings up to index `last`, read only that far."""
@@ -424,6 +438,7 @@ def _shared_strings(archive: zipfile.ZipFile, last: int) -> list[str] | None:
             pending = pending[end:]
     return found if len(found) > last else None
 
+
 def _header(rows: dict[int, dict[int, object]], plan: Planner) -> tuple[int, ColumnPlan] | None:
     """The header's row (0-based) and plan, as read_xlsx finds them."""
     for row in range(HEADER_SEARCH_ROWS):
@@ -436,6 +451,7 @@ def _header(rows: dict[int, dict[int, object]], plan: Planner) -> tuple[int, Col
             return row, columns
     return None
 
+
 def _names(cells: dict[int, object], columns: ColumnPlan) -> dict[int, str] | None:
     """The planned columns' names as fastexcel takes them: the header cells as written. None
     where two are alike (fastexcel would rename one) or one is no text."""
@@ -444,6 +460,7 @@ def _names(cells: dict[int, object], columns: ColumnPlan) -> dict[int, str] | No
     if len(texts) != len(names) or sum(value in texts.values() for value in cells.values()) != len(texts):
         return None
     return texts
+
 
 def _load(
     fastexcel: Any, path: Path, sheet: str, header_row: int, columns: ColumnPlan, names: dict[int, str]
@@ -462,6 +479,7 @@ def _load(
     except Exception:  # fastexcel's own error types: a name not found, a sheet it cannot read
         return None, None
 
+
 def _numbers_written_alike(values: Any) -> bool:
     """Whether the codes that look like numbers read as python-calamine's reader writes a
     number cell (cell_text): fastexcel writes 1e-05 as '0.00001' and -0.0 as '-0'."""
@@ -479,6 +497,7 @@ def _numbers_written_alike(values: Any) -> bool:
         if cell_text(number) != text:
             return False
     return True
+
 
 def _table(path: Path, batch: Any, columns: ColumnPlan, header_row: int, names: dict[int, str]) -> Table | None:
     """The frame read_xlsx builds: codes stripped (blank is empty), amounts in öre.
