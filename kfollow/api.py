@@ -25,6 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from .errors import OptionError
 from .investments import (
@@ -149,11 +150,11 @@ def sie_warnings(ledger: Ledger) -> list[str]:
     ]
 
 
-def _warnings(report: Report, ledger: Ledger, rows: object) -> Report:
+def _warnings(report: Report, ledger: Ledger, rows: pd.Categorical) -> Report:
     """The load notes, a line for failed SIE checks, and a warning if the table fails its own
     checks (a bug in kfollow: a safety net), before the table's own warnings."""
     notes = [*ledger.notes, *sie_warnings(ledger)]
-    broken = table_findings(report, ledger.frame, rows)  # type: ignore[arg-type]
+    broken = table_findings(report, ledger.frame, rows)
     if broken:
         notes.append(
             f"the table does not reconcile ({len(broken)} error(s), first: {broken[0].message}); "
