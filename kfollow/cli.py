@@ -321,6 +321,7 @@ def _read_options(
         columns=None if every_column else frozenset((*columns, *filtered_on)),
         extra_versions=(canonical_version(forecast),) if forecast else (),
         dims=dict(kwargs["dims"]),
+        year=kwargs["year"],
         collapse=collapse,
         filter_only=filter_only,
         # every optional column read; those no check and no filter needs are only hashed

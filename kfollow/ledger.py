@@ -43,6 +43,11 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "projekt": ("projekt",),
     "motpart": ("motpart",),
     "text": ("text", "beskrivning"),
+    # Shapes of real exports (SPEC §1): a booking date instead of a period, debit and credit
+    # instead of one amount.
+    "date": ("bokföringsdatum", "bokforingsdatum", "verifikationsdatum", "datum", "date"),
+    "debit": ("debet", "debit"),
+    "credit": ("kredit", "credit"),
 }
 DIMENSIONS = ("ansvar", "verksamhet", "aktivitet", "projekt", "motpart")
 HEADER_KEYS = {name: key for key, names in COLUMN_NAMES.items() for name in names}

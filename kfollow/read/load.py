@@ -221,7 +221,10 @@ class _Files:
     def add_table(self, source: Source, kind: str, options: ReadOptions) -> None:
         """A CSV, XLSX or Parquet file, read and normalised, with its rows' hashes if read."""
         table = read_source(source, kind, options)
-        frame, found = normalise(table, source.version, options.extra_versions)
+        normalised = normalise(table, source.version, options.extra_versions, options.year)
+        frame, found = normalised.frame, normalised.problems
+        self.notes += normalised.notes
+        self.full_year += normalised.full_year
         self.as_read &= table.as_read
         if self.hashes is not None and table.row_hashes is not None and len(table.row_hashes) == counted_rows(frame):
             self.hashes.append(table.row_hashes)
@@ -253,6 +256,40 @@ class _Files:
         )
 
 
+def same_content(sources: list[Source]) -> list[str]:
+    """Files that hold the same bytes under two names (an export saved twice, or given once
+    as LEDGER and once with --budget): their rows would count twice. Only files of equal size
+    are read and hashed, so a usual call costs one stat per file."""
+    by_size: dict[int, list[Path]] = {}
+    for source in sources:
+        by_size.setdefault(source.path.stat().st_size, []).append(source.path)
+    problems = []
+    for paths in by_size.values():
+        if len(paths) < 2:
+            continue
+        seen: dict[bytes, Path] = {}
+        for path in paths:
+            digest = _digest(path)
+            if digest in seen:
+                problems.append(
+                    f"{path.name} holds the same content as {seen[digest].name}: its rows would count twice; "
+                    "give each export once"
+                )
+            else:
+                seen[digest] = path
+    return problems
+
+
+def _digest(path: Path) -> bytes:
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=32)
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.digest()
+
+
 def load_ledger(sources: list[Source], options: ReadOptions) -> Ledger:
     """Read, check and concatenate ledger files. Raises LoadError with every problem found.
 
@@ -261,6 +298,7 @@ def load_ledger(sources: list[Source], options: ReadOptions) -> Ledger:
     their fiscal-year labels ('2015/16') in Ledger.year_labels.
     """
     files = _Files(hashes=[] if options.hashing is not None else None)
+    files.problems += same_content(sources)  # with every other problem of the files
     for source in sources:
         try:
             kind = file_format(source.path)

@@ -29,6 +29,9 @@ class ReadOptions:
     # Version names beyond the known ones that the command will use (its --forecast-version);
     # any other unknown name is an error, so that a typo ('utfal') cannot drop rows silently.
     extra_versions: tuple[str, ...] = ()
+    # The year of the rows of a file that names none (no år column, periods without a year,
+    # month columns without one): the command's --year.
+    year: int | None = None
     # SIE dimension number -> ledger column (--dim N=COLUMN), over the defaults of sie.py.
     dims: dict[int, str] = field(default_factory=dict)
     # Sum rows equal in every column read (CSV, Parquet) while reading: a `rows` column counts

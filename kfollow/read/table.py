@@ -3,6 +3,7 @@ helpers for cells and rows that CSV, XLSX and Parquet read alike."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,6 +148,54 @@ def bad_amounts(
     return found + more_bad_amounts(path, header, len(rows))
 
 
+MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "maj": 5, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "okt": 10, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+_VERSION_WORD = r"(utfall|outcome|actual|bokfört|bokfort|budget|prognos|forecast)"
+_MONTH_WORD = r"(jan|feb|mar|apr|maj|may|jun|jul|aug|sep|okt|oct|nov|dec)[a-zé]*\.?"
+# 'Utfall 2024', 'Budget 2024', 'Prognos helår 2024', 'Prognos helår': a version, its year
+_VERSION_HEADER = re.compile(rf"^{_VERSION_WORD}(?:\s+hel\s?år)?(?:\s+(\d{{4}}))?$")
+# 'Jan', 'januari', 'Utfall jan', 'jan-24', 'Budget mars 2024': a month (its version, its year)
+_MONTH_HEADER = re.compile(rf"^(?:{_VERSION_WORD}\s+)?{_MONTH_WORD}(?:[-\s'’](\d{{2}}|\d{{4}}))?$")
+# '202401', '2024-01', or a sheet's date cell '2024-01-01 00:00:00': a month of a year
+_YEAR_MONTH_HEADER = re.compile(r"^(\d{4})-?(0[1-9]|1[0-2])(?:-01(?: 00:00:00)?)?$")
+
+
+def amount_column(version: str = "", year: int | None = None, month: int | None = None) -> str:
+    """The plan's key of a column of amounts for one version, year or month, whichever its
+    header names: 'wide:utfall@2024#', 'wide:@#3'. What it leaves empty comes from the row."""
+    return f"wide:{version}@{year or ''}#{month or ''}"
+
+
+def amount_column_parts(key: str) -> tuple[str | None, int | None, int | None]:
+    """(version, year, month) of an amount_column key; None where the row gives it."""
+    version, _, rest = key.removeprefix("wide:").partition("@")
+    year, _, month = rest.partition("#")
+    return version or None, int(year) if year else None, int(month) if month else None
+
+
+def _header_year(text: str | None) -> int | None:
+    if not text:
+        return None
+    return int(text) + 2000 if len(text) == 2 else int(text)
+
+
+def place_amount_header(name: str) -> tuple[str, int | None, int | None] | None:
+    """A header that names amounts of a version, a year or a month -> (version or '', year,
+    month); None if it names none of these."""
+    if found := _VERSION_HEADER.match(name):
+        return canonical_version(found[1]), _header_year(found[2]), None
+    if WIDE_VERSION.match(name):  # a named forecast: prognos-april
+        return canonical_version(name), None, None
+    if found := _MONTH_HEADER.match(name):
+        version = canonical_version(found[1]) if found[1] else ""
+        return version, _header_year(found[3]), MONTHS[found[2]]
+    if found := _YEAR_MONTH_HEADER.match(name):
+        return "", int(found[1]), int(found[2])
+    return None
+
+
 class HeaderPlanner:
     """The header test for one file: konto plus belopp, or konto plus version columns (wide).
 
@@ -168,11 +217,8 @@ class HeaderPlanner:
         keys, wide, problems = self._find_columns(cells)
         if "account" not in keys:
             return None
-        if "amount" in keys:
-            amounts = {keys.pop("amount"): "amount"}
-        elif wide and self.fixed_version is None and "version" not in keys:
-            amounts = {position: "wide:" + version for version, position in wide.items()}
-        else:
+        amounts = self._amounts(keys, wide, problems)
+        if amounts is None:
             return None
         if self.fixed_version and "version" in keys:
             option = {BUDGET: "--budget", FORECAST: "--forecast", OUTCOME: "--outcome"}.get(
@@ -187,14 +233,29 @@ class HeaderPlanner:
         integers = frozenset(keys[k] for k in ("year", "period") if k in keys)
         return ColumnPlan(text, amounts, tuple(cells), integers, tuple(problems))
 
+    def _amounts(self, keys: dict[str, int], wide: dict[str, int], problems: list[str]) -> dict[int, str] | None:
+        """The amount columns: belopp; else debet and kredit; else one column per version,
+        year or month (wide). None where the header has none of these."""
+        if "amount" in keys:
+            return {keys.pop("amount"): "amount"}
+        if "debit" in keys and "credit" in keys:
+            return {keys.pop("debit"): "debit", keys.pop("credit"): "credit"}
+        if not wide:
+            return None
+        versioned = [key for key in wide if amount_column_parts(key)[0]]
+        if versioned and (self.fixed_version is not None or "version" in keys):
+            return None  # the file's versions come from one place only (as before: no header)
+        return {position: key for key, position in wide.items()}
+
     def _find_columns(self, cells: list[str]) -> tuple[dict[str, int], dict[str, int], list[str]]:
-        """Per canonical key (of the columns wanted) and per version (wide), the position of its
-        first column; a second column of the same meaning is a problem."""
+        """Per canonical key (of the columns wanted) and per amount column of a version, year
+        or month (wide), the position of its first column; a second column of the same meaning
+        is a problem, and so is a column that names a version kfollow cannot place."""
         keys: dict[str, int] = {}
-        wide: dict[str, int] = {}  # version -> position
+        wide: dict[str, int] = {}  # amount_column key -> position
         problems = []
         for position, cell in enumerate(cells):
-            name = cell.strip().lower()
+            name = " ".join(cell.strip().lower().split())
             if name in HEADER_KEYS:
                 key = HEADER_KEYS[name]
                 if key in self.OPTIONAL and self.wanted is not None and key not in self.wanted:
@@ -202,11 +263,17 @@ class HeaderPlanner:
                 if key in keys:
                     problems.append(self._twice(cells, keys[key], position, key))
                 keys.setdefault(key, position)
-            elif WIDE_VERSION.match(name) or name in VERSION_ALIASES:
-                version = canonical_version(name)
-                if version in wide:
-                    problems.append(self._twice(cells, wide[version], position, version))
-                wide.setdefault(version, position)
+            elif (placed := place_amount_header(name)) is not None:
+                key = amount_column(*placed)
+                if key in wide:
+                    problems.append(self._twice(cells, wide[key], position, placed[0] or cell.strip()))
+                wide.setdefault(key, position)
+            elif re.match(_VERSION_WORD + r"\b", name):
+                problems.append(
+                    f"the column {cell.strip()!r} names a version kfollow cannot place: write the version "
+                    "(utfall, budget, prognos, or a named forecast such as prognos-april), optionally with "
+                    "its year (Budget 2024) or a month (Utfall jan), or remove the column"
+                )
         return keys, wide, problems
 
     @staticmethod
