@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         render_report,
         select_rows,
         sie_warnings,
+        starter_config,
     )
     from .errors import ConfigError, KfollowError, LoadError, MappingError, OptionError
     from .ledger import Ledger
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from .read import ReadOptions, Source
     from .reconcile import Finding, Reconciliation
     from .report import Report, ReportSpec
+    from .starter import StarterConfig
 
 __version__ = "0.1.0"
 
@@ -61,6 +63,7 @@ _API = {
             "render_report",
             "select_rows",
             "sie_warnings",
+            "starter_config",
         ],
         "api",
     ),
@@ -74,6 +77,7 @@ _API = {
     "Reconciliation": "reconcile",
     "Report": "report",
     "ReportSpec": "report",
+    "StarterConfig": "starter",
 }
 __all__ = [
     "ConfigError",
@@ -90,6 +94,7 @@ __all__ = [
     "ReportSpec",
     "Rules",
     "Source",
+    "StarterConfig",
     "account_listing",
     "drift_table",
     "find_duplicates",
@@ -102,6 +107,7 @@ __all__ = [
     "render_report",
     "select_rows",
     "sie_warnings",
+    "starter_config",
 ]
 
 

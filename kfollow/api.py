@@ -51,6 +51,7 @@ from .reconcile import (
 )
 from .render import render_bytes
 from .report import Report, ReportSpec, build_drift, latest_outcome
+from .starter import StarterConfig, build_starter
 
 # A --where/--exclude rule: (column, code prefixes), e.g. ("verksamhet", ("289",))
 Filter = tuple[str, tuple[str, ...]]
@@ -63,6 +64,7 @@ __all__ = [
     "ReportSpec",
     "Rules",
     "Source",
+    "StarterConfig",
     "account_listing",
     "drift_table",
     "find_duplicates",
@@ -75,6 +77,7 @@ __all__ = [
     "render_report",
     "select_rows",
     "sie_warnings",
+    "starter_config",
 ]
 
 
@@ -308,3 +311,14 @@ def render_report(report: Report, fmt: str = "table", into: Path | None = None, 
     add the table to, as the sheet `sheet_name`)."""
     return render_bytes(report, fmt, into, sheet_name)
 
+
+# --- a configuration to start from ------------------------------------------------------------
+
+
+def starter_config(ledger: Ledger, year: int | None = None) -> StarterConfig:
+    """A kfollow.toml to start from (kfollow init, SPEC §11): [accounts] with every account the
+    built-in Kommun-Bas map does not place and a suggested row, an [investments] skeleton from
+    the projects on the investment accounts, and the dimensions' codes as commented filters.
+    The comments give rows and kr (ledger sign) of `year` (None: the latest year with outcome).
+    `text` is the file; `notes` say which accounts are written as "-" until decided."""
+    return build_starter(ledger.frame, year)

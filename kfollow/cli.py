@@ -654,6 +654,67 @@ def convert(**kwargs: Any) -> None:
     emit(xlsx_bytes(frame) if wants_xlsx else csv_bytes(frame), output)
 
 
+@cli.command()
+@ledger_options
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("kfollow.toml"),
+    show_default=True,
+    help="Write to FILE, which must not exist (init never overwrites a file); - prints to stdout.",
+)
+def init(**kwargs: Any) -> None:
+    """Write a kfollow.toml to start from, for this ledger.
+
+    [accounts] with every account the built-in Kommun-Bas map does not place and a suggested
+    row, an [investments] skeleton from the projects on the investment accounts, and the
+    ledger's codes as commented --where/--exclude filters; rows and kr (ledger sign) of --year
+    (default: the latest year with outcome) as comments. --where/--exclude select rows.
+    """
+    from .api import select_rows, starter_config
+    from .ledger import DIMENSIONS
+
+    output: Path = kwargs["output"]
+    if kwargs["config"] is not None:
+        raise click.UsageError(
+            "init writes a kfollow.toml from the built-in Kommun-Bas map and reads none: drop --config"
+        )
+    if str(output) != "-":
+        _check_new(output)  # before a long load
+    ledger = _load(kwargs, _read_options(kwargs, every_column=False, columns=DIMENSIONS, collapse=True))
+    _warn(ledger.notes)
+    starter = starter_config(select_rows(ledger, **_filters(kwargs)), kwargs["year"])
+    if str(output) == "-":
+        click.echo(starter.text, nl=False)
+    else:
+        _write_new(output, starter.text.encode("utf-8"))
+    _warn(starter.notes)  # about what was written
+
+
+_ELSEWHERE = "give another -o FILE (or -o - to print it)"
+
+
+def _check_new(output: Path) -> None:
+    if output.exists() or output.is_symlink():
+        raise OptionError(f"-o {output}: the file exists, and kfollow init never overwrites a file; {_ELSEWHERE}")
+    if not output.parent.exists():
+        raise OptionError(f"-o {output}: the folder {output.parent} does not exist")
+
+
+def _write_new(output: Path, data: bytes) -> None:
+    """Write -o, whole or not at all, never over an existing file."""
+    from .starter import write_new
+
+    try:
+        write_new(output, data)
+    except FileExistsError:
+        message = f"-o {output}: the file appeared while kfollow init ran and is left as it is; {_ELSEWHERE}"
+        raise OptionError(message) from None
+    except OSError as error:
+        raise OptionError(f"-o {output}: cannot write ({error.strerror})") from None
+
+
 def main() -> None:
     cli(prog_name="kfollow")
 
