@@ -49,6 +49,7 @@ from .reconcile import (
     reconcile,
     table_findings,
 )
+from .reconcile import check_unmapped as unmapped_findings
 from .render import render_bytes
 from .report import Report, ReportSpec, build_drift, latest_outcome
 from .starter import StarterConfig, build_starter
@@ -181,7 +182,9 @@ def drift_table(
     spec = _spec_for(ledger, spec)
     part = select_rows(ledger, where, exclude)
     if not allow_unmapped:
-        check_unmapped(part.frame, part.mapped(), rules)
+        # each account's amounts of the table's year: --year, else the default period's
+        year = spec.year if spec.year is not None else spec.default_period[0] if spec.default_period else None
+        check_unmapped(part.frame, part.mapped(), rules, year)
     return _warnings(build_drift(part.frame, part.mapped(), spec), part, part.mapped())
 
 
@@ -270,7 +273,7 @@ def reconcile_ledger(
         plan = investment_plan(rules)
         rows, match = investment_rows(part.frame, plan)
         investments = InvestmentTable(build_investments(part.frame, rows, plan, spec), rows, match, plan)
-    return reconcile(
+    result = reconcile(
         report,
         part.frame,
         part.mapped(),
@@ -285,6 +288,9 @@ def reconcile_ledger(
         sie_notes=ledger.sie_notes,
         full_year_only=ledger.full_year_only,
     )
+    # The unmapped accounts with their amounts of the table's year (reconcile() sums every year)
+    unmapped = unmapped_findings(part.frame, part.mapped(), report.year)
+    return replace(result, findings=(*unmapped, *(f for f in result.findings if f.code != "unmapped-account")))
 
 
 # --- listings and output ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ follow through their category codes.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -17,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, MappingError
-from .money import exact_group_sums
 
 INCOME = "Verksamhetens intäkter"
 PERSONNEL = "Personalkostnader"
@@ -126,22 +126,33 @@ def in_table(rows: pd.Categorical) -> np.ndarray:
     return shown
 
 
-def unmapped_summary(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame:
-    """Accounts that no rule maps: account, row count, exact amount (öre, ledger sign), and the
-    file and line where each first appears."""
-    from .ledger import row_counts
+def unmapped_summary(ledger: pd.DataFrame, rows: pd.Categorical, year: int | None = None) -> pd.DataFrame:
+    """Accounts that no rule maps, one row each: account; its ledger rows, exact amount (öre,
+    ledger sign) and amount per version (`amounts`: {version: öre}, the versions it has, in
+    listing order) in `year` (None: every year); its rows in other years (`elsewhere`); and
+    the file and line where it first appears."""
+    from .ledger import sums_by_code, used_versions
 
-    missing = np.flatnonzero(np.asarray(rows.codes) == -1)
-    codes = ledger["account"].cat.codes.to_numpy()[missing].astype("int64")
-    accounts = len(ledger["account"].cat.categories)
-    counts, sums = exact_group_sums(codes, ledger["amount"].to_numpy()[missing], accounts, row_counts(ledger, missing))
-    present, first = np.unique(codes, return_index=True)
+    unmapped = np.asarray(rows.codes) == -1
+    missing = np.flatnonzero(unmapped)
+    if not len(missing):  # the usual case: no pass over the ledger
+        return pd.DataFrame(columns=["account", "rows", "amount", "amounts", "elsewhere", "source", "line"])
+    present, first = np.unique(ledger["account"].cat.codes.to_numpy()[missing], return_index=True)
     at = missing[first]
+    shown = unmapped if year is None else unmapped & (ledger["year"].to_numpy() == year)
+    # Exact öre and rows per account × version of the year, and rows of every year.
+    _, versions, counts, sums = sums_by_code(ledger, "account", shown, "")
+    everywhere = counts if year is None else sums_by_code(ledger, "account", unmapped, "")[2]
+    counts, sums = counts[present], sums[present]
+    order = [versions.index(v) for v in used_versions(versions, counts)]
+    in_year = counts.sum(axis=1)
     return pd.DataFrame(
         {
             "account": np.asarray(ledger["account"].cat.categories.astype(str))[present],
-            "rows": counts[present],
-            "amount": sums[present],
+            "rows": in_year,
+            "amount": [sum(int(ore) for ore in row) for row in sums],  # Python ints: exact
+            "amounts": [{versions[v]: int(s[v]) for v in order if c[v]} for c, s in zip(counts, sums, strict=True)],
+            "elsewhere": everywhere[present].sum(axis=1) - in_year,
             # .iloc first: the whole column as Python strings would take seconds at 10M rows
             "source": ledger["source"].iloc[at].astype(str).to_numpy(),
             "line": ledger["line"].to_numpy()[at],
@@ -149,19 +160,59 @@ def unmapped_summary(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame
     )
 
 
-def check_unmapped(ledger: pd.DataFrame, rows: pd.Categorical, rules: Rules) -> None:
-    """Raise MappingError listing each unmapped account with its row count and amount."""
+def year_scope(ledger: pd.DataFrame, year: int | None) -> str:
+    """What the amounts of unmapped_summary cover, for a message: 'for 2024', 'for all years
+    together', or '' where every row of the ledger is of that year (nothing to tell apart)."""
+    years = ledger["year"].to_numpy()
+    if not len(years) or (years.min() == years.max() and year in (None, years.min())):
+        return ""
+    return f"for {year}" if year is not None else "for all years together"
+
+
+def describe_unmapped(
+    count: int, amounts: dict[str, int], elsewhere: int, money: Callable[[int], str], noun: str
+) -> str:
+    """An unmapped account's rows and amount per version in a year (year_scope says which),
+    for a message: '2 rows, 351 kr (ledger sign), all utfall'; '3 rows, budget 5 kr, utfall
+    -2 kr (ledger sign)'; 'no rows'; then '; 4 rows in other years' where it has some there.
+    `noun`: 'row' or 'ledger row'."""
+
+    def rows(n: int) -> str:
+        return f"{n} {noun}{'s' if n != 1 else ''}"
+
+    if not amounts:
+        text = f"no {noun}s"
+    elif len(amounts) == 1:
+        ((version, ore),) = amounts.items()
+        text = f"{rows(count)}, {money(ore)} (ledger sign), all {version}"
+    else:
+        text = f"{rows(count)}, {', '.join(f'{v} {money(ore)}' for v, ore in amounts.items())} (ledger sign)"
+    return f"{text}; {rows(elsewhere)} in other years" if elsewhere else text
+
+
+def check_unmapped(ledger: pd.DataFrame, rows: pd.Categorical, rules: Rules, year: int | None = None) -> None:
+    """Raise MappingError listing each unmapped account with its row count and amount per
+    version in `year`, the table's (None: in every year)."""
     from .money import format_amount, round_to_unit
 
-    unmapped = unmapped_summary(ledger, rows)
+    unmapped = unmapped_summary(ledger, rows, year)
     if not len(unmapped):
         return
     source = f"built-in Kommun-Bas + {rules.config}" if rules.config else "built-in Kommun-Bas; no kfollow.toml"
-    lines = [f"{len(unmapped)} account(s) map to no row of the Drift table (rules: {source}):"]
+    scope = year_scope(ledger, year)
+    lines = [
+        f"{len(unmapped)} account(s) map to no row of the Drift table (rules: {source})"
+        + (f"; their rows and amounts {scope}:" if scope else ":")
+    ]
+
+    def kronor(ore: int) -> str:
+        return f"{format_amount(int(round_to_unit(ore, 'kr')))} kr"
+
     lines += [
-        f"  konto {account}: {count} row{'s' if count != 1 else ''}, "
-        f"{format_amount(int(round_to_unit(int(amount), 'kr')))} kr (ledger sign)"
-        for account, count, amount in unmapped[["account", "rows", "amount"]].itertuples(index=False, name=None)
+        f"  konto {account}: {describe_unmapped(count, amounts, elsewhere, kronor, 'row')}"
+        for account, count, amounts, elsewhere in unmapped[["account", "rows", "amounts", "elsewhere"]].itertuples(
+            index=False, name=None
+        )
     ]
     lines.append(
         'map them in kfollow.toml [accounts] (e.g. "91" = "Kommunbidrag", or "-" to exclude), '

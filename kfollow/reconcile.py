@@ -312,20 +312,24 @@ def check_budget_balance(report: Report) -> list[Finding]:
 # --- checks on the ledger --------------------------------------------------------------------
 
 
-def check_unmapped(ledger: pd.DataFrame, rows: pd.Categorical) -> list[Finding]:
-    """Each account no rule maps, with its row count, amount and first line."""
-    from .mapping import unmapped_summary
+def check_unmapped(ledger: pd.DataFrame, rows: pd.Categorical, year: int | None = None) -> list[Finding]:
+    """Each account no rule maps, with its row count and amount per version in `year`, the
+    table's (None: in every year), and its first line. The figures give the year's rows and
+    their öre over all versions (amount_kr), as they always did."""
+    from .mapping import describe_unmapped, unmapped_summary, year_scope
 
     findings = []
-    unmapped = unmapped_summary(ledger, rows)
-    for account, count, amount, file, line in unmapped.itertuples(index=False, name=None):
+    unmapped = unmapped_summary(ledger, rows, year)
+    scope = year_scope(ledger, year) if len(unmapped) else ""
+    for account, count, amount, amounts, elsewhere, file, line in unmapped.itertuples(index=False, name=None):
         source = f"{file}:{line}"
+        what = describe_unmapped(count, amounts, elsewhere, format_kr, "ledger row")
         findings.append(
             Finding(
                 "unmapped-account",
-                f"konto {account} maps to no row of the table: {count} ledger row{'s' if count != 1 else ''}, "
-                f"{format_kr(amount)} (ledger sign), first at {source}. Map it in kfollow.toml [accounts] "
-                '(e.g. "91" = "Kommunbidrag", or "-" to exclude it)',
+                f"konto {account} maps to no row of the table: {f'{scope}, ' if scope else ''}{what}, "
+                f'first at {source}. Map it in kfollow.toml [accounts] (e.g. "91" = "Kommunbidrag", or "-" to '
+                "exclude it)",
                 f"konto {account}",
                 {"account": account, "rows": int(count), "amount_kr": kr(amount)},
                 (source,),
