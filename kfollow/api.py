@@ -49,7 +49,6 @@ from .reconcile import (
     reconcile,
     table_findings,
 )
-from .reconcile import check_unmapped as unmapped_findings
 from .render import render_bytes
 from .report import Report, ReportSpec, build_drift, latest_outcome
 from .starter import StarterConfig, build_starter
@@ -273,7 +272,7 @@ def reconcile_ledger(
         plan = investment_plan(rules)
         rows, match = investment_rows(part.frame, plan)
         investments = InvestmentTable(build_investments(part.frame, rows, plan, spec), rows, match, plan)
-    result = reconcile(
+    return reconcile(
         report,
         part.frame,
         part.mapped(),
@@ -287,10 +286,8 @@ def reconcile_ledger(
         sie_checks=list(ledger.sie_checks) if ledger.sie_files else None,  # None: not run
         sie_notes=ledger.sie_notes,
         full_year_only=ledger.full_year_only,
+        unmapped_year=report.year,
     )
-    # The unmapped accounts with their amounts of the table's year (reconcile() sums every year)
-    unmapped = unmapped_findings(part.frame, part.mapped(), report.year)
-    return replace(result, findings=(*unmapped, *(f for f in result.findings if f.code != "unmapped-account")))
 
 
 # --- listings and output ------------------------------------------------------------------------

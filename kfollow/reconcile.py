@@ -753,13 +753,15 @@ def reconcile(
     sie_notes: list[str] | tuple[str, ...] = (),
     duplicates: list[Finding] | None = None,
     full_year_only: Iterable[FullYearOnly] = (),
+    unmapped_year: int | None = None,
 ) -> Reconciliation:
     """Every check on a filtered, mapped ledger and the tables built from it. `duplicates`:
     the duplicate-rows findings where the caller has them (a ledger read collapsed cannot
-    tell them itself)."""
+    tell them itself). `unmapped_year`: the year whose amounts an unmapped account's finding
+    gives (the table's; None: all years together)."""
     totals = ledger_totals(ledger, rows)
     findings = [
-        *check_unmapped(ledger, rows),
+        *check_unmapped(ledger, rows, unmapped_year),
         *check_conservation(report, totals),
         *check_identities(report),
         *(check_controls(controls, report, ledger, rows, tolerance) if controls is not None else []),
