@@ -91,8 +91,16 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--_generate", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    wide, long = write(args.rows, args.seed)
+    if args._generate:
+        write(args.rows, args.seed)
+        return 0
+    # Written by a child: on Linux a child's peak RSS (ru_maxrss) starts from its parent's, so
+    # the parent that measures must stay small.
+    generate = [sys.executable, __file__, "--_generate", "--rows", str(args.rows), "--seed", str(args.seed)]
+    subprocess.run(generate, check=True)
+    wide, long = DATA / f"shapes_wide_{args.rows}_s{args.seed}.csv", DATA / f"shapes_long_{args.rows}_s{args.seed}.csv"
     runs: dict[str, list[tuple[float, float, float]]] = {"wide": [], "long": []}
     tables = {}
     for _ in range(args.repeat):

@@ -168,7 +168,7 @@ def normalise(
         out["year"], out["period"] = years, month
         _add_version_and_amount(out, raw, fixed_version, extra_versions, problems)
     out["year"] = out["year"].astype("int16")
-    full_year = _full_year_only(table, out) if _whole_year(table, present, wide) else []
+    full_year = _full_year_only(table, out) if _whole_year(present, wide) else []
     out["period"] = out["period"].astype("int8")
     out["source"] = constant_column(table.path.name, len(out))
     found = sorted(table.problems + problems.lines, key=_line_order)
@@ -241,10 +241,14 @@ def _debit_minus_credit(raw: pd.DataFrame) -> None:
     raw["amount__empty"] = raw.pop("debit__empty").to_numpy() & raw.pop("credit__empty").to_numpy()
 
 
-def _whole_year(table: Table, present: set[str], wide: list[str]) -> bool:
+def _months_in_headers(wide: list[str]) -> bool:
+    """Every amount column names its month (one column per month)."""
+    return bool(wide) and all(amount_column_parts(key)[2] for key in wide)
+
+
+def _whole_year(present: set[str], wide: list[str]) -> bool:
     """No period in a column, a date or the headers: each amount is for the whole year."""
-    months_in_headers = bool(wide) and all(amount_column_parts(key)[2] for key in wide)
-    return not ({"period", "date"} & present) and not months_in_headers
+    return not ({"period", "date"} & present) and not _months_in_headers(wide)
 
 
 def _check_header(table: Table, present: set[str], wide: list[str], fixed_version: str | None) -> None:
@@ -278,9 +282,8 @@ def _year_and_month(
         problems.cells(bad, "date", raw["date"], "not a date (YYYY-MM-DD or YYYYMMDD)")
         problems.cells(empty, "date", None, "no date")
     else:
-        months_in_headers = bool(wide) and all(amount_column_parts(key)[2] for key in wide)
         period_year = np.full(rows, -1, dtype="int32")
-        month = np.full(rows, -1 if months_in_headers else 12, dtype="int32")
+        month = np.full(rows, -1 if _months_in_headers(wide) else 12, dtype="int32")
         bad = empty = np.zeros(rows, dtype=bool)
     if "year" in present:
         year, bad_year, empty_year = _years(raw["year"])
