@@ -8,11 +8,12 @@ that (sums_by_year, amount_headers, amounts_json) serve `kfollow projects` too.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .ledger import sums_by_code, used_versions, year_rows
+from .ledger import row_counts, sums_by_code, used_versions, year_rows
 from .mapping import EXCLUDED, Rule
 from .money import round_to_unit
 from .render import listing_text
@@ -75,28 +76,65 @@ def _rule_columns(rule: Rule | None) -> list[str]:
     return [EXCLUDED_LABEL if rule.row == EXCLUDED else rule.row, f"{rule.prefix} ({rule.origin})"]
 
 
+def account_names(ledger: pd.DataFrame, keep: np.ndarray | None = None) -> list[str | None] | None:
+    """Each account's name (by the account's category code; None: it has none), of the rows
+    under `keep`: the name most of its ledger rows give (a collapsed read's rows count the rows
+    they stand for), of equally many the one found first. None where no row has a name."""
+    if "account_name" not in ledger:
+        return None
+    name = ledger["account_name"].cat.codes.to_numpy().astype("int64")
+    named = name >= 0 if keep is None else (name >= 0) & keep
+    if not named.any():
+        return None
+    width = len(ledger["account_name"].cat.categories)
+    pair = ledger["account"].cat.codes.to_numpy()[named].astype("int64") * width + name[named]
+    pairs, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+    weights = row_counts(ledger, named)
+    rows = np.bincount(inverse, weights=weights) if weights is not None else np.bincount(inverse)
+    account = pairs // width
+    # Per account the pair of most rows, then the first found: sorted so, its first pair
+    order = np.lexsort((first, -rows, account))
+    chosen = order[np.r_[True, account[order][1:] != account[order][:-1]]]
+    names: list[str | None] = [None] * len(ledger["account"].cat.categories)
+    categories = ledger["account_name"].cat.categories.astype(str)
+    for at in chosen:  # one per account, not per row
+        names[int(account[at])] = str(categories[int(pairs[at] % width)])
+    return names
+
+
 def account_listing(ledger: pd.DataFrame, matched: list[Rule | None], year: int | None, fmt: str) -> str:
-    """One line per distinct account (not per ledger row): row, rule, ledger rows (all
-    columns) and kr (ledger sign) per column, each rounded once from exact öre."""
+    """One line per distinct account (not per ledger row): its name where the ledger gives
+    names (account_names), row, rule, ledger rows (all columns) and kr (ledger sign) per
+    column, each rounded once from exact öre."""
     keep = year_rows(ledger, year)
     # One exact pass over the ledger: öre and row count per account, year and version (a
     # collapsed read's rows count the ledger rows they stand for). Every row has an account.
     accounts, slots, counts, sums = sums_by_year(ledger, "account", keep, "")
     present = np.flatnonzero(counts)
     kronor = round_to_unit(sums[present], "kr").tolist()
+    names = account_names(ledger, keep)
     records = [
         [accounts[code], *_rule_columns(matched[code]), int(counts[code]), *amounts]
         for code, amounts in zip(present, kronor, strict=True)
     ]
     if fmt == "json":
-        keys = ["account", "row", "rule", "rows"]
-        return (
-            json.dumps(
-                [{**dict(zip(keys, r[:4], strict=True)), "amounts_kr": amounts_json(slots, r[4:])} for r in records],
-                ensure_ascii=False,
-                indent=2,
-            )
-            + "\n"
-        )
+        return _listing_json(records, slots, None if names is None else [names[code] for code in present])
     headers = ["Konto", "Rad", "Regel", "Rader", *amount_headers(slots)]
+    if names is not None:  # Namn after Konto, "" for an account without one
+        headers.insert(1, "Namn")
+        for record, code in zip(records, present, strict=True):
+            record.insert(1, names[code] or "")
     return listing_text(headers, records, fmt)
+
+
+def _listing_json(records: list[list[Any]], slots: list[Slot], names: list[str | None] | None) -> str:
+    """The listing as JSON: per account its account, name (where the ledger gives names; null
+    for an account without one), row, rule, rows and amounts_kr."""
+    keys = ["account", "row", "rule", "rows"]
+    out = []
+    for at, record in enumerate(records):
+        item: dict[str, object] = dict(zip(keys, record[:4], strict=True))
+        if names is not None:
+            item = {"account": item.pop("account"), "name": names[at], **item}
+        out.append({**item, "amounts_kr": amounts_json(slots, record[4:])})
+    return json.dumps(out, ensure_ascii=False, indent=2) + "\n"

@@ -3,7 +3,7 @@
 What kfollow read, so that an economist can open it: one row per ledger row, Swedish column
 names, amounts in kronor with öre in ledger sign (debit +). The CSV is UTF-8 with a BOM (Excel
 then reads åäö right), `;`-separated with a decimal comma, and kfollow reads it back to the
-same öre.
+same öre. kontotext, where a file has a name column, is each row's account name as read.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ HEADERS = {
     "period": "period",
     "version": "version",
     "account": "konto",
+    "account_name": "kontotext",
     **{dimension: dimension for dimension in DIMENSIONS},
     "text": "text",
     "amount": "belopp",
@@ -32,7 +33,8 @@ XLSX_ROWS = 1_048_575  # an Excel sheet's rows, less the header
 
 def canonical_frame(ledger: pd.DataFrame) -> pd.DataFrame:
     """The ledger's columns under their canonical names; optional ones only where present."""
-    columns = [c for c in HEADERS if c in ledger and (c not in (*DIMENSIONS, "text") or ledger[c].notna().any())]
+    optional = (*DIMENSIONS, "text", "account_name")
+    columns = [c for c in HEADERS if c in ledger and (c not in optional or ledger[c].notna().any())]
     return ledger[columns].rename(columns=HEADERS)
 
 

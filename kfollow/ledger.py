@@ -43,6 +43,7 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "projekt": ("projekt",),
     "motpart": ("motpart",),
     "text": ("text", "beskrivning"),
+    "account_name": ("kontotext", "kontonamn", "kontobenämning", "benämning", "account name"),
     # Shapes of real exports (SPEC §1): a booking date instead of a period, debit and credit
     # instead of one amount.
     "date": ("bokföringsdatum", "bokforingsdatum", "verifikationsdatum", "datum", "date"),

@@ -208,7 +208,10 @@ class _Files:
             )
         # Texts and voucher ids: for a read of every column (reconcile, convert, accounts)
         details = options.columns is None or "text" in options.columns
-        sie = read_sie(source.path, options.encoding, options.dims, details=details)
+        # #KONTO names: only where asked for by name (accounts, drill-down), not on a read of
+        # every column: #TRANS rows carry no name, and convert writes the rows as read
+        names = options.columns is not None and "account_name" in options.columns
+        sie = read_sie(source.path, options.encoding, options.dims, details=details, names=names)
         self.notes += sie.notes
         self.sie_notes += sie.notes
         self.sie_checks += sie.checks
@@ -336,7 +339,7 @@ def _add_rows_columns(frames: list[pd.DataFrame]) -> None:
 def _concatenated(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """The frames as one, its code and text columns categorical."""
     ledger = concat(frames)
-    for key in ("account", "version", "source", *DIMENSIONS, "text"):
+    for key in ("account", "version", "source", *DIMENSIONS, "text", "account_name"):
         if key in ledger and not isinstance(ledger[key].dtype, pd.CategoricalDtype):
             ledger[key] = ledger[key].astype("category")
     return ledger

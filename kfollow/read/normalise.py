@@ -340,12 +340,12 @@ def _parse_date(text: str) -> tuple[int, int] | None:
 
 
 def _add_codes(out: pd.DataFrame, raw: pd.DataFrame, present: set[str], problems: _Problems) -> None:
-    """Into `out`: the account code, the dimensions and text read, each row's line, and (read
-    collapsed) its count of rows."""
+    """Into `out`: the account code, the dimensions, text and account name read, each row's
+    line, and (read collapsed) its count of rows."""
     account, bad = _recode(raw["account"], _account_code)
     problems.cells(bad | raw["account"].isna().to_numpy(), "account", raw["account"], "no account")
     out["account"] = account
-    for key in (*DIMENSIONS, "text"):
+    for key in (*DIMENSIONS, "text", "account_name"):
         if key in present and key in raw:  # (not where read only to be hashed: RowHashing)
             out[key] = raw[key]
     out["line"] = raw["line"]

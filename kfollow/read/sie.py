@@ -162,11 +162,15 @@ def decode(data: bytes, name: str, encoding: str | None, notes: list[str]) -> st
 
 
 def read_sie(
-    path: Path, encoding: str | None = None, dims: dict[int, str] | None = None, details: bool = True
+    path: Path,
+    encoding: str | None = None,
+    dims: dict[int, str] | None = None,
+    details: bool = True,
+    names: bool = False,
 ) -> SieFile:
     """Read one SIE file into ledger rows (`details`: with the #TRANS/#VER texts and each row's
-    voucher, which only listings and reconcile's duplicate check need). Raises LoadError with
-    every problem found."""
+    voucher, which only listings and reconcile's duplicate check need; `names`: with each
+    account's #KONTO name, column account_name). Raises LoadError with every problem found."""
     name = path.name
     notes: list[str] = []
     problems: list[str] = []
@@ -176,7 +180,8 @@ def read_sie(
     problems += _stray_lines(name, lines, labels)
     _check_ksumma(name, raw, lines, labels.codes, labels.dictionary, problems)
 
-    header = {label: [(int(i) + 1, tokens(lines[i])) for i in labels.where(label)] for label in _HEADER_LABELS}
+    wanted = (*_HEADER_LABELS, "#KONTO") if names else _HEADER_LABELS
+    header = {label: [(int(i) + 1, tokens(lines[i])) for i in labels.where(label)] for label in wanted}
     years = _fiscal_years(name, header["#RAR"], problems)
     columns = _dimension_columns(header, dims or {})
 
@@ -201,7 +206,10 @@ def read_sie(
     frame = concat([f.reset_index(drop=True) for f in frames])
     if years.source == "calendar":
         notes.append(f"{name}: no usable #RAR: fiscal years are taken as calendar years")
-    return SieFile(_ledger_frame(frame, name, columns), notes, checks, years.labels(), len(vouchers), full_year)
+    out = _ledger_frame(frame, name, columns)
+    if names:
+        _add_account_names(out, header["#KONTO"])
+    return SieFile(out, notes, checks, years.labels(), len(vouchers), full_year)
 
 
 def _decoded_lines(raw: bytes, name: str, encoding: str | None, notes: list[str]) -> Lines:
@@ -338,6 +346,27 @@ def _cross_checks(
 
 
 _HEADER_LABELS = ("#RAR", "#DIM", "#UNDERDIM")  # the header records read (#OBJEKT lists can be long)
+
+
+def account_names(records: list[tuple[int, list[str]]]) -> dict[str, str]:
+    """#KONTO kontonr kontonamn -> {account: name}; a record without a name gives none, and of
+    two records for one account the last counts (as a later #KONTO corrects an earlier one)."""
+    return {fields[1]: fields[2].strip() for _, fields in records if len(fields) >= 3 and fields[2].strip()}
+
+
+def _add_account_names(out: pd.DataFrame, records: list[tuple[int, list[str]]]) -> None:
+    """Into `out`: each row's account name (column account_name) from #KONTO, looked up per
+    distinct account, not per row; no column where no account read has a name."""
+    found = account_names(records)
+    accounts = out["account"].cat
+    per_account = [found.get(str(account)) for account in accounts.categories]
+    if not any(per_account):
+        return
+    distinct = sorted({n for n in per_account if n})
+    index = {n: i for i, n in enumerate(distinct)}
+    lookup = np.array([index[n] if n else -1 for n in per_account] + [-1], dtype="int32")
+    categories = cast("pd.Index[str]", distinct)  # pandas-stubs want an Index; pandas takes any list-like
+    out["account_name"] = pd.Categorical.from_codes(lookup[accounts.codes.to_numpy()], categories=categories)
 
 
 # --- #KSUMMA ------------------------------------------------------------------------------------

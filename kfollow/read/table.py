@@ -199,11 +199,12 @@ def place_amount_header(name: str) -> tuple[str, int | None, int | None] | None:
 class HeaderPlanner:
     """The header test for one file: konto plus belopp, or konto plus version columns (wide).
 
-    `wanted` names the optional columns (dimensions, text) to read; None reads them all.
+    `wanted` names the optional columns (dimensions, text, account_name) to read; None reads
+    them all.
     Reading only what a command uses keeps ten-million-row files fast.
     """
 
-    OPTIONAL = frozenset({*DIMENSIONS, "text"})
+    OPTIONAL = frozenset({*DIMENSIONS, "text", "account_name"})
 
     def __init__(self, fixed_version: str | None, wanted: frozenset[str] | None = None) -> None:
         self.fixed_version = fixed_version
