@@ -622,7 +622,7 @@ def accounts(**kwargs: Any) -> None:
     from .api import account_listing, select_rows
 
     fmt = _format(kwargs["fmt"], kwargs["output"], LISTING_FORMATS)
-    ledger, rules = load_mapped(kwargs, collapse=True)  # sums and counts only
+    ledger, rules = load_mapped(kwargs, columns=("account_name",), collapse=True)  # sums and counts only
     _warn(ledger.notes)
     listing = account_listing(select_rows(ledger, **_filters(kwargs)), rules, kwargs["year"], fmt)
     emit(listing.encode("utf-8"), kwargs["output"])

@@ -236,7 +236,6 @@ def _without_column(text: str, position: int) -> list[str]:
     return [";".join(c for i, c in enumerate(line.split(";")) if i != position) for line in text.splitlines()]
 
 
-@pytest.mark.xfail(strict=True, reason="cli.py (not this branch's file): accounts must pass columns=('account_name',)")
 def test_accounts_command_shows_names(ledger_csv: Path, tmp_path: Path) -> None:
     config = write(tmp_path / "kfollow.toml", CONFIG)
     result = run("accounts", ledger_csv, "--config", config)
