@@ -50,7 +50,7 @@ from .reconcile import (
     table_findings,
 )
 from .render import render_bytes
-from .report import Report, ReportSpec, build_drift, latest_outcome
+from .report import Report, ReportSpec, build_drift, filter_words, latest_outcome, through_warnings
 from .starter import StarterConfig, build_starter
 
 # A --where/--exclude rule: (column, code prefixes), e.g. ("verksamhet", ("289",))
@@ -153,9 +153,17 @@ def sie_warnings(ledger: Ledger) -> list[str]:
     ]
 
 
-def _warnings(report: Report, ledger: Ledger, rows: pd.Categorical) -> Report:
+def _warnings(
+    report: Report,
+    ledger: Ledger,
+    rows: pd.Categorical,
+    where: Sequence[Filter] = (),
+    exclude: Sequence[Filter] = (),
+) -> Report:
     """The load notes, a line for failed SIE checks, and a warning if the table fails its own
-    checks (a bug in kfollow: a safety net), before the table's own warnings."""
+    checks (a bug in kfollow: a safety net), before the table's own warnings. The caption names
+    the filters. (No duplicate-rows warning: a collapsed read has summed them, and seeing them
+    takes reconcile's second read.)"""
     notes = [*ledger.notes, *sie_warnings(ledger)]
     broken = table_findings(report, ledger.frame, rows)
     if broken:
@@ -163,7 +171,8 @@ def _warnings(report: Report, ledger: Ledger, rows: pd.Categorical) -> Report:
             f"the table does not reconcile ({len(broken)} error(s), first: {broken[0].message}); "
             "run 'kfollow reconcile' on the same ledger, config and filters for the details"
         )
-    return replace(report, warnings=(*notes, *report.warnings))
+    caption = report.caption + filter_words(where, exclude) if report.caption else ""
+    return replace(report, warnings=(*notes, *report.warnings), caption=caption)
 
 
 def drift_table(
@@ -184,7 +193,7 @@ def drift_table(
         # each account's amounts of the table's year: --year, else the default period's
         year = spec.year if spec.year is not None else spec.default_period[0] if spec.default_period else None
         check_unmapped(part.frame, part.mapped(), rules, year)
-    return _warnings(build_drift(part.frame, part.mapped(), spec), part, part.mapped())
+    return _warnings(build_drift(part.frame, part.mapped(), spec), part, part.mapped(), where, exclude)
 
 
 def investment_table(
@@ -204,7 +213,13 @@ def investment_table(
     part = select_rows(ledger, where, exclude)
     rows, match = investment_rows(part.frame, plan)
     check_projects(part.frame, rows, match, plan, allow_unmapped)
-    return _warnings(build_investments(part.frame, rows, plan, spec), part, rows)
+    report = build_investments(part.frame, rows, plan, spec)
+    # --through past the outcome: judged on the Drift table's accounts, whose period this is
+    # (investment accounts may well have no outcome in the last months).
+    latest = (latest_outcome(part.frame, part.mapped(), y) for y in (report.year, report.year - 1))
+    last = dict(found for found in latest if found is not None)
+    report = replace(report, warnings=(*report.warnings, *through_warnings(last, report.through, spec)))
+    return _warnings(report, part, rows, where, exclude)
 
 
 # --- reconcile --------------------------------------------------------------------------------

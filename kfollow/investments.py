@@ -26,6 +26,7 @@ from .report import (
     aggregate,
     check_full_year,
     drift_columns,
+    period_words,
     resolve_columns,
     table_rows,
 )
@@ -315,7 +316,8 @@ def build_investments(ledger: pd.DataFrame, rows: pd.Categorical, plan: Investme
     warnings += [f"no {v} rows on investment accounts for {year}: its columns are 0" for v in missing]
     sign = 1  # expenditure positive, as booked
     filled = table_rows(sums, columns, layout, sign)
-    return Report("investeringar", year, through, spec.unit, columns, filled, tuple(warnings), sign)
+    caption = f"Investeringar {period_words(year, through, spec.year_labels)}"
+    return Report("investeringar", year, through, spec.unit, columns, filled, tuple(warnings), sign, caption=caption)
 
 
 NOT_CATEGORISED = "EJ KATEGORISERAT"

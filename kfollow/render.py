@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from .money import format_amount
-from .report import Report, round_cells
+from .report import Report, printed_cells
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -53,12 +53,18 @@ def _rule_before(report: Report, index: int) -> bool:
     return index > 0 and row.level == 0
 
 
-def render_table(report: Report) -> str:
-    """Aligned text with Swedish digit grouping and rules between groups, as printed."""
+def _shown(value: int | None) -> str:
+    """A cell of a text table: Swedish digit grouping; a column with no data is empty."""
+    return "" if value is None else format_amount(value)
 
-    cells = round_cells(report)
+
+def render_table(report: Report) -> str:
+    """Aligned text with Swedish digit grouping and rules between groups, as printed, under a
+    caption line that names the table, its period and its filters."""
+
+    cells = printed_cells(report)
     body = [
-        ["  " * row.level + row.label, *(format_amount(v[c.key]) for c in report.columns)]
+        ["  " * row.level + row.label, *(_shown(v[c.key]) for c in report.columns)]
         for row, v in zip(report.rows, cells, strict=True)
     ]
     headers = [UNIT_HEADERS[report.unit], *(_wrapped(c.header) for c in report.columns)]
@@ -76,16 +82,19 @@ def render_table(report: Report) -> str:
         if _rule_before(report, index):
             out.append(rule)
         out.append(line)
-    return "\n".join(out) + "\n"
+    caption = [report.caption, ""] if report.caption else []
+    return "\n".join([*caption, *out]) + "\n"
 
 
 def render_markdown(report: Report) -> str:
-    cells = round_cells(report)
+    """A pipe table and nothing else (no caption): it goes into a document under a heading of
+    the document's own, and pasted tables stay tables."""
+    cells = printed_cells(report)
     body = [
         [
             # Markdown drops leading spaces: children are indented with no-break spaces.
             "\u00a0\u00a0" * row.level + (row.label if row.kind == "row" else f"**{row.label}**"),
-            *(format_amount(v[c.key]) for c in report.columns),
+            *(_shown(v[c.key]) for c in report.columns),
         ]
         for row, v in zip(report.rows, cells, strict=True)
     ]
@@ -102,11 +111,12 @@ def render_markdown(report: Report) -> str:
 
 
 def render_csv(report: Report) -> str:
-    """For machines: comma separated, plain integers, keys as in the JSON."""
+    """For machines: comma separated, plain integers, keys as in the JSON; a column with no
+    data has empty cells."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["label", "kind", "level", *(c.key for c in report.columns)])
-    for row, values in zip(report.rows, round_cells(report), strict=True):
+    for row, values in zip(report.rows, printed_cells(report), strict=True):
         writer.writerow([row.label, row.kind, row.level, *(values[c.key] for c in report.columns)])
     return buffer.getvalue()
 
@@ -120,7 +130,7 @@ def report_dict(report: Report) -> dict[str, object]:
         "columns": [{"key": c.key, "header": c.header} for c in report.columns],
         "rows": [
             {"label": row.label, "level": row.level, "kind": row.kind, "values": values}
-            for row, values in zip(report.rows, round_cells(report), strict=True)
+            for row, values in zip(report.rows, printed_cells(report), strict=True)  # no data: null
         ],
         "warnings": list(report.warnings),
     }
@@ -184,8 +194,8 @@ def _write_table(sheet: Worksheet, report: Report) -> None:
     for cell in sheet[1]:
         cell.font = bold
         cell.alignment = Alignment(horizontal="left" if cell.column == 1 else "right", wrap_text=True)
-    for row, values in zip(report.rows, round_cells(report), strict=True):
-        sheet.append([row.label, *(values[c.key] for c in report.columns)])
+    for row, values in zip(report.rows, printed_cells(report), strict=True):
+        sheet.append([row.label, *(values[c.key] for c in report.columns)])  # None: an empty cell
         excel_row = sheet[sheet.max_row]
         if row.level:  # Excel's own indent: the cell keeps the plain label
             excel_row[0].alignment = Alignment(indent=2 * row.level)

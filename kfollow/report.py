@@ -8,6 +8,7 @@ happens once per printed cell, in render.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import cast
 
@@ -118,6 +119,13 @@ class Report:
     warnings: tuple[str, ...] = field(default=())
     # Ledger amount × sign = table amount: −1 for the Drift table (report sign: revenue +).
     sign: int = -1
+    # Keys of the columns with no data: their version has no rows for their year (and the
+    # differences made from them). Their values are 0 in `rows`, so that sums and checks hold;
+    # they are printed empty (null in JSON), never as 0.
+    empty: frozenset[str] = frozenset()
+    # The line above a text table: what it is, the period and the filters
+    # ('Drift januari–augusti 2024, exkl. verksamhet 289').
+    caption: str = ""
 
 
 def drift_columns(
@@ -301,8 +309,11 @@ def build_drift(ledger: pd.DataFrame, rows: pd.Categorical, spec: ReportSpec) ->
         warnings.append("accounts that map to no row are shown as 'Ej mappat' (--allow-unmapped)")
     sign = -1  # report sign: revenue +, costs −
     filled = table_rows(sums, columns, [Row(label, kind, 0, {}, parts) for label, kind, parts in layout], sign)
-    warnings += _version_warnings(sums, year, through, forecast)
-    return Report("drift", year, through, spec.unit, columns, filled, tuple(warnings), sign)
+    empty = empty_columns(sums, columns)
+    warnings += _version_warnings(sums, columns, empty, forecast)
+    warnings += through_warnings(last_outcome_months(sums, year), through, spec)
+    caption = f"Drift {period_words(year, through, spec.year_labels)}"
+    return Report("drift", year, through, spec.unit, columns, filled, tuple(warnings), sign, empty, caption)
 
 
 def table_rows(sums: pd.DataFrame, columns: tuple[Column, ...], layout: list[Row], sign: int) -> tuple[Row, ...]:
@@ -329,22 +340,112 @@ def table_rows(sums: pd.DataFrame, columns: tuple[Column, ...], layout: list[Row
     return tuple(replace(row, values=fill(row)) for row in layout)
 
 
-def _version_warnings(sums: pd.DataFrame, year: int, through: int, forecast: str) -> list[str]:
+def empty_columns(sums: pd.DataFrame, columns: tuple[Column, ...]) -> frozenset[str]:
+    """The columns whose version has no rows for their year in `sums`, and the differences
+    made from them: no data, which is not the same as 0."""
+    found = set(zip(sums["version"].astype(str), sums["year"].astype(int), strict=True))
+    empty: set[str] = set()
+    for column in columns:  # a difference follows the columns it is made of
+        if column.selection is not None:
+            if (column.selection.version, column.selection.year) not in found:
+                empty.add(column.key)
+        elif column.difference is not None and empty.intersection(column.difference):
+            empty.add(column.key)
+    return frozenset(empty)
+
+
+def _dependents(columns: tuple[Column, ...], keys: list[str]) -> list[str]:
+    """The headers of the columns `keys` and of the differences made from them."""
+    found = set(keys)
+    for column in columns:
+        if column.difference is not None and found.intersection(column.difference):
+            found.add(column.key)
+    return [c.header for c in columns if c.key in found]
+
+
+def _version_warnings(
+    sums: pd.DataFrame, columns: tuple[Column, ...], empty: frozenset[str], forecast: str
+) -> list[str]:
     """What an economist should know before trusting the table: versions missing or unused."""
+    missing: dict[tuple[str, int], list[str]] = {}  # (version, year) -> its columns, in order
+    for column in columns:
+        if column.selection is not None and column.key in empty:
+            missing.setdefault((column.selection.version, column.selection.year), []).append(column.key)
+    warnings = []
+    for (version, year), keys in missing.items():
+        headers = _dependents(columns, keys)
+        name = "outcome (utfall)" if version == OUTCOME else version
+        shown = f"the column {headers[0]} is" if len(headers) == 1 else f"the columns {', '.join(headers)} are"
+        warnings.append(f"no {name} rows for {year}: {shown} empty, not 0")
+    year = next(c.selection.year for c in columns if c.selection)
     found = set(sums.loc[sums["year"] == year, "version"].astype(str))
-    warnings = [
-        f"no {name} rows for {year}: the {what} column is 0"
-        for name, what in ((BUDGET, "budget"), (forecast, "forecast"), (OUTCOME, "outcome"))
-        if name not in found
-    ]
-    previous = sums[(sums["version"] == OUTCOME) & (sums["year"] == year - 1)]
-    if not len(previous):
-        warnings.append(f"no outcome (utfall) rows for {year - 1}: the previous-year column is 0")
     for name in sorted(found - {BUDGET, forecast, OUTCOME}):
         warnings.append(f"version {name!r} is in no column (use --forecast-version {name} to show it as the forecast)")
     return warnings
 
 
+def last_outcome_months(sums: pd.DataFrame, year: int) -> dict[int, int]:
+    """The last month with outcome in `year` and the year before, where they have outcome."""
+    outcome = sums[(sums["version"] == OUTCOME) & sums["year"].isin((year, year - 1))]
+    last = outcome.groupby("year")["period"].max()
+    return dict(zip(last.index.astype(int).tolist(), last.astype(int).tolist(), strict=True))
+
+
+def through_warnings(last: dict[int, int], through: int, spec: ReportSpec) -> list[str]:
+    """Where --through goes past the last month with outcome of a year the table compares:
+    those months add nothing, and the column looks like a longer period than it is. (The
+    default period is the latest month with outcome: reconcile's missing-months tells the
+    rest.)"""
+    if spec.through is None:
+        return []
+    warnings = []
+    for year, month in sorted(last.items(), reverse=True):
+        if month < through:
+            label = spec.year_labels.get(year, str(year))
+            gap = f"month {through} is" if month + 1 == through else f"months {month + 1}–{through} are"
+            warnings.append(f"--through {through}, but the outcome of {label} ends in month {month}: {gap} 0")
+    return warnings
+
+
+MONTH_NAMES = (
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
+
+def period_words(year: int, through: int, labels: dict[int, str] | None = None) -> str:
+    """'januari–augusti 2024'. A fiscal year that is not a calendar year (its label: '2015/16')
+    does not start in January, and the ledger keeps no start month: 'period 1–8 2015/16'."""
+    label = (labels or {}).get(year, str(year))
+    if "/" in label or not 1 <= through <= 12:
+        return f"period {through} {label}" if through == 1 else f"period 1–{through} {label}"
+    months = MONTH_NAMES[0] if through == 1 else f"{MONTH_NAMES[0]}–{MONTH_NAMES[through - 1]}"
+    return f"{months} {label}"
+
+
+def filter_words(where: Sequence[tuple[str, tuple[str, ...]]], exclude: Sequence[tuple[str, tuple[str, ...]]]) -> str:
+    """', endast verksamhet 289, exkl. ansvar 21 och 22': the filters, as the caption names them."""
+    rules = [("endast", rule) for rule in where] + [("exkl.", rule) for rule in exclude]
+    return "".join(f", {word} {column} {' och '.join(prefixes)}" for word, (column, prefixes) in rules)
+
+
 def round_cells(report: Report) -> list[dict[str, int]]:
     """Each row's values in the report's unit, each cell rounded once from exact öre."""
     return [{key: int(round_to_unit(value, report.unit)) for key, value in row.values.items()} for row in report.rows]
+
+
+def printed_cells(report: Report) -> list[dict[str, int | None]]:
+    """round_cells as printed: None in a column with no data (Report.empty), never 0."""
+    return [
+        {key: None if key in report.empty else value for key, value in cells.items()} for cells in round_cells(report)
+    ]

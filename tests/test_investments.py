@@ -378,8 +378,8 @@ def test_explicit_year_equal_to_the_default_is_accepted(tmp_path, files) -> None
 
 def test_text_output_indents_children_and_rules_off_top_level_groups(files) -> None:
     result = run("investments", files[0], "--config", files[1], "--unit", "kr")
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("Belopp i kr")
+    caption, blank, *lines = result.stdout.splitlines()
+    assert (caption, blank) == ("Investeringar januari–mars 2024", "") and lines[0].startswith("Belopp i kr")
     rules = [i for i, line in enumerate(lines) if set(line) <= {"-", " "} and "-" in line]
     width = len(lines[rules[0]].split()[0])  # the label column
     body = [line for line in lines[rules[0] + 1 :] if not set(line) <= {"-", " "}]

@@ -41,4 +41,5 @@ def test_quiet_is_accepted_and_stdout_is_only_the_table() -> None:
     quiet = run(
         "variance", EXAMPLES / "ks-2024.csv", "--config", EXAMPLES / "kfollow.toml", "--exclude", "verksamhet=289", "-q"
     )
-    assert loud.stdout == quiet.stdout and loud.stdout.startswith("Belopp i tkr")
+    caption = "Drift januari–augusti 2024, exkl. verksamhet 289\n\n"
+    assert loud.stdout == quiet.stdout and loud.stdout.startswith(caption + "Belopp i tkr")

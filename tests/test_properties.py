@@ -298,7 +298,9 @@ def test_printed_cells_are_rounded_once_half_away_from_zero(workdir: Path, rows:
     parsed = list(csv.reader(lines))
     header = parsed[0]
     for line, cells in zip(parsed[1:], printed, strict=True):
-        assert {k: int(line[header.index(k)]) for k in cells} == cells
+        # a column with no data (its version has no rows for the year) is empty, never 0
+        shown = {k: None if k in report.empty else v for k, v in cells.items()}
+        assert {k: int(line[header.index(k)]) if line[header.index(k)] else None for k in cells} == shown
 
 
 @settings(max_examples=300, deadline=None)
