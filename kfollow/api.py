@@ -132,7 +132,7 @@ def _mapped(ledger: Ledger, rules: Rules) -> Ledger:
 def _spec_for(ledger: Ledger, spec: ReportSpec | None) -> ReportSpec:
     """The spec, with what the ledger knows: the default period, judged on the whole ledger
     before any filter (so that a report's tables cover the same months), SIE fiscal-year
-    labels and the years given for the whole year only."""
+    labels, the years given for the whole year only, and the versions each year has."""
     spec = spec or ReportSpec()
     period = spec.default_period or latest_outcome(ledger.frame, ledger.mapped(), spec.year)
     return replace(
@@ -140,7 +140,14 @@ def _spec_for(ledger: Ledger, spec: ReportSpec | None) -> ReportSpec:
         default_period=period,
         year_labels={**ledger.year_labels, **spec.year_labels},
         full_year_only=spec.full_year_only or ledger.full_year_only,
+        ledger_versions=spec.ledger_versions if spec.ledger_versions is not None else _versions(ledger),
     )
+
+
+def _versions(ledger: Ledger) -> frozenset[tuple[str, int]]:
+    """The (version, year) pairs the ledger has rows of."""
+    pairs = ledger.frame.groupby(["version", "year"], observed=True).size().index
+    return frozenset((str(version), int(year)) for version, year in pairs)
 
 
 def sie_warnings(ledger: Ledger) -> list[str]:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, LoadError, MappingError, capped
-from .ledger import BUDGET, OUTCOME, counted_rows, prefix_mask, sums_by_code, used_versions, year_rows
+from .ledger import OUTCOME, counted_rows, prefix_mask, sums_by_code, used_versions, year_rows
 from .mapping import EXCLUDED, UNMAPPED, Rules, in_table
 from .money import format_kr
 from .report import (
@@ -26,6 +26,8 @@ from .report import (
     aggregate,
     check_full_year,
     drift_columns,
+    empty_column_warnings,
+    empty_columns,
     period_words,
     resolve_columns,
     table_rows,
@@ -305,19 +307,21 @@ def build_investments(ledger: pd.DataFrame, rows: pd.Categorical, plan: Investme
     layout.append(Row(TOTAL, "total", 0, {}, top, TOTAL))
     columns = investment_columns(year, through, forecast, spec.year_labels)
     check_full_year(columns, spec)
-    found = set(sums.loc[sums["year"] == year, "version"].astype(str))
     later = sums[(sums["version"] == OUTCOME) & (sums["year"] == year) & (sums["period"] > through)]
     if len(later):
         warnings.append(
             f"investment outcome after month {through} (up to month {int(later['period'].max())}) is not in the "
             f"table: the period is the Drift table's; --through {int(later['period'].max())} shows it"
         )
-    missing = [v for v in (BUDGET, forecast, OUTCOME) if v not in found]
-    warnings += [f"no {v} rows on investment accounts for {year}: its columns are 0" for v in missing]
+    # A version without rows on the investment accounts leaves its columns empty, never 0.
+    empty = empty_columns(sums, columns, spec.ledger_versions)
+    warnings += empty_column_warnings(columns, empty)
     sign = 1  # expenditure positive, as booked
     filled = table_rows(sums, columns, layout, sign)
     caption = f"Investeringar {period_words(year, through, spec.year_labels)}"
-    return Report("investeringar", year, through, spec.unit, columns, filled, tuple(warnings), sign, caption=caption)
+    return Report(
+        "investeringar", year, through, spec.unit, columns, filled, tuple(warnings), sign, empty, caption=caption
+    )
 
 
 NOT_CATEGORISED = "EJ KATEGORISERAT"

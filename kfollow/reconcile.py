@@ -358,7 +358,7 @@ def check_coverage(
             findings.append(
                 Finding(
                     "missing-version",
-                    f"no {version} rows for {year}: its columns are 0",
+                    f"no {version} rows for {year}: its columns are empty",
                     version,
                     {"version": version, "year": year},
                 )
@@ -369,7 +369,7 @@ def check_coverage(
         findings.append(
             Finding(
                 "missing-previous-year",
-                f"no outcome (utfall) rows for {year - 1}: the column Delårsbokslut {year - 1} is 0",
+                f"no outcome (utfall) rows for {year - 1}: the column Delårsbokslut {year - 1} is empty",
                 str(year - 1),
                 {"year": year - 1},
             )

@@ -61,7 +61,7 @@ class ReportSpec:
     year: int | None = None
     through: int | None = None
     unit: str = "tkr"
-    # None: `prognos`, and the column is 0 (with a warning) where there is none. A version
+    # None: `prognos`, and its columns are empty (with a warning) where there is none. A version
     # named here must exist in the ledger.
     forecast_version: str | None = None
     period_budget: bool = False
@@ -73,6 +73,10 @@ class ReportSpec:
     year_labels: dict[int, str] = field(default_factory=dict)
     # Years a file gives for the whole year only (Ledger.full_year_only): no part-year column.
     full_year_only: tuple[FullYearOnly, ...] = ()
+    # The (version, year) pairs the whole ledger has rows of, before filters: a column of one
+    # of them is 0 where the table's rows have none, and empty (no data) only where the
+    # ledger has none (None: judged on the table's own rows).
+    ledger_versions: frozenset[tuple[str, int]] | None = None
 
 
 @dataclass(frozen=True)
@@ -309,7 +313,7 @@ def build_drift(ledger: pd.DataFrame, rows: pd.Categorical, spec: ReportSpec) ->
         warnings.append("accounts that map to no row are shown as 'Ej mappat' (--allow-unmapped)")
     sign = -1  # report sign: revenue +, costs −
     filled = table_rows(sums, columns, [Row(label, kind, 0, {}, parts) for label, kind, parts in layout], sign)
-    empty = empty_columns(sums, columns)
+    empty = empty_columns(sums, columns, spec.ledger_versions)
     warnings += _version_warnings(sums, columns, empty, forecast)
     warnings += through_warnings(last_outcome_months(sums, year), through, spec)
     caption = f"Drift {period_words(year, through, spec.year_labels)}"
@@ -340,10 +344,14 @@ def table_rows(sums: pd.DataFrame, columns: tuple[Column, ...], layout: list[Row
     return tuple(replace(row, values=fill(row)) for row in layout)
 
 
-def empty_columns(sums: pd.DataFrame, columns: tuple[Column, ...]) -> frozenset[str]:
-    """The columns whose version has no rows for their year in `sums`, and the differences
-    made from them: no data, which is not the same as 0."""
-    found = set(zip(sums["version"].astype(str), sums["year"].astype(int), strict=True))
+def empty_columns(
+    sums: pd.DataFrame, columns: tuple[Column, ...], found: frozenset[tuple[str, int]] | None = None
+) -> frozenset[str]:
+    """The columns whose version has no rows for their year (in `found`, the whole ledger's
+    (version, year) pairs; else in `sums`), and the differences made from them: no data,
+    which is not the same as 0."""
+    if found is None:
+        found = frozenset(zip(sums["version"].astype(str), sums["year"].astype(int), strict=True))
     empty: set[str] = set()
     for column in columns:  # a difference follows the columns it is made of
         if column.selection is not None:
@@ -363,10 +371,8 @@ def _dependents(columns: tuple[Column, ...], keys: list[str]) -> list[str]:
     return [c.header for c in columns if c.key in found]
 
 
-def _version_warnings(
-    sums: pd.DataFrame, columns: tuple[Column, ...], empty: frozenset[str], forecast: str
-) -> list[str]:
-    """What an economist should know before trusting the table: versions missing or unused."""
+def empty_column_warnings(columns: tuple[Column, ...], empty: frozenset[str]) -> list[str]:
+    """A warning per version and year without rows, naming the columns left empty by it."""
     missing: dict[tuple[str, int], list[str]] = {}  # (version, year) -> its columns, in order
     for column in columns:
         if column.selection is not None and column.key in empty:
@@ -377,6 +383,14 @@ def _version_warnings(
         name = "outcome (utfall)" if version == OUTCOME else version
         shown = f"the column {headers[0]} is" if len(headers) == 1 else f"the columns {', '.join(headers)} are"
         warnings.append(f"no {name} rows for {year}: {shown} empty, not 0")
+    return warnings
+
+
+def _version_warnings(
+    sums: pd.DataFrame, columns: tuple[Column, ...], empty: frozenset[str], forecast: str
+) -> list[str]:
+    """What an economist should know before trusting the table: versions missing or unused."""
+    warnings = empty_column_warnings(columns, empty)
     year = next(c.selection.year for c in columns if c.selection)
     found = set(sums.loc[sums["year"] == year, "version"].astype(str))
     for name in sorted(found - {BUDGET, forecast, OUTCOME}):

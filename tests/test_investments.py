@@ -247,7 +247,9 @@ def test_sign_is_the_ledger_sign_with_sign_ledger_and_no_personnel_row(tmp_path,
     assert row(data, "Totala utgifter")["outcome"] == 700
 
 
-def test_configured_category_with_no_rows_shows_zeros_and_missing_versions_warn(tmp_path, files) -> None:
+def test_configured_category_with_no_rows_shows_zeros_and_missing_versions_are_empty(tmp_path, files) -> None:
+    """A category without rows is 0; a version the ledger lacks for the year is empty (null),
+    never 0, and a warning names its columns (SPEC §5, issue 12)."""
     ledger = write(
         tmp_path / "only.csv",
         f"""
@@ -258,14 +260,17 @@ def test_configured_category_with_no_rows_shows_zeros_and_missing_versions_warn(
     )
     result = run("investments", ledger, "--config", files[1], "--format", "json", "--unit", "kr")
     data = json.loads(result.stdout)
-    zero = (0, 0, 0, 0, 0, 0)
-    outcome = (0, 0, 0, 1000, 0, 1000)
+    zero = (None, None, None, 0, None, None)
+    outcome = (None, None, None, 1000, None, None)
     assert values(data) == {
         label: outcome if label in ("Expansionsinvestering", "Markinköp", "Totala utgifter") else zero
         for label, _, _ in LAYOUT
     }
-    assert "no budget rows on investment accounts for 2024: its columns are 0" in result.stderr
-    assert "no prognos rows on investment accounts for 2024: its columns are 0" in result.stderr
+    assert (
+        "no budget rows for 2024: the columns Budget 2024, Avv. prognos/budget 2024 are empty, not 0"
+    ) in result.stderr
+    assert "no prognos rows for 2024: the columns Prognos helår 2024," in result.stderr
+    assert "no outcome (utfall) rows for 2023: the columns Delårsbokslut 2023," in result.stderr
 
 
 # --- the period ---------------------------------------------------------------------------------
@@ -326,15 +331,16 @@ def test_year_selects_the_fiscal_year(files) -> None:
     data = json.loads(result.stdout)
     assert (data["year"], data["through"]) == (2023, 5)
     assert [c["header"] for c in data["columns"]][:1] == ["Budget 2023"]
+    # 2023 has no budget or forecast, 2022 no outcome: those columns are empty, never 0 (SPEC §5)
     assert row(data, "Markinköp") == {
-        "budget": 0,
-        "forecast": 0,
-        "forecast_deviation": 0,
+        "budget": None,
+        "forecast": None,
+        "forecast_deviation": None,
         "outcome": 2999,
-        "outcome_previous": 0,
-        "outcome_change": 2999,
+        "outcome_previous": None,
+        "outcome_change": None,
     }
-    assert "no budget rows on investment accounts for 2023" in result.stderr
+    assert "no budget rows for 2023: the columns Budget 2023, Avv. prognos/budget 2023 are empty" in result.stderr
 
 
 def test_year_without_rows_is_a_usage_error(files) -> None:
