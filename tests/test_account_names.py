@@ -169,15 +169,15 @@ def test_sie_konto_names(tmp_path: Path, rules: Any) -> None:
     assert text[4].split()[:2] == ["1930", "(exkluderas)"]  # no #KONTO: an empty Namn
 
 
-def test_sie_names_only_when_asked(tmp_path: Path, rules: Any) -> None:
-    """Without account_name asked for by name (variance, or a read of every column such as
-    convert's) the SIE file gives no names: #TRANS rows carry none."""
+def test_sie_names_when_asked_or_every_column_is_read(tmp_path: Path, rules: Any) -> None:
+    """variance asks for no names: the SIE file gives none; a read of every column (convert's)
+    or one that asks for account_name gets the #KONTO names, and convert writes kontotext."""
     path = tmp_path / "names.se"
     path.write_bytes(SIE.encode("cp437"))
     assert "account_name" not in api.read_ledger([path], ReadOptions(columns=frozenset())).frame
-    assert "account_name" not in api.read_ledger([path], ReadOptions()).frame
+    assert "account_name" in api.read_ledger([path], ReadOptions()).frame
     header = run("convert", path).stdout.lstrip("\ufeff").splitlines()[0]
-    assert header == "år;period;version;konto;text;belopp"
+    assert header == "år;period;version;konto;kontotext;text;belopp"
 
 
 def test_convert_csv_writes_kontotext(ledger_csv: Path) -> None:

@@ -37,10 +37,11 @@ def test_csv_layout(tmp_path: Path) -> None:
     data = out.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").splitlines()
-    assert lines[0] == "år;period;version;konto;ansvar;verksamhet;projekt;belopp"
+    # kontotext: the names of the file's #KONTO records (issue 12)
+    assert lines[0] == "år;period;version;konto;kontotext;ansvar;verksamhet;projekt;belopp"
     first = lines[1].split(";")
     assert first[:4] == ["2024", "4", "utfall", "1111"] and first[-1] == "4232960,60"
-    assert all(line.count(";") == 7 for line in lines)
+    assert all(line.count(";") == 8 for line in lines)
 
 
 def test_stdout_and_filters() -> None:

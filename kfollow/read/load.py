@@ -210,7 +210,7 @@ class _Files:
         details = options.columns is None or "text" in options.columns
         # #KONTO names: only where asked for by name (accounts, drill-down), not on a read of
         # every column: #TRANS rows carry no name, and convert writes the rows as read
-        names = options.columns is not None and "account_name" in options.columns
+        names = options.columns is None or "account_name" in options.columns  # every column, or asked for
         sie = read_sie(source.path, options.encoding, options.dims, details=details, names=names)
         self.notes += sie.notes
         self.sie_notes += sie.notes
