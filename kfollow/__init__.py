@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .errors import ConfigError, KfollowError, LoadError, MappingError, OptionError
     from .ledger import Ledger
     from .mapping import Rules, load_rules
-    from .read import ReadOptions, Source
+    from .read import Limits, ReadOptions, Source
     from .reconcile import Finding, Reconciliation
     from .report import Report, ReportSpec
     from .starter import StarterConfig
@@ -71,6 +71,7 @@ _API = {
     "Ledger": "ledger",
     "Rules": "mapping",
     "load_rules": "mapping",
+    "Limits": "read",
     "ReadOptions": "read",
     "Source": "read",
     "Finding": "reconcile",
@@ -85,6 +86,7 @@ __all__ = [
     "Finding",
     "KfollowError",
     "Ledger",
+    "Limits",
     "LoadError",
     "MappingError",
     "OptionError",

@@ -125,6 +125,24 @@ class SignType(click.ParamType):  # type: ignore[type-arg]  # generic from click
         return (name or None, mode)
 
 
+class LimitType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.5 only
+    """NAME=SIZE: one of read.options.LIMITS raised (or lowered), e.g. xlsx-size=4G."""
+
+    name = "NAME=SIZE"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str, int]:
+        from .read.options import LIMITS, parse_size  # no pandas there
+
+        if isinstance(value, tuple):
+            return value
+        name, sep, size = str(value).partition("=")
+        name = name.strip().lower()
+        amount = parse_size(size, LIMITS[name][2]) if sep and name in LIMITS else None
+        if amount is None:
+            self.fail(f"{value!r}: write NAME=SIZE, NAME one of {', '.join(LIMITS)}, e.g. xlsx-size=4G", param, ctx)
+        return name, amount
+
+
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
@@ -201,6 +219,15 @@ def ledger_options(command: Callable[..., Any]) -> Callable[..., Any]:
             type=DimType(),
             help="SIE files: dimension N is the column COLUMN, e.g. 20=verksamhet [default: 1 ansvar, 6 projekt, "
             "others by their #DIM name]. Repeatable.",
+        ),
+        click.option(
+            "--limit",
+            "limits",
+            multiple=True,
+            type=LimitType(),
+            help="Raise a limit past which a file is refused as damaged: xlsx-size (bytes a sheet inflates to, "
+            "default 1G), sheet-cells (rows × columns of a sheet, default 40000000), cell (bytes of one CSV "
+            "field or xlsx cell, default 1M). Repeatable, e.g. --limit xlsx-size=4G.",
         ),
     ]
     for option in reversed(options):
@@ -300,6 +327,7 @@ def _read_options(
     from .ledger import DIMENSIONS, canonical_version, column_key, filter_verdict
     from .read import ReadOptions
     from .read.normalise import row_hashing
+    from .read.options import LIMITS, Limits
 
     forecast = kwargs.get("forecast_version")
     where, exclude = list(kwargs["where"]), list(kwargs["exclude"])
@@ -326,6 +354,7 @@ def _read_options(
         filter_only=filter_only,
         # every optional column read; those no check and no filter needs are only hashed
         hashing=row_hashing(frozenset((*DIMENSIONS, "text")) - set(columns) - filtered_on) if hash_rows else None,
+        limits=Limits(**{LIMITS[name][0]: size for name, size in kwargs["limits"]}),
     )
 
 

@@ -10,6 +10,6 @@ duplicate check, and normalise.py turns a table as read into ledger rows.
 """
 
 from .load import load_ledger
-from .options import ReadOptions, Source
+from .options import Limits, ReadOptions, Source
 
-__all__ = ["ReadOptions", "Source", "load_ledger"]
+__all__ = ["Limits", "ReadOptions", "Source", "load_ledger"]
