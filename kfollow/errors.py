@@ -41,3 +41,17 @@ def capped(lines: list[str], total: int | None = None, what: str = "more") -> li
     if total > len(shown):
         shown.append(f"… and {total - len(shown)} {what}")
     return shown
+
+
+# An error message quotes at most this much of the input: a damaged file (an unbalanced
+# quote, a run of NULs) would otherwise print megabytes in one line.
+QUOTE_LIMIT = 200
+
+
+def shown(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """Input text for an error message: quoted, control characters escaped, at most `limit`
+    characters of it (and how long it was, when cut)."""
+    text = str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} characters)".replace(",", " ")
