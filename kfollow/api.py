@@ -309,6 +309,7 @@ def reconcile_ledger(
         sie_notes=ledger.sie_notes,
         full_year_only=ledger.full_year_only,
         unmapped_year=report.year,
+        unterminated=ledger.unterminated,
     )
 
 

@@ -149,6 +149,9 @@ class Ledger:
     row_hashes: np.ndarray | None = None
     # Each row a row of a file with every column read (nothing summed, no column only hashed)
     rows_as_read: bool = True
+    # Text files (CSV, SIE) whose last line has no line end, as `name:line`: it is read, but
+    # the file may have been cut off there (reconcile notes it)
+    unterminated: tuple[str, ...] = ()
     rows: pd.Categorical | None = None  # the table row of each ledger row, once mapped
 
     def select(self, keep: np.ndarray | None) -> Ledger:

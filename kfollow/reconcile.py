@@ -60,6 +60,8 @@ CHECKS: dict[str, tuple[str, str]] = {
     "rounding-difference": (INFO, "printed subtotals and deviations equal the sums of printed figures"),
     "sign-convention": (INFO, "how the sign of each file was read"),
     "sie-note": (INFO, "how the SIE files were read (encoding, fiscal years, object lines)"),
+    # Read as it is, but an export cut off in transfer ends the same way.
+    "no-final-line-end": (INFO, "every text file ends with a line end (one without may have been cut off)"),
     # Depreciation, bank and closing entries on the investment accounts carry no project.
     "investment-no-project": (INFO, "rows on investment accounts without a project, in no investment row"),
 }
@@ -754,11 +756,13 @@ def reconcile(
     duplicates: list[Finding] | None = None,
     full_year_only: Iterable[FullYearOnly] = (),
     unmapped_year: int | None = None,
+    unterminated: Iterable[str] = (),
 ) -> Reconciliation:
     """Every check on a filtered, mapped ledger and the tables built from it. `duplicates`:
     the duplicate-rows findings where the caller has them (a ledger read collapsed cannot
     tell them itself). `unmapped_year`: the year whose amounts an unmapped account's finding
-    gives (the table's; None: all years together)."""
+    gives (the table's; None: all years together). `unterminated`: `file:line` of text files
+    whose last line has no line end (Ledger.unterminated)."""
     totals = ledger_totals(ledger, rows)
     findings = [
         *check_unmapped(ledger, rows, unmapped_year),
@@ -778,6 +782,16 @@ def reconcile(
         *(Finding("sie-note", note, note.partition(":")[0]) for note in sie_notes),
         *(check_investments(investments, ledger) if investments is not None else []),
         *(Finding(c.code, c.message, c.subject, c.figures, c.sources) for c in sie_checks or []),
+        *(
+            Finding(
+                "no-final-line-end",
+                f"{where}: the last line has no line end; it was read as it is, but check that the export "
+                "was not cut off there (compare its last row with the system's)",
+                where.rpartition(":")[0],
+                sources=(where,),
+            )
+            for where in unterminated
+        ),
     ]
     skipped = {} if controls is not None else {"control-total": "no --control file given"}
     if investments is None:

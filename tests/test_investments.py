@@ -921,7 +921,7 @@ def test_reconcile_text_and_summary_count_the_project_checks(tmp_path, files) ->
     assert result.exit_code == 1
     assert "  unmapped-project: projekt 7777 is on an investment account" in result.stdout
     assert "  investment-no-project: 1 row on investment accounts (1*) has no project" in result.stdout
-    assert result.stdout.splitlines()[-1].startswith("reconcile 2024 months 1–3: 14 checks, 1 error")
+    assert result.stdout.splitlines()[-1].startswith("reconcile 2024 months 1–3: 15 checks, 1 error")
 
 
 def test_reconcile_bad_investments_config_is_exit_3(tmp_path, files) -> None:

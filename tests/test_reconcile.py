@@ -78,7 +78,7 @@ ALL_CODES = list(CHECKS)
 PROJECT_CHECKS = ("unmapped-project", "ambiguous-project", "investment-no-project")
 SIE_CHECKS = ("sie-voucher-balance", "sie-result", "sie-period-balance", "sie-note")  # run only on SIE files
 NOT_RUN = ("control-total", *PROJECT_CHECKS, *SIE_CHECKS)
-SUMMARY_CLEAN = "reconcile 2024 months 1–2: 11 checks, 0 errors, 0 warnings, 0 info: OK"
+SUMMARY_CLEAN = "reconcile 2024 months 1–2: 12 checks, 0 errors, 0 warnings, 0 info: OK"
 
 
 def ledger(*extra: str, base: str = CLEAN) -> str:
@@ -789,6 +789,7 @@ def test_json_structure(ledger_from_text, config) -> None:
         "rounding-difference": ("info", "pass", 0),
         "sign-convention": ("info", "pass", 0),
         "sie-note": ("info", "skipped", 0),
+        "no-final-line-end": ("info", "pass", 0),
         "investment-no-project": ("info", "skipped", 0),
     }
     assert all(set(f) == {"code", "severity", "subject", "message", "figures", "sources"} for f in data["findings"])
@@ -832,6 +833,7 @@ TROUBLE_CASES = {
     "duplicate-rows: ledger.csv:11",
     "rounding-difference",
     "sign-convention",
+    "no-final-line-end",
 }
 
 
@@ -901,7 +903,7 @@ def test_text_groups_findings_by_severity_and_ends_with_the_summary(ledger_from_
         "budget-unbalanced",
         "duplicate-rows",
     }
-    assert lines[-1] == f"reconcile 2024 months 1–2: 11 checks, 1 error, 2 warnings, {info} info: FAILED"
+    assert lines[-1] == f"reconcile 2024 months 1–2: 12 checks, 1 error, 2 warnings, {info} info: FAILED"
     assert result.stderr == ""
 
 
@@ -910,7 +912,7 @@ def test_strict_verdict_says_warnings_count(ledger_from_text, config) -> None:
     result = reconcile(ledger_from_text(ledger("2024;1;budget;5011;100;500,00")), "--config", config, "--strict")
     assert result.exit_code == 1
     assert result.stdout.splitlines()[-1] == (
-        "reconcile 2024 months 1–2: 11 checks, 0 errors, 1 warning, 0 info: FAILED (--strict: warnings count)"
+        "reconcile 2024 months 1–2: 12 checks, 0 errors, 1 warning, 0 info: FAILED (--strict: warnings count)"
     )
 
 
@@ -922,7 +924,7 @@ def test_output_file_format_from_its_ending(ledger_from_text, config, tmp_path, 
     result = reconcile(ledger_from_text(ledger(*TROUBLE)), "--config", config, "--sign", "ledger", "-o", out)
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr == "reconcile 2024 months 1–2: 11 checks, 1 error, 2 warnings, 0 info: FAILED\n"
+    assert result.stderr == "reconcile 2024 months 1–2: 12 checks, 1 error, 2 warnings, 0 info: FAILED\n"
     text = out.read_text("utf-8")
     if fmt == "junit":
         _, _, cases = junit(text)
@@ -940,7 +942,7 @@ def test_several_outputs_in_one_run(ledger_from_text, config, tmp_path) -> None:
     xml, txt, js = tmp_path / "report.xml", tmp_path / "report.txt", tmp_path / "r.json"
     result = reconcile(path, "--config", config, "--sign", "ledger", "-o", xml, "-o", txt, "-o", js)
     assert (result.exit_code, result.stdout) == (1, "")
-    assert result.stderr == "reconcile 2024 months 1–2: 11 checks, 1 error, 2 warnings, 0 info: FAILED\n"
+    assert result.stderr == "reconcile 2024 months 1–2: 12 checks, 1 error, 2 warnings, 0 info: FAILED\n"
     assert "unmapped-account: konto 0999" in junit(xml.read_text("utf-8"))[2]
     assert txt.read_text("utf-8").splitlines()[-1] == result.stderr.strip()
     assert json.loads(js.read_text("utf-8"))["summary"]["errors"] == 1

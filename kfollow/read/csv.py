@@ -4,20 +4,34 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from ..errors import LoadError, OptionError, capped
+from ..errors import LoadError, OptionError, capped, shown
 from .blocks import Blocks
 from .hashing import RowHashing
+from .options import Limits, show_size
 from .pipeline import convert_while_reading, give_back_memory
-from .table import HEADER_SEARCH_ROWS, ColumnPlan, FilterOnly, Planner, Table, describe, nearest_row
+from .table import (
+    HEADER_SEARCH_ROWS,
+    ColumnPlan,
+    FilterOnly,
+    Planner,
+    Table,
+    data_rows_above,
+    describe,
+    nearest_row,
+)
+
+_T = TypeVar("_T")
 
 SAMPLE_BYTES = 256 * 1024  # enough to sniff the dialect of any export's first lines
 
@@ -30,7 +44,7 @@ BLOCK_BYTES = 4 << 20  # Arrow parses this much per block; small blocks keep mem
 
 def sniff_encoding(sample: bytes) -> str:
     """UTF-16 by its BOM (Excel's "Unicode text"); UTF-8 (a BOM is dropped) if the sample
-    decodes as UTF-8; else cp1252."""
+    decodes as UTF-8; else cp1252 (read_csv then checks that no part was UTF-8)."""
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     try:
@@ -38,6 +52,43 @@ def sniff_encoding(sample: bytes) -> str:
     except UnicodeDecodeError:
         return "cp1252"
     return "utf-8-sig"
+
+
+def first_non_utf8(path: Path) -> tuple[int, int, bool] | None:
+    """(byte offset, line, whether non-ASCII UTF-8 comes before it) of the first byte that is not
+    UTF-8, or None if the whole file is. Read in pieces, on the error path only."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, lines, seen_utf8 = 0, 1, False
+    with path.open("rb") as handle:
+        while piece := handle.read(16 << 20):
+            try:
+                decoder.decode(piece, final=False)
+            except UnicodeDecodeError as error:
+                # (an incremental decoder's error offsets count from the start of this piece)
+                start = max(error.start, 0)
+                seen_utf8 = seen_utf8 or not piece[:start].isascii()
+                return offset + start, lines + piece.count(b"\n", 0, start), seen_utf8
+            seen_utf8 = seen_utf8 or not piece.isascii()
+            offset, lines = offset + len(piece), lines + piece.count(b"\n")
+    return None
+
+
+def _not_utf8_in_whole(path: Path) -> str | None:
+    """The error for a file that is UTF-8 in part but not in whole (SPEC §1): its first line that
+    is not. Reading it as cp1252 would garble every Swedish letter of the UTF-8 part in silence.
+    None where the part before the first such byte is plain ASCII (then it is a cp1252 file)."""
+    found = first_non_utf8(path)
+    if found is None or not found[2]:
+        return None
+    offset, line, _ = found
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        byte = handle.read(1).hex()
+    return (
+        f"{describe(path)}:{line}: byte 0x{byte} is not UTF-8, but the lines above it are UTF-8 (å, ä, ö): "
+        "the file is UTF-8 in part only, as when lines from another export were pasted in. Fix that line "
+        "(save it as UTF-8), or name the encoding that reads the whole file with --encoding"
+    )
 
 
 def _sample_lines(sample: bytes, encoding: str) -> list[str]:
@@ -73,29 +124,46 @@ def read_csv(
     collapse: bool = False,
     filter_only: FilterOnly | None = None,
     hashing: RowHashing | None = None,
+    limits: Limits | None = None,
 ) -> Table:
+    limits = limits or Limits()
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
-    if not sample.strip():
-        raise LoadError(f"{describe(path)}: the file is empty")
-    chosen = _chosen_encoding(path, sample, encoding)
+    chosen = _text_encoding(path, sample, encoding)
     lines = _sample_lines(sample, chosen)
-    header_index, delim, columns = _find_csv_header(lines, plan, delimiter)
+    with _field_limit(limits.cell):
+        header_index, delim, columns = _find_csv_header(lines, plan, delimiter)
+    _refuse_data_above(path, lines, header_index, delim, columns)
 
     def attempt(enc: str) -> tuple[pd.DataFrame, list[str], np.ndarray | None]:
-        return _read_csv_frame(path, enc, header_index, delim, columns, collapse, filter_only, hashing)
+        return _read_csv_frame(path, enc, header_index, delim, columns, collapse, filter_only, hashing, limits)
 
     try:
         frame, problems, hashes = attempt(chosen)
     except UnicodeDecodeError:
         if encoding is not None or chosen == "cp1252":
             raise LoadError(_undecodable(path, chosen)) from None
+        if mixed := _not_utf8_in_whole(path):
+            raise LoadError(mixed) from None
         chosen = "cp1252"
         try:
             frame, problems, hashes = attempt(chosen)
         except UnicodeDecodeError:
             raise LoadError(_undecodable(path, chosen)) from None
     return Table(frame, path, columns, header_index + 1, problems, hashes, as_read=not collapse)
+
+
+def _text_encoding(path: Path, sample: bytes, encoding: str | None) -> str:
+    """The encoding to read a CSV file in, from its first SAMPLE_BYTES; a LoadError for an empty
+    file, one with a NUL (binary, or UTF-16 without its BOM), or one UTF-8 in part only."""
+    if not sample.strip():
+        raise LoadError(f"{describe(path)}: the file is empty")
+    if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise LoadError(_nul_error(path, sample.index(b"\x00")))
+    chosen = _chosen_encoding(path, sample, encoding)
+    if chosen == "cp1252" and encoding is None and (mixed := _not_utf8_in_whole(path)):
+        raise LoadError(mixed)
+    return chosen
 
 
 def _chosen_encoding(path: Path, sample: bytes, encoding: str | None) -> str:
@@ -125,6 +193,7 @@ def _read_csv_frame(
     collapse: bool = False,
     filter_only: FilterOnly | None = None,
     hashing: RowHashing | None = None,
+    limits: Limits | None = None,
 ) -> tuple[pd.DataFrame, list[str], np.ndarray | None]:
     """Read the planned columns with Arrow's CSV reader, block by block.
 
@@ -155,7 +224,9 @@ def _read_csv_frame(
     binary = chunked and encoding not in ("utf-8", "utf-8-sig")
     value_type = pa.binary() if binary else pa.string()
 
-    def read(amount_type: object, integer_type: object) -> tuple[pd.DataFrame, list[str], np.ndarray | None]:
+    def read(
+        amount_type: object, integer_type: object, block_size: int
+    ) -> tuple[pd.DataFrame, list[str], np.ndarray | None]:
         types = {names[p]: pa.dictionary(pa.int32(), value_type) for p in columns.text}
         types.update({names[p]: integer_type for p in columns.integers})
         types.update({names[p]: amount_type for p in columns.amounts})
@@ -164,6 +235,10 @@ def _read_csv_frame(
             return pacsv.ParseOptions(
                 delimiter=delim,
                 quote_char=quote_char,
+                # A quoted value may hold a line end (a text cell of several lines). Without this
+                # Arrow splits blocks at any line end and a quote never closed swallows rows in
+                # silence (measured: no slower on quoted exports).
+                newlines_in_values=bool(quote_char),
                 # Blank lines stay as (empty) rows, so that row i is at line first_line + i.
                 ignore_empty_lines=False,
                 # (A binary read has no handler: Arrow would decode the row as UTF-8 to hand it
@@ -185,7 +260,7 @@ def _read_csv_frame(
                 skip_rows=skip_rows,
                 column_names=names,
                 encoding="utf8" if chunked else encoding,
-                block_size=BLOCK_BYTES,
+                block_size=block_size,
             )
 
         batches = _batches(
@@ -204,16 +279,19 @@ def _read_csv_frame(
     # Fast: integer periods, and amounts as text that each block turns into exact decimals on
     # its bytes. Where a year or period cell is no integer, read those as text too.
     attempts = [(value_type, pa.int32()), (value_type, pa.dictionary(pa.int32(), value_type))]
+    limit = (limits or Limits()).cell
     for number, (amount_type, integer_type) in enumerate(attempts):
         ragged.clear()
         try:
-            frame, problems, hashes = read(amount_type, integer_type)
+            frame, problems, hashes = _growing_blocks(
+                partial(read, amount_type, integer_type), path, encoding, delim, limit
+            )
             break
         except pa.ArrowInvalid as error:
             last = number == len(attempts) - 1
             _raise_unreadable(error, last, binary, path, encoding, header_index, delim, width)
     if ragged:
-        raise LoadError(_ragged_lines(path, encoding, header_index, delim, width))
+        raise LoadError(_ragged_lines(path, encoding, header_index, delim, width, limit))
     return frame, problems, hashes
 
 
@@ -230,7 +308,9 @@ def _batches(
     """(share of the file read, record batches): chunks for Arrow's multi-threaded reader, else
     its streaming reader."""
     if chunked:
-        undefined = _undefined_bytes(encoding) if binary else b""
+        # Bytes that no character of the file's encoding is, looked for in every chunk, also in
+        # the columns not read (SPEC §1: an undecodable byte anywhere stops the load).
+        undefined: bytes | None = _undefined_bytes(encoding) if binary else None
         # (Not for bytes read as binary: Arrow then fails to name a ragged line.)
         unquoted = None if binary else parse_options(quote_char=False)
         return _chunk_batches(path, read_options, parse_options(), convert_options, skip_rows, undefined, unquoted)
@@ -253,7 +333,7 @@ def _raise_unreadable(
     if binary and re.search(r"Expected \d+ columns, got \d+", str(error)):
         raise LoadError(_ragged_lines(path, encoding, header_index, delim, width)) from None
     if last:
-        raise LoadError(f"{describe(path)}: not a readable CSV file ({error})") from None
+        raise LoadError(f"{describe(path)}: not a readable CSV file ({shown(str(error))})") from None
 
 
 def _single_byte(encoding: str) -> bool:
@@ -282,15 +362,17 @@ def _chunk_batches(
     parse_options: Any,
     convert_options: Any,
     skip_rows: int,
-    undefined: bytes = b"",
+    undefined: bytes | None = None,
     unquoted: Any = None,
 ) -> Iterator[tuple[float, list[Any]]]:
     """(share of the file read, record batches) for each CHUNK_BYTES of whole lines.
 
     A chunk ends after a line feed, as Arrow's own blocks do (newlines in quoted values are not
-    read as such by either), so the rows are those of one read of the whole file. Bytes the
-    encoding cannot decode are looked for in every chunk (memchr: 5 ms per chunk and byte), as
-    if the whole file were decoded; the caller then names the line.
+    read as such by either), so the rows are those of one read of the whole file. Every chunk
+    is checked to decode, as if the whole file were decoded (Arrow checks only the columns it
+    converts): `undefined`, the bytes of a single-byte encoding that are no character (memchr:
+    5 ms per chunk and byte), or, where None, valid UTF-8 (Arrow's validation: 30 ms per
+    64 MiB chunk, nothing for an ASCII chunk). The caller then names the line.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -310,9 +392,9 @@ def _chunk_batches(
                     data += more
                     cut = data.rfind(b"\n") + 1 if more else len(data)
                 data = data[:cut]
-            for byte in undefined:
-                if data.find(byte) >= 0:
-                    raise UnicodeDecodeError("single-byte", data, data.find(byte), data.find(byte) + 1, "undefined")
+            if (nul := data.find(b"\x00")) >= 0:  # memchr; a NUL is in no text (SPEC §1)
+                raise LoadError(_nul_error(path, start + nul))
+            _check_decodes(data, undefined)
             table = pacsv.read_csv(
                 pa.py_buffer(data),
                 read_options=read_options(skip_rows if start == 0 else 0),
@@ -324,6 +406,25 @@ def _chunk_batches(
             start += len(data)
             del data
             yield start / max(size, 1), table.to_batches()
+
+
+def _check_decodes(data: bytes, undefined: bytes | None) -> None:
+    """UnicodeDecodeError where a chunk holds a byte of `undefined`, or, where that is None, is
+    not UTF-8 (see _chunk_batches)."""
+    import pyarrow as pa
+
+    if undefined is not None:
+        for byte in undefined:
+            if (at := data.find(byte)) >= 0:
+                raise UnicodeDecodeError("single-byte", data, at, at + 1, "undefined")
+        return
+    if data.isascii():
+        return
+    whole = pa.LargeStringArray.from_buffers(1, pa.py_buffer(np.array([0, len(data)], dtype="<i8")), pa.py_buffer(data))
+    try:
+        whole.validate(full=True)
+    except pa.ArrowInvalid:
+        raise UnicodeDecodeError("utf-8", b"", 0, 1, "invalid UTF-8") from None
 
 
 def _streamed_batches(
@@ -346,17 +447,126 @@ def _raise_if_undecodable(error: Exception, encoding: str) -> None:
         raise UnicodeDecodeError(encoding, b"", 0, 1, str(error)) from None
 
 
-def _ragged_lines(path: Path, encoding: str, header_index: int, delim: str, width: int) -> list[str]:
+def _records(path: Path, encoding: str, delim: str, limit: int) -> Iterator[tuple[int, list[str]]]:
+    """(first line, fields) of each record (error paths only: a Python loop). A field longer than
+    `limit` is a LoadError naming the line it begins on: most often a quote that is never closed,
+    which makes the rest of the file one field."""
+    with path.open(encoding=encoding, newline="", errors="replace") as handle, _field_limit(limit):
+        reader = csv.reader(handle, delimiter=delim)
+        while True:
+            first = reader.line_num + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error:
+                raise LoadError(_long_field(path, encoding, delim, limit, first)) from None
+            yield first, row
+
+
+def _long_field(path: Path, encoding: str, delim: str, limit: int, first: int) -> str:
+    """The error for a field over the cell limit that begins on line `first`, with its length
+    where it ends within 64 times the limit (else it is most likely a quote never closed)."""
+    longest = None
+    with path.open(encoding=encoding, newline="", errors="replace") as handle, _field_limit(64 * limit):
+        for _ in itertools.islice(handle, first - 1):
+            pass
+        try:
+            longest = max(len(field.encode("utf-8")) for field in next(csv.reader(handle, delimiter=delim)))
+        except (csv.Error, StopIteration):
+            pass
+    if longest is None:
+        return (
+            f"{describe(path)}:{first}: a field longer than {show_size(64 * limit, 'bytes')} begins on this line: "
+            "a quote '\"' that is never closed makes the rest of the file one field; close it"
+        )
+    return (
+        f"{describe(path)}:{first}: a field of {show_size(longest, 'count')} bytes on this line, over the limit "
+        "of one cell (if a quote '\"' is not closed where it should be, close it); if the field is meant to be "
+        f"that long, {Limits(cell=limit).hint('cell', longest)}"
+    )
+
+
+def _refuse_data_above(path: Path, lines: list[str], header_index: int, delim: str, columns: ColumnPlan) -> None:
+    """Rows above the header are skipped as title rows; one that reads as a data row of the
+    header (an account code and an amount where the header has them) is an error, not a row
+    lost in silence."""
+    with _field_limit(1 << 30):  # (lines of the sample: their length is bounded by it)
+        rows = [(n, next(csv.reader([line], delimiter=delim), [])) for n, line in enumerate(lines[:header_index], 1)]
+    found = data_rows_above(rows, columns)
+    if found:
+        more = f", and {len(found) - 1} more (lines {', '.join(map(str, found[1:]))})" if len(found) > 1 else ""
+        raise LoadError(
+            f"{describe(path)}:{found[0]}: a data row above the header row (line {header_index + 1}){more}"
+            + ": rows above the header are skipped as titles, so these would be lost. Move the header row above "
+            "them (or delete them, if they are not ledger rows)"
+        )
+
+
+def _growing_blocks(read: Callable[[int], _T], path: Path, encoding: str, delim: str, limit: int) -> _T:
+    """read(block size), again with blocks that hold the file's longest record where Arrow
+    finds one longer than a block ("straddling object": a long field, or a stray quote)."""
+    import pyarrow as pa
+
+    block_size = BLOCK_BYTES
+    while True:
+        try:
+            return read(block_size)
+        except pa.ArrowInvalid as error:
+            if "straddling" not in str(error):
+                raise
+            block_size = _block_for_longest_record(path, encoding, delim, limit, block_size)
+
+
+def _block_for_longest_record(path: Path, encoding: str, delim: str, limit: int, block_size: int) -> int:
+    """A block size that holds the file's longest record (Arrow cannot parse a record longer
+    than a block: "straddling object"); a LoadError where a field is over the cell limit."""
+    longest = max(
+        (sum(len(field) for field in row) + len(row) for line, row in _records(path, encoding, delim, limit)),
+        default=0,
+    )
+    needed = 1 << (4 * max(longest, 1)).bit_length()  # 4 bytes a character at most, doubled
+    if needed <= block_size:  # cannot happen unless Arrow and Python parse apart; never loop
+        raise LoadError(f"{describe(path)}: not a readable CSV file (a record longer than Arrow's blocks)")
+    return needed
+
+
+def _ragged_lines(
+    path: Path, encoding: str, header_index: int, delim: str, width: int, limit: int = 1 << 20
+) -> list[str]:
     """Name the lines whose field count differs from the header's (error path only)."""
     found = []
-    with path.open(encoding=encoding, newline="") as handle:
-        for number, row in enumerate(csv.reader(handle, delimiter=delim), start=1):
-            if number > header_index + 1 and row and len(row) != width:
-                found.append(
-                    f"{describe(path)}:{number}: {len(row)} fields where the header has {width}"
-                    + ("; is --delimiter right?" if len(row) == 1 else "")
-                )
+    for line, row in _records(path, encoding, delim, limit):
+        if line > header_index + 1 and row and len(row) != width:
+            over = (
+                ""
+                if not any("\n" in field for field in row)
+                else ("; a field runs over several lines: is a quote '\"' unbalanced?")
+            )
+            found.append(
+                f"{describe(path)}:{line}: {len(row)} fields where the header has {width}"
+                + ("; is --delimiter right?" if len(row) == 1 and not over else over)
+            )
     return capped(found) or [f"{describe(path)}: rows with a field count unlike the header's"]
+
+
+@contextmanager
+def _field_limit(limit: int) -> Iterator[None]:
+    """Python's csv module refuses fields over 128 KiB; kfollow's limit is --limit cell."""
+    before = csv.field_size_limit(limit)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
+def _nul_error(path: Path, offset: int) -> str:
+    with path.open("rb") as handle:
+        line = handle.read(offset).count(b"\n") + 1
+    return (
+        f"{describe(path)}:{line}: a NUL byte (0x00): this is no CSV text (a binary file, a damaged export, "
+        "or UTF-16 text without its byte order mark: then give --encoding utf-16)"
+    )
 
 
 def _undecodable(path: Path, encoding: str) -> str:

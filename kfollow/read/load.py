@@ -14,7 +14,7 @@ from ..ledger import DIMENSIONS, HEADER_KEYS, FullYearOnly, Ledger, SieCheck, co
 from .csv import read_csv
 from .hashing import RowHashing
 from .normalise import normalise
-from .options import ReadOptions, Source
+from .options import Limits, ReadOptions, Source
 from .parquet import read_parquet
 from .sie import read_sie
 from .table import FilterOnly, HeaderPlanner, NoHeader, Planner, Table, describe, found_cells, header_names
@@ -59,13 +59,14 @@ def read_table(
     collapse: bool = False,
     filter_only: FilterOnly | None = None,
     hashing: RowHashing | None = None,
+    limits: Limits | None = None,
 ) -> Table:
     """Read one ledger file of a table format (file_format: 'xlsx', 'parquet' or 'csv')."""
     if kind == "xlsx":
         return read_xlsx(path, plan, sheet)
     if kind == "parquet":
         return read_parquet(path, plan, collapse, filter_only, hashing)
-    return read_csv(path, plan, encoding, delimiter, collapse, filter_only, hashing)
+    return read_csv(path, plan, encoding, delimiter, collapse, filter_only, hashing, limits)
 
 
 def read_source(source: Source, kind: str, options: ReadOptions) -> Table:
@@ -83,6 +84,7 @@ def read_source(source: Source, kind: str, options: ReadOptions) -> Table:
             filter_only=options.filter_only,
             # a --budget/--forecast file's rows hash with the version they are given
             hashing=replace(options.hashing, fixed_version=source.version) if options.hashing else None,
+            limits=options.limits,
         )
     except NoHeader as missing:
         found = {HEADER_KEYS.get(c.strip().lower()) for c in missing.cells}
@@ -197,6 +199,7 @@ class _Files:
     full_year: list[FullYearOnly] = field(default_factory=list)
     signed: set[str] = field(default_factory=set)  # files whose sign is known: SIE is debit + by definition
     as_read: bool = True  # every row is a row of a file, with every column read (nothing summed)
+    unterminated: list[str] = field(default_factory=list)  # text files without a last line end: name:line
 
     def add_sie(self, source: Source, options: ReadOptions) -> None:
         """An SIE file: ledger rows already, and its checks, notes and fiscal years."""
@@ -237,6 +240,8 @@ class _Files:
         self._add(source, frame, found)
 
     def _add(self, source: Source, frame: pd.DataFrame, found: list[str]) -> None:
+        if (last := unterminated_line(source.path)) is not None:
+            self.unterminated.append(f"{source.path.name}:{last}")
         self.problems += found
         self.frames.append(frame)
         self.names.append(source.path.name)
@@ -256,7 +261,24 @@ class _Files:
             file_signs={name: "report" if report else "ledger" for name, report in is_report.items()},
             row_hashes=np.concatenate(self.hashes) if self.hashes else None,
             rows_as_read=self.as_read,
+            unterminated=tuple(self.unterminated),
         )
+
+
+def unterminated_line(path: Path) -> int | None:
+    """The number of a text file's last line where it has no line end (the file may have been
+    cut off there), else None. Workbooks and Parquet have no lines: None."""
+    with path.open("rb") as handle:
+        if handle.read(4) in (ZIP, PARQUET) or not handle.seek(0, 2):
+            return None
+        handle.seek(-1, 2)
+        if handle.read(1) in (b"\n", b"\r", b"\x1a"):  # (0x1A: the DOS end-of-file mark some SIE files end with)
+            return None
+        handle.seek(0)
+        lines = 1
+        while block := handle.read(16 << 20):
+            lines += block.count(b"\n")
+        return lines
 
 
 def same_content(sources: list[Source]) -> list[str]:

@@ -35,11 +35,15 @@ class Limits:
     sheet_cells: int = 40_000_000  # 1 048 576 rows × 38 columns
     cell: int = 1 << 20  # Excel's 32 767 characters are at most 128 KiB of UTF-8
 
-    def hint(self, name: str) -> str:
-        """'the limit is 1 GiB: raise it with --limit xlsx-size=2G', for an error message."""
+    def hint(self, name: str, needed: int | None = None) -> str:
+        """'the limit is 1 GiB: raise it with --limit xlsx-size=2G', for an error message; with
+        `needed` (the size found), a value that takes it."""
         attribute, _, unit = LIMITS[name]
         value = getattr(self, attribute)
-        return f"the limit is {show_size(value, unit)}: raise it with --limit {name}={show_size(2 * value, unit, True)}"
+        raised = 2 * value
+        while needed is not None and raised < needed:
+            raised *= 2
+        return f"the limit is {show_size(value, unit)}: raise it with --limit {name}={show_size(raised, unit, True)}"
 
 
 _BINARY = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}

@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from ..errors import MAX_REPORTED
+from ..errors import MAX_REPORTED, QUOTE_LIMIT, shown
 from ..ledger import (
     BUDGET,
     COLUMN_NAMES,
@@ -290,5 +290,31 @@ def header_names(key: str) -> str:
 
 
 def found_cells(table_or_cells: Iterable[str]) -> str:
+    """A row's cells for an error message: at most QUOTE_LIMIT characters of them, control
+    characters escaped (a damaged file's line may be megabytes of anything)."""
     cells = [c for c in table_or_cells if c.strip()]
-    return ", ".join(cells) if cells else "(nothing)"
+    if not cells:
+        return "(nothing)"
+    joined = ", ".join(cells)
+    if joined.isprintable() and len(joined) <= QUOTE_LIMIT:
+        return joined
+    return shown(joined)
+
+
+# A cell that reads as an amount in any dialect of SPEC §1 (for telling data from titles).
+_AMOUNT_LIKE = re.compile(r"[-+\u2212\u2013]?\s?\d{1,3}(?:[ \u00a0\u202f]?\d{3})*(?:[.,]\d{1,2})?")
+
+
+def data_rows_above(rows: list[tuple[int, list[str]]], columns: ColumnPlan) -> list[int]:
+    """The lines (or sheet rows) above a header that read as data rows of it: a code starting
+    with a digit under konto and an amount under every non-empty amount column (at least one).
+    Title rows ('Huvudbok', 'Period: 2024-01 – 2024-08', 'Utskriven 2024-09-05;Anna') do not."""
+    account = next((position for position, key in columns.text.items() if key == "account"), None)
+    found = []
+    for line, cells in rows:
+        if account is None or account >= len(cells) or not cells[account].strip()[:1].isdigit():
+            continue
+        amounts = [cells[p].strip() for p in columns.amounts if p < len(cells) and cells[p].strip()]
+        if amounts and all(_AMOUNT_LIKE.fullmatch(amount) for amount in amounts):
+            found.append(line)
+    return found
