@@ -682,10 +682,10 @@ def test_where_filters_the_investment_rows(files) -> None:
 # --- config errors ---------------------------------------------------------------------------------
 
 
-def test_no_investments_section_is_exit_3_with_an_example(tmp_path, files) -> None:
+def test_no_investments_section_is_exit_2_with_an_example(tmp_path, files) -> None:
     config = write(tmp_path / "k.toml", '[accounts]\n"91" = "Kommunbidrag"\n')
     result = cli("investments", files[0], "--config", config)
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.startswith(f"Error: {config}: no [investments] categories. Add them, e.g.\n")
     assert '"Reinvestering/Fastigheter" = ["943", "944"]' in result.stderr
@@ -695,14 +695,14 @@ def test_no_config_at_all_says_so(tmp_path, files, monkeypatch) -> None:
     (tmp_path / "empty").mkdir()
     monkeypatch.chdir(tmp_path / "empty")  # no kfollow.toml here
     result = cli("investments", files[0], "--sign", "ledger")
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert "no kfollow.toml was found (give --config FILE): no [investments] categories" in result.stderr
 
 
 def test_only_options_is_no_investments(tmp_path, files) -> None:
     config = write(tmp_path / "k.toml", '[investments.options]\naccounts = ["1"]\n')
     result = cli("investments", files[0], "--config", config)
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert "no [investments] categories" in result.stderr
 
 
@@ -725,10 +725,10 @@ def test_only_options_is_no_investments(tmp_path, files) -> None:
         ),
     ],
 )
-def test_config_error_is_exit_3(tmp_path, files, toml, message) -> None:
+def test_config_error_is_exit_2(tmp_path, files, toml, message) -> None:
     config = write(tmp_path / "k.toml", f"[investments]\n{toml}\n")
     result = cli("investments", files[0], "--config", config)
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert f"Error: k.toml: {message}" in result.stderr
     assert result.stdout == ""
 
@@ -747,7 +747,7 @@ def test_every_config_problem_is_reported_at_once(tmp_path, files) -> None:
         """,
     )
     result = cli("investments", files[0], "--config", config)
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     errors = result.stderr.splitlines()
     assert len(errors) == 4
     assert all(line.startswith("Error: bad.toml: ") for line in errors)
@@ -762,7 +762,7 @@ def test_two_keys_naming_one_category_path_are_an_error(tmp_path, files) -> None
     config error naming the second key, not a silent replacement."""
     config = write(tmp_path / "dup.toml", '[investments]\n"A/x" = ["91"]\n"A / x" = ["92"]\n')
     result = cli("investments", files[0], "--config", config)
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert '"A / x"' in result.stderr, result.stderr
 
 
@@ -924,10 +924,10 @@ def test_reconcile_text_and_summary_count_the_project_checks(tmp_path, files) ->
     assert result.stdout.splitlines()[-1].startswith("reconcile 2024 months 1–3: 14 checks, 1 error")
 
 
-def test_reconcile_bad_investments_config_is_exit_3(tmp_path, files) -> None:
+def test_reconcile_bad_investments_config_is_exit_2(tmp_path, files) -> None:
     config = write(tmp_path / "k.toml", '[investments]\n"B" = "943"\n')
     result = cli("reconcile", files[0], "--config", config)
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert 'Error: k.toml: [investments] "B" = ' in result.stderr
 
 

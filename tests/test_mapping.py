@@ -108,7 +108,7 @@ def test_config_names_a_row_that_does_not_exist(tmp_path: Path) -> None:
 def test_config_that_is_not_toml(tmp_path: Path, ledger_from_text) -> None:
     config = write(tmp_path / "kfollow.toml", '[accounts\n"91" = "Kommunbidrag"\n')
     result = run("variance", ledger_from_text(LEDGER), "--config", config, ok=False)
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert result.stderr.startswith("Error: kfollow.toml: not valid TOML")
 
 
