@@ -711,16 +711,16 @@ def test_only_options_is_no_investments(tmp_path, files) -> None:
     [
         (
             '"A" = ["9"]\n"A/x" = ["91"]',
-            '[investments] "A" has sub-categories and projects of its own; its value is the sum of its '
-            'sub-categories, so give its projects one, e.g. "A/Övrigt"',
+            "[investments] 'A' has sub-categories and projects of its own; its value is the sum of its "
+            "sub-categories, so give its projects one, e.g. 'A/Övrigt'",
         ),
-        ('"B" = "943"', """[investments] "B" = '943': give a list of project-code prefixes, e.g. ["943"]"""),
-        ('"E" = [1]', '[investments] "E" = [1]: give a list of project-code prefixes, e.g. ["943"]'),
-        ('"E" = [""]', """[investments] "E" = ['']: give a list of project-code prefixes"""),
-        ('"C//d" = []', '[investments] "C//d": a category path has an empty part'),
+        ('"B" = "943"', """[investments] 'B' = '943': give a list of project-code prefixes, e.g. ["943"]"""),
+        ('"E" = [1]', """[investments] 'E' = [1]: give a list of project-code prefixes, e.g. ["943"]"""),
+        ('"E" = [""]', """[investments] 'E' = ['']: give a list of project-code prefixes"""),
+        ('"C//d" = []', "[investments] 'C//d': a category path has an empty part"),
         (
             '"Reinvestering/Totala utgifter" = ["9"]',
-            '[investments] "Reinvestering/Totala utgifter": "Totala utgifter" and "Ej kategoriserat" are '
+            "[investments] 'Reinvestering/Totala utgifter': \"Totala utgifter\" and \"Ej kategoriserat\" are "
             "kfollow's own rows",
         ),
     ],
@@ -729,7 +729,7 @@ def test_config_error_is_exit_2(tmp_path, files, toml, message) -> None:
     config = write(tmp_path / "k.toml", f"[investments]\n{toml}\n")
     result = cli("investments", files[0], "--config", config)
     assert result.exit_code == 2
-    assert f"Error: k.toml: {message}" in result.stderr
+    assert f"Error: k.toml:2: {message}" in result.stderr
     assert result.stdout == ""
 
 
@@ -750,11 +750,11 @@ def test_every_config_problem_is_reported_at_once(tmp_path, files) -> None:
     assert result.exit_code == 2
     errors = result.stderr.splitlines()
     assert len(errors) == 4
-    assert all(line.startswith("Error: bad.toml: ") for line in errors)
-    assert any("accounts must be a list of account prefixes" in line for line in errors)
-    assert any('"B" = ' in line for line in errors)
-    assert any('"C//d"' in line for line in errors)
-    assert any('"A" has sub-categories' in line for line in errors)
+    assert all(line.startswith("Error: bad.toml:") for line in errors)
+    assert any("bad.toml:7: [investments.options] accounts = '1': give a list of" in line for line in errors)
+    assert any("bad.toml:4: [investments] 'B' = " in line for line in errors)
+    assert any("bad.toml:5: [investments] 'C//d'" in line for line in errors)
+    assert any("bad.toml:2: [investments] 'A' has sub-categories" in line for line in errors)
 
 
 def test_two_keys_naming_one_category_path_are_an_error(tmp_path, files) -> None:
@@ -763,7 +763,7 @@ def test_two_keys_naming_one_category_path_are_an_error(tmp_path, files) -> None
     config = write(tmp_path / "dup.toml", '[investments]\n"A/x" = ["91"]\n"A / x" = ["92"]\n')
     result = cli("investments", files[0], "--config", config)
     assert result.exit_code == 2
-    assert '"A / x"' in result.stderr, result.stderr
+    assert "Error: dup.toml:3: [investments] 'A / x' and 'A/x' at dup.toml:2 are" in result.stderr, result.stderr
 
 
 # --- kfollow projects ---------------------------------------------------------------------------
@@ -928,7 +928,7 @@ def test_reconcile_bad_investments_config_is_exit_2(tmp_path, files) -> None:
     config = write(tmp_path / "k.toml", '[investments]\n"B" = "943"\n')
     result = cli("reconcile", files[0], "--config", config)
     assert result.exit_code == 2
-    assert 'Error: k.toml: [investments] "B" = ' in result.stderr
+    assert "Error: k.toml:2: [investments] 'B' = " in result.stderr
 
 
 # --- library level: the table's own checks find a tampered cell --------------------------------
