@@ -21,7 +21,10 @@ class LoadError(KfollowError):
 
 
 class ConfigError(KfollowError):
-    """kfollow.toml is unreadable or names something that does not exist."""
+    """kfollow.toml is unreadable or names something that does not exist. Exit 2 (SPEC §7,
+    issue 13): the configuration is part of how kfollow is asked, as its options are."""
+
+    exit_code = 2
 
 
 class MappingError(KfollowError):

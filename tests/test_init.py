@@ -238,7 +238,7 @@ def test_variance_runs_on_what_init_wrote_for_the_example(tmp_path: Path) -> Non
     assert run("reconcile", CSV, "--config", written).exit_code == 0
     # No category yet: investments stops and says what to add.
     result = run("investments", CSV, "--config", written, ok=False)
-    assert result.exit_code == 3 and f"Error: {written}: no [investments] categories. Add them" in result.stderr
+    assert result.exit_code == 2 and f"Error: {written}: no [investments] categories. Add them" in result.stderr
 
 
 def test_the_projects_listed_are_every_project_investments_needs(tmp_path: Path) -> None:

@@ -682,10 +682,10 @@ def test_where_filters_the_investment_rows(files) -> None:
 # --- config errors ---------------------------------------------------------------------------------
 
 
-def test_no_investments_section_is_exit_3_with_an_example(tmp_path, files) -> None:
+def test_no_investments_section_is_exit_2_with_an_example(tmp_path, files) -> None:
     config = write(tmp_path / "k.toml", '[accounts]\n"91" = "Kommunbidrag"\n')
     result = cli("investments", files[0], "--config", config)
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.startswith(f"Error: {config}: no [investments] categories. Add them, e.g.\n")
     assert '"Reinvestering/Fastigheter" = ["943", "944"]' in result.stderr
@@ -695,14 +695,14 @@ def test_no_config_at_all_says_so(tmp_path, files, monkeypatch) -> None:
     (tmp_path / "empty").mkdir()
     monkeypatch.chdir(tmp_path / "empty")  # no kfollow.toml here
     result = cli("investments", files[0], "--sign", "ledger")
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert "no kfollow.toml was found (give --config FILE): no [investments] categories" in result.stderr
 
 
 def test_only_options_is_no_investments(tmp_path, files) -> None:
     config = write(tmp_path / "k.toml", '[investments.options]\naccounts = ["1"]\n')
     result = cli("investments", files[0], "--config", config)
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert "no [investments] categories" in result.stderr
 
 
@@ -711,25 +711,25 @@ def test_only_options_is_no_investments(tmp_path, files) -> None:
     [
         (
             '"A" = ["9"]\n"A/x" = ["91"]',
-            '[investments] "A" has sub-categories and projects of its own; its value is the sum of its '
-            'sub-categories, so give its projects one, e.g. "A/Övrigt"',
+            "[investments] 'A' has sub-categories and projects of its own; its value is the sum of its "
+            "sub-categories, so give its projects one, e.g. 'A/Övrigt'",
         ),
-        ('"B" = "943"', """[investments] "B" = '943': give a list of project-code prefixes, e.g. ["943"]"""),
-        ('"E" = [1]', '[investments] "E" = [1]: give a list of project-code prefixes, e.g. ["943"]'),
-        ('"E" = [""]', """[investments] "E" = ['']: give a list of project-code prefixes"""),
-        ('"C//d" = []', '[investments] "C//d": a category path has an empty part'),
+        ('"B" = "943"', """[investments] 'B' = '943': give a list of project-code prefixes, e.g. ["943"]"""),
+        ('"E" = [1]', """[investments] 'E' = [1]: give a list of project-code prefixes, e.g. ["943"]"""),
+        ('"E" = [""]', """[investments] 'E' = ['']: give a list of project-code prefixes"""),
+        ('"C//d" = []', "[investments] 'C//d': a category path has an empty part"),
         (
             '"Reinvestering/Totala utgifter" = ["9"]',
-            '[investments] "Reinvestering/Totala utgifter": "Totala utgifter" and "Ej kategoriserat" are '
+            "[investments] 'Reinvestering/Totala utgifter': \"Totala utgifter\" and \"Ej kategoriserat\" are "
             "kfollow's own rows",
         ),
     ],
 )
-def test_config_error_is_exit_3(tmp_path, files, toml, message) -> None:
+def test_config_error_is_exit_2(tmp_path, files, toml, message) -> None:
     config = write(tmp_path / "k.toml", f"[investments]\n{toml}\n")
     result = cli("investments", files[0], "--config", config)
-    assert result.exit_code == 3
-    assert f"Error: k.toml: {message}" in result.stderr
+    assert result.exit_code == 2
+    assert f"Error: k.toml:2: {message}" in result.stderr
     assert result.stdout == ""
 
 
@@ -747,14 +747,14 @@ def test_every_config_problem_is_reported_at_once(tmp_path, files) -> None:
         """,
     )
     result = cli("investments", files[0], "--config", config)
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     errors = result.stderr.splitlines()
     assert len(errors) == 4
-    assert all(line.startswith("Error: bad.toml: ") for line in errors)
-    assert any("accounts must be a list of account prefixes" in line for line in errors)
-    assert any('"B" = ' in line for line in errors)
-    assert any('"C//d"' in line for line in errors)
-    assert any('"A" has sub-categories' in line for line in errors)
+    assert all(line.startswith("Error: bad.toml:") for line in errors)
+    assert any("bad.toml:7: [investments.options] accounts = '1': give a list of" in line for line in errors)
+    assert any("bad.toml:4: [investments] 'B' = " in line for line in errors)
+    assert any("bad.toml:5: [investments] 'C//d'" in line for line in errors)
+    assert any("bad.toml:2: [investments] 'A' has sub-categories" in line for line in errors)
 
 
 def test_two_keys_naming_one_category_path_are_an_error(tmp_path, files) -> None:
@@ -762,8 +762,8 @@ def test_two_keys_naming_one_category_path_are_an_error(tmp_path, files) -> None
     config error naming the second key, not a silent replacement."""
     config = write(tmp_path / "dup.toml", '[investments]\n"A/x" = ["91"]\n"A / x" = ["92"]\n')
     result = cli("investments", files[0], "--config", config)
-    assert result.exit_code == 3
-    assert '"A / x"' in result.stderr, result.stderr
+    assert result.exit_code == 2
+    assert "Error: dup.toml:3: [investments] 'A / x' and 'A/x' at dup.toml:2 are" in result.stderr, result.stderr
 
 
 # --- kfollow projects ---------------------------------------------------------------------------
@@ -924,11 +924,11 @@ def test_reconcile_text_and_summary_count_the_project_checks(tmp_path, files) ->
     assert result.stdout.splitlines()[-1].startswith("reconcile 2024 months 1–3: 15 checks, 1 error")
 
 
-def test_reconcile_bad_investments_config_is_exit_3(tmp_path, files) -> None:
+def test_reconcile_bad_investments_config_is_exit_2(tmp_path, files) -> None:
     config = write(tmp_path / "k.toml", '[investments]\n"B" = "943"\n')
     result = cli("reconcile", files[0], "--config", config)
-    assert result.exit_code == 3
-    assert 'Error: k.toml: [investments] "B" = ' in result.stderr
+    assert result.exit_code == 2
+    assert "Error: k.toml:2: [investments] 'B' = " in result.stderr
 
 
 # --- library level: the table's own checks find a tampered cell --------------------------------

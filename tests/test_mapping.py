@@ -101,15 +101,15 @@ def test_config_names_a_row_that_does_not_exist(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         load_rules(config)
     assert len(raised.value.problems) == 2
-    assert "\"602\" = 'Övrig kostnader' is not a row of the Drift table" in raised.value.problems[0]
+    assert "kfollow.toml:2: [accounts] '602' = 'Övrig kostnader' is not a row of the Drift" in raised.value.problems[0]
     assert '"Övriga kostnader"' in raised.value.problems[0]
 
 
 def test_config_that_is_not_toml(tmp_path: Path, ledger_from_text) -> None:
     config = write(tmp_path / "kfollow.toml", '[accounts\n"91" = "Kommunbidrag"\n')
     result = run("variance", ledger_from_text(LEDGER), "--config", config, ok=False)
-    assert result.exit_code == 3
-    assert result.stderr.startswith("Error: kfollow.toml: not valid TOML")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: kfollow.toml:1:10: not valid TOML")
 
 
 def test_excluded_and_configured_accounts_in_the_table(tmp_path: Path, ledger_from_text, config) -> None:
