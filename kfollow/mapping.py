@@ -53,8 +53,8 @@ LEAF_ROWS = (INCOME, PERSONNEL, PREMISES, SERVICES, OTHER, ALLOCATION, FINANCIAL
 BUILT_IN = "Kommun-Bas"
 
 # A kommun's kfollow.toml is a few KiB. One of megabytes is another file given as --config, or
-# hostile: tomllib reads about 1.5 MiB a second (10 MiB of rules: 7 s), so larger is refused unread.
-CONFIG_SIZE = 10 << 20
+# hostile: tomllib reads about 1.5 MiB a second (2 MiB: about 1.5 s), so larger is refused unread.
+CONFIG_SIZE = 2 << 20
 
 # Every section SPEC defines (§2, §8–§12), built or not yet: one of a feature to come is no
 # error, a misspelt one is. [names.<dimension>]: konto and the dimensions of SPEC §1.
@@ -453,7 +453,7 @@ class _Stop(Exception):
 class _KeyLines:
     """The line of each key and table header of a kfollow.toml that tomllib has read (tomllib
     gives no positions): one pass, no recursion (a deep file must not blow the stack), that
-    stops once it has found every key `wanted` (a scan of 10 MiB takes seconds)."""
+    stops once it has found every key `wanted` (a scan of 2 MiB takes a second)."""
 
     def __init__(self, text: str, wanted: set[KeyPath] | None = None) -> None:
         self.text, self.at, self.line = text, 0, 1

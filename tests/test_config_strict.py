@@ -267,7 +267,7 @@ def test_utf16_config_says_so_and_a_bom_is_read(tmp_path: Path) -> None:
 
 
 def test_config_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
-    """A 10 MiB kfollow.toml is no kommun's (theirs are KiB); refused before it is read (a
+    """A kfollow.toml over 2 MiB is no kommun's (theirs are KiB); refused before it is read (a
     sparse file: nothing written)."""
     config = tmp_path / "kfollow.toml"
     with config.open("wb") as file:
@@ -275,7 +275,7 @@ def test_config_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         load_rules(config)
     assert raised.value.problems == [
-        "kfollow.toml: over 10 MiB, too large for a kfollow.toml (a kommun's is a few KiB); is it the file you "
+        "kfollow.toml: over 2 MiB, too large for a kfollow.toml (a kommun's is a few KiB); is it the file you "
         "meant to give as --config?"
     ]
 
