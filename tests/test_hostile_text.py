@@ -206,3 +206,18 @@ def test_every_byte_flip_of_a_parquet_file_is_an_error_or_a_table(tmp_path: Path
         if result.exit_code == 3:
             assert result.stderr.startswith("Error: flipped.parquet"), (position, result.stderr)
     assert 3 in outcomes.values()
+
+
+def test_a_text_cell_of_several_lines_across_a_chunk_end_is_read_whole(tmp_path: Path, monkeypatch) -> None:
+    """A chunk ends after a line end outside quotes: a quoted cell of several lines is never
+    cut in two, wherever the chunks fall."""
+    header = "år;period;version;konto;ansvar;verksamhet;text;belopp"
+    row = '2024;2;utfall;5011;100;10100;"rad ett\nrad två; ""citat""\nrad tre";10,00\n'
+    path = tmp_path / "multi.csv"
+    path.write_text(header + "\n" + row * 50)
+    expected = outcome_2024(path, tmp_path)["Personalkostnader"]
+    assert expected == -500
+    for chunk in (40, 57, 64, 101, 333):
+        monkeypatch.setattr(csv_reader, "CHUNK_BYTES", chunk)
+        monkeypatch.setattr(csv_reader, "SAMPLE_BYTES", 64)
+        assert outcome_2024(path, tmp_path)["Personalkostnader"] == expected, chunk

@@ -386,11 +386,11 @@ def _chunk_batches(
             # above it are skipped within that chunk.
             data = handle.read(CHUNK_BYTES if start else max(CHUNK_BYTES, SAMPLE_BYTES))
             if start + len(data) < size:
-                cut = data.rfind(b"\n") + 1
-                while not cut:  # a line longer than a chunk: read on to its end
+                cut = _record_end(data)
+                while not cut:  # a record longer than a chunk: read on to its end
                     more = handle.read(CHUNK_BYTES)
                     data += more
-                    cut = data.rfind(b"\n") + 1 if more else len(data)
+                    cut = _record_end(data) if more else len(data)
                 data = data[:cut]
             if (nul := data.find(b"\x00")) >= 0:  # memchr; a NUL is in no text (SPEC §1)
                 raise LoadError(_nul_error(path, start + nul))
@@ -406,6 +406,21 @@ def _chunk_batches(
             start += len(data)
             del data
             yield start / max(size, 1), table.to_batches()
+
+
+def _record_end(data: bytes) -> int:
+    """Where a chunk of whole records ends: after its last line end outside a quoted value
+    (a text cell of several lines must not be cut in two); 0 where there is none. Outside
+    quotes, the quote characters before a byte are even in number ("" escapes one)."""
+    cut = data.rfind(b"\n") + 1
+    if not cut or b'"' not in data:
+        return cut
+    odd = data.count(b'"', 0, cut) % 2
+    while odd and cut:  # walk back a line at a time (a quote never closed: to the chunk's start)
+        before = data.rfind(b"\n", 0, cut - 1) + 1
+        odd ^= data.count(b'"', before, cut) % 2
+        cut = before
+    return cut
 
 
 def _check_decodes(data: bytes, undefined: bytes | None) -> None:
