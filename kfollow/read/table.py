@@ -126,7 +126,7 @@ def blank_rows(frame: pd.DataFrame, columns: ColumnPlan) -> np.ndarray:
 
 def amount_problem(path: Path, line: int, header: str, value: object) -> str:
     return (
-        f"{describe(path)}:{line}: column {header!r}: {str(value)!r}: not an amount in kronor "
+        f"{describe(path)}:{line}: column {shown(header)}: {shown(value)}: not an amount in kronor "
         "(at most 16 digits and 2 decimals)"
     )
 
@@ -135,7 +135,7 @@ def more_bad_amounts(path: Path, header: str, total: int) -> list[str]:
     """The line that stands for the bad cells past MAX_REPORTED."""
     if total <= MAX_REPORTED:
         return []
-    return [f"… and {total - MAX_REPORTED} more bad amounts in {describe(path)}, column {header!r}"]
+    return [f"… and {total - MAX_REPORTED} more bad amounts in {describe(path)}, column {shown(header)}"]
 
 
 def bad_amounts(
@@ -226,7 +226,7 @@ class HeaderPlanner:
                 self.fixed_version, "--" + self.fixed_version
             )
             problems.append(
-                f"the file has a version column ({cells[keys['version']].strip()!r}), but was given "
+                f"the file has a version column ({shown(cells[keys['version']].strip())}), but was given "
                 f"with {option}, which says all its rows are {self.fixed_version}: give it as a "
                 "LEDGER file instead, and its version column decides"
             )
@@ -271,7 +271,7 @@ class HeaderPlanner:
                 wide.setdefault(key, position)
             elif re.match(_VERSION_WORD + r"\b", name):
                 problems.append(
-                    f"the column {cell.strip()!r} names a version kfollow cannot place: write the version "
+                    f"the column {shown(cell.strip())} names a version kfollow cannot place: write the version "
                     "(utfall, budget, prognos, or a named forecast such as prognos-april), optionally with "
                     "its year (Budget 2024) or a month (Utfall jan), or remove the column"
                 )
@@ -280,7 +280,7 @@ class HeaderPlanner:
     @staticmethod
     def _twice(cells: list[str], first: int, second: int, meaning: str) -> str:
         return (
-            f"the columns {cells[first].strip()!r} and {cells[second].strip()!r} both mean "
+            f"the columns {shown(cells[first].strip())} and {shown(cells[second].strip())} both mean "
             f"{COLUMN_NAMES.get(meaning, (meaning,))[0]}: remove or rename one"
         )
 
