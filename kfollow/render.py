@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import numpy as np
-
 from .errors import OptionError
 from .money import format_amount
 from .report import Report, printed_cells
@@ -37,8 +35,10 @@ _NUMBER = r"[+-]?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[,.]\d+)?"
 # Text a spreadsheet may take for a formula (=, and +, -, @ as Excel and LibreOffice read
 # them; TAB and CR because some strip them before they look). One character alone ('-' as
 # "no code" in many exports) runs nothing and is left as it is.
-FORMULA_FIRST = "=+-@\t\r"
-FORMULA_LIKE = re.compile(rf"(?!{_NUMBER}\Z)[{re.escape(FORMULA_FIRST)}](?s:.)")
+FORMULA_LIKE = re.compile(rf"(?!{_NUMBER}\Z)[=+\-@\t\r](?s:.)")
+# Characters XML 1.0, and so an xlsx, cannot hold (openpyxl refuses them): in a report
+# table's text they become U+FFFD; convert refuses them (its workbook is the ledger's data).
+XLSX_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # Text openpyxl would store as an error value (#N/A) instead of text.
 XLSX_ERROR_CODES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
 
@@ -89,28 +89,6 @@ def xlsx_text(cell: Any) -> None:
 def xlsx_special(text: str) -> bool:
     """Text openpyxl would not write as a plain text cell: xlsx_text must set it."""
     return text.startswith("=") or text in XLSX_ERROR_CODES or formula_like(text)
-
-
-XLSX_SPECIAL_FIRST = FORMULA_FIRST + "#"  # the first characters xlsx_special holds for
-
-
-def texts_where(texts: list[str], rule: Callable[[str], bool], first: str = FORMULA_FIRST) -> np.ndarray:
-    """Per text, whether `rule` holds, for a rule that holds only for texts that start with a
-    character of `first` (formula_like, xlsx_special): those are found in one regex pass over
-    the texts joined, and only they are judged one by one. A ledger's million distinct
-    texts take some 0.1 s so, against 2 s judged each."""
-    out = np.zeros(len(texts), dtype=bool)
-    if not texts:
-        return out
-    joined = "\x00" + "\x00".join(texts)
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    separators = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))  # each text's \x00 in `joined`
-    found = np.array([m.start() for m in re.finditer(f"\x00[{re.escape(first)}]", joined)], dtype=np.int64)
-    at = np.searchsorted(separators, found).clip(0, len(texts) - 1)
-    # a match inside a text (one with a NUL in it) is no text's start
-    for index in at[separators[at] == found]:
-        out[index] = rule(texts[index])
-    return out
 
 
 def _wrapped(header: str, width: int = 13) -> str:
@@ -298,7 +276,7 @@ def _write_table(sheet: Worksheet, report: Report) -> None:
 
 def _append(sheet: Worksheet, values: list[Any]) -> tuple[Cell, ...]:
     """One row appended, its text cells text (xlsx_text); its cells."""
-    sheet.append(values)
+    sheet.append([XLSX_ILLEGAL.sub("\ufffd", v) if isinstance(v, str) else v for v in values])
     cells = cast("tuple[Cell, ...]", sheet[sheet.max_row])
     for cell in cells:
         xlsx_text(cell)

@@ -402,16 +402,6 @@ def test_numbers_and_plain_text_stay(text: str) -> None:
     assert render.csv_cell(-114196) == -114196
 
 
-def test_texts_where_finds_every_start() -> None:
-    """The one-pass search of many texts (convert's categories) agrees with the rule text by
-    text: at the first and last text, after an empty one, and past a NUL inside a text."""
-    texts = ["=a", "b", "", "+1+1", "x\x00=y", "-114 196", "#N/A", "@z"]
-    assert render.texts_where(texts, render.formula_like).tolist() == [render.formula_like(t) for t in texts]
-    got = render.texts_where(texts, render.xlsx_special, render.XLSX_SPECIAL_FIRST).tolist()
-    assert got == [True, False, False, True, False, False, True, True]
-    assert render.texts_where([], render.formula_like).tolist() == []
-
-
 def csv_cells(data: str, delimiter: str = ",") -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.lstrip("\ufeff")), delimiter=delimiter))
 
@@ -537,3 +527,31 @@ def test_listing_text_csv_only() -> None:
         ["'\rx", "-114 196", "-5"],
     ]
     assert "'" not in render.listing_text(["a", "b", "c"], rows, "markdown")
+
+
+# --- text an xlsx cannot hold ----------------------------------------------------------------------
+
+
+def test_convert_xlsx_refuses_a_control_character(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text with a control character (an internal error from openpyxl before): the workbook
+    cannot hold it, so convert says where it is and that CSV keeps it; nothing is written."""
+    monkeypatch.chdir(tmp_path)
+    rows = "år;period;version;konto;text;belopp\n2024;1;utfall;5011;ok;1\n2024;1;utfall;5011;a\x1bb;2\n"
+    write(tmp_path / "ctl.csv", rows)
+    result = run("convert", "ctl.csv", "-q", "-o", "out.xlsx", ok=False)
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Error: -o …xlsx: ctl.csv:3: text 'a\\x1bb' holds a control character that an xlsx cannot hold: "
+        "write CSV (-o ledger.csv)\n",
+    )
+    assert not (tmp_path / "out.xlsx").exists()
+    assert csv_cells(run("convert", "ctl.csv", "-q").stdout, ";")[2][4] == "a\x1bb"
+
+
+def test_report_xlsx_replaces_a_control_character(here: Path) -> None:
+    """A category name with a control character (kfollow.toml can write one): U+FFFD in the
+    workbook, as in reconcile's JUnit XML, instead of an internal error."""
+    write(here / "kfollow.toml", '[investments]\n"Re\\u0001investering" = ["941"]\n')
+    run("investments", "led.csv", "-q", "-o", "inv.xlsx")
+    _, values = xlsx_cells(here / "inv.xlsx")
+    assert values[1][0] == "Re\ufffdinvestering"
