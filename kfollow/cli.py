@@ -429,18 +429,78 @@ def emit_report(report: Any, fmt: str, kwargs: dict[str, Any]) -> None:
 
 
 def emit(data: bytes, output: Path | None) -> None:
-    """Write to -o atomically, or to stdout."""
-    from .render import write_atomic
+    """Write to -o whole or not at all (render.write_outputs), or to stdout."""
+    from .render import write_outputs
 
     if output is None or str(output) == "-":
         click.echo(data.decode("utf-8"), nl=False)
         return
-    if not output.parent.exists():
-        raise OptionError(f"-o {output}: the folder {output.parent} does not exist")
+    write_outputs([(output, data)])
+
+
+_NEVER_OVER = "kfollow never writes over a file it reads; give another -o FILE"
+
+
+def check_outputs(kwargs: dict[str, Any], outputs: Sequence[Path | None], config: bool = True) -> None:
+    """-o checked before anything is read or written (SPEC §5): no -o is a file the command
+    reads (a ledger, --budget/--forecast/--outcome, --control, or the config: --config, or
+    ./kfollow.toml where `config` and it is used by default), compared as files, so that
+    another path, a symlink or a hard link to an input is refused too; each -o is one that
+    can be written (render.output_kind); and --append adds to a workbook file. Output to
+    stdout is checked too: `>> ledger.csv` would add the report to the ledger."""
+    from .render import IN_PLACE, output_kind
+
+    files = [path for path in outputs if path is not None and str(path) != "-"]
+    inputs = _inputs(kwargs, config)
+    if len(files) < len(outputs):
+        _check_stdout(inputs)
+    for output in files:
+        for what, path in inputs:
+            if _same_file(output, path):
+                raise OptionError(f"-o {output} is {what} {path}: {_NEVER_OVER}")
+    for at, output in enumerate(files):
+        if any(_same_file(output, other) for other in files[:at]):
+            raise click.UsageError("each -o must name a different file (and '-' for stdout at most once)")
+        kind = output_kind(output)
+        if kwargs.get("append") and kind == IN_PLACE:
+            raise OptionError(f"-o {output} --append: {output} is no file but a FIFO or device; it holds no workbook")
+
+
+def _check_stdout(inputs: list[tuple[str, Path]]) -> None:
+    """OptionError where stdout is a file the command reads (a shell's > or >> to it)."""
     try:
-        write_atomic(output, data)
-    except OSError as error:
-        raise OptionError(f"-o {output}: cannot write ({error.strerror})") from None
+        out = os.fstat(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # no file behind it (a test's capture)
+        return
+    for what, path in inputs:
+        try:
+            same = os.path.samestat(out, os.stat(path))
+        except OSError:
+            continue
+        if same:
+            raise OptionError(f"the output (stdout) is {what} {path}: {_NEVER_OVER.replace('another -o', '-o')}")
+
+
+def _inputs(kwargs: dict[str, Any], config: bool) -> list[tuple[str, Path]]:
+    """Every file the command reads, with what it is to the command."""
+    inputs: list[tuple[str, Path]] = [("the ledger file", path) for path in kwargs["ledger"]]
+    for key, option in (("budget_files", "--budget"), ("forecast_files", "--forecast"), ("outcome_files", "--outcome")):
+        inputs += [(f"the {option} file", path) for path in kwargs[key]]
+    if kwargs.get("control") is not None:
+        inputs.append(("the --control file", kwargs["control"]))
+    used = _config(kwargs) if config else kwargs["config"]
+    if used is not None:
+        inputs.append(("the --config file" if kwargs["config"] is not None else "the config (by default)", used))
+    return inputs
+
+
+def _same_file(output: Path, other: Path) -> bool:
+    """Whether two paths name one file (through symlinks and hard links), or would (one
+    path, spelled two ways, of a file not yet there)."""
+    try:
+        return os.path.samefile(output, other)
+    except OSError:
+        return os.path.realpath(output) == os.path.realpath(other)
 
 
 @click.group(cls=KfollowGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -474,6 +534,7 @@ def variance(**kwargs: Any) -> None:
 
     fmt = _format(kwargs["fmt"], kwargs["output"], FORMATS)
     check_xlsx_options(fmt, kwargs)
+    check_outputs(kwargs, [kwargs["output"]])
     ledger, rules = load_mapped(kwargs, collapse=True)  # sums only: rows may be summed
     # drift_table judges the period on the whole ledger, before the filters, so that e.g.
     # --where verksamhet=289 and --exclude verksamhet=289 cover the same months.
@@ -504,6 +565,7 @@ def investments(**kwargs: Any) -> None:
 
     fmt = _format(kwargs["fmt"], kwargs["output"], FORMATS)
     check_xlsx_options(fmt, kwargs)
+    check_outputs(kwargs, [kwargs["output"]])
     ledger, rules = load_mapped(kwargs, columns=("projekt",), collapse=True)
     report = investment_table(
         ledger, rules, _spec(kwargs, False), allow_unmapped=kwargs["allow_unmapped"], **_filters(kwargs)
@@ -524,6 +586,7 @@ def projects(**kwargs: Any) -> None:
     from .api import projects_listing, select_rows
 
     fmt = _format(kwargs["fmt"], kwargs["output"], LISTING_FORMATS)
+    check_outputs(kwargs, [kwargs["output"]])
     ledger, rules = load_mapped(kwargs, columns=("projekt",), collapse=True)  # sums only
     _warn(ledger.notes)
     listing = projects_listing(select_rows(ledger, **_filters(kwargs)), rules, kwargs["year"], fmt)
@@ -601,16 +664,15 @@ def reconcile(**kwargs: Any) -> None:
     """
     from .api import find_duplicates, reconcile_ledger
     from .reconcile import RENDERERS, parse_tolerance, summary_line
+    from .render import write_outputs
 
     outputs: tuple[Path, ...] = kwargs["outputs"] or (Path("-"),)
     if kwargs["fmt"] and len(outputs) > 1:
         raise click.UsageError("--format goes with one -o; with several, each file's ending names its format")
-    if sum(str(path) == "-" for path in outputs) > 1 or len(set(outputs)) < len(outputs):
+    if sum(str(path) == "-" for path in outputs) > 1:
         raise click.UsageError("each -o must name a different file (and '-' for stdout at most once)")
     formats = [kwargs["fmt"] or RECONCILE_SUFFIXES.get(path.suffix.lower(), "text") for path in outputs]
-    for path in outputs:  # before a long load, and before the first report is written
-        if str(path) != "-" and not path.parent.exists():
-            raise OptionError(f"-o {path}: the folder {path.parent} does not exist")
+    check_outputs(kwargs, outputs)  # before a long load, and before the first report is written
     tolerance = parse_tolerance(kwargs["tolerance"])
     if tolerance is None:
         raise click.BadParameter(
@@ -632,8 +694,12 @@ def reconcile(**kwargs: Any) -> None:
         duplicates=duplicates,
         **_filters(kwargs),
     )
-    for path, fmt in zip(outputs, formats, strict=True):
-        emit(RENDERERS[fmt](result).encode("utf-8"), path)
+    rendered = [(path, RENDERERS[fmt](result).encode("utf-8")) for path, fmt in zip(outputs, formats, strict=True)]
+    # The files all or none (write_outputs), then stdout: nothing printed where a file failed.
+    write_outputs([(path, data) for path, data in rendered if str(path) != "-"])
+    for path, data in rendered:
+        if str(path) == "-":
+            emit(data, None)
     if all(str(path) != "-" for path in outputs):  # no report on stdout: the verdict on stderr
         click.echo(summary_line(result), err=True)
     click.get_current_context().exit(result.exit_code)
@@ -651,6 +717,7 @@ def accounts(**kwargs: Any) -> None:
     from .api import account_listing, select_rows
 
     fmt = _format(kwargs["fmt"], kwargs["output"], LISTING_FORMATS)
+    check_outputs(kwargs, [kwargs["output"]])
     ledger, rules = load_mapped(kwargs, columns=("account_name",), collapse=True)  # sums and counts only
     _warn(ledger.notes)
     listing = account_listing(select_rows(ledger, **_filters(kwargs)), rules, kwargs["year"], fmt)
@@ -677,6 +744,7 @@ def convert(**kwargs: Any) -> None:
 
     output = kwargs["output"]
     wants_xlsx = output is not None and output.suffix.lower() == ".xlsx"
+    check_outputs(kwargs, [output])
     ledger = _load(kwargs, _read_options(kwargs, every_column=True, columns=(), collapse=False))
     _warn([*ledger.notes, *sie_warnings(ledger)])
     frame = select_rows(ledger, year=kwargs["year"], **_filters(kwargs)).frame
@@ -709,6 +777,7 @@ def init(**kwargs: Any) -> None:
         raise click.UsageError(
             "init writes a kfollow.toml from the built-in Kommun-Bas map and reads none: drop --config"
         )
+    check_outputs(kwargs, [output], config=False)
     if str(output) != "-":
         _check_new(output)  # before a long load
     ledger = _load(kwargs, _read_options(kwargs, every_column=False, columns=DIMENSIONS, collapse=True))
@@ -725,6 +794,11 @@ _ELSEWHERE = "give another -o FILE (or -o - to print it)"
 
 
 def _check_new(output: Path) -> None:
+    """-o of init: no file there (a FIFO or a device is written in place, and holds no file)."""
+    from .render import IN_PLACE, output_kind
+
+    if output.exists() and output_kind(output) == IN_PLACE:
+        return
     if output.exists() or output.is_symlink():
         raise OptionError(f"-o {output}: the file exists, and kfollow init never overwrites a file; {_ELSEWHERE}")
     if not output.parent.exists():
@@ -732,9 +806,13 @@ def _check_new(output: Path) -> None:
 
 
 def _write_new(output: Path, data: bytes) -> None:
-    """Write -o, whole or not at all, never over an existing file."""
+    """Write -o, whole or not at all, never over an existing file (a FIFO or device: in place)."""
+    from .render import IN_PLACE, output_kind, write_outputs
     from .starter import write_new
 
+    if output.exists() and output_kind(output) == IN_PLACE:
+        write_outputs([(output, data)])
+        return
     try:
         write_new(output, data)
     except FileExistsError:

@@ -1,4 +1,5 @@
-"""Report -> text (table, markdown, csv, json) or an .xlsx workbook; atomic file output."""
+"""Report -> text (table, markdown, csv, json) or an .xlsx workbook; the rules every csv and
+xlsx writer follows (formula_like, csv_cell, xlsx_text); and -o's file output (write_outputs)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ import csv
 import io
 import json
 import os
+import re
+import secrets
+import stat
 import tempfile
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from .errors import OptionError
 from .money import format_amount
 from .report import Report, printed_cells
 
@@ -21,6 +26,69 @@ if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
 UNIT_HEADERS = {"kr": "Belopp i kr", "tkr": "Belopp i tkr", "mkr": "Belopp i mkr"}
+
+# --- cells no spreadsheet runs (SPEC §5) --------------------------------------------------------
+
+# A number as kfollow writes or reads it (-114 196, -1234,50, +5): a spreadsheet shows it as
+# a number and runs nothing, so it is left as it is.
+_NUMBER = r"[+-]?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[,.]\d+)?"
+# Text a spreadsheet may take for a formula (=, and +, -, @ as Excel and LibreOffice read
+# them; TAB and CR because some strip them before they look). One character alone ('-' as
+# "no code" in many exports) runs nothing and is left as it is.
+FORMULA_LIKE = re.compile(rf"(?!{_NUMBER}\Z)[=+\-@\t\r](?s:.)")
+# Characters XML 1.0, and so an xlsx, cannot hold (openpyxl refuses them): in a report
+# table's text they become U+FFFD; convert refuses them (its workbook is the ledger's data).
+XLSX_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Text openpyxl would store as an error value (#N/A) instead of text.
+XLSX_ERROR_CODES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
+
+
+def formula_like(text: str) -> bool:
+    """Whether a text cell of csv or xlsx output must be neutralised (SPEC §5): it starts
+    with =, +, -, @, TAB or CR and is not a number. The one rule of every csv and xlsx writer."""
+    return FORMULA_LIKE.match(text) is not None
+
+
+def csv_cell(value: object) -> object:
+    """A csv cell as written: formula-like text behind a leading ' (which Excel and
+    LibreOffice show as text, and which a reader sees); anything else as it is."""
+    if isinstance(value, str) and formula_like(value):
+        return "'" + value
+    return value
+
+
+def csv_row(values: Iterable[object]) -> list[object]:
+    return [csv_cell(value) for value in values]
+
+
+def csv_text(rows: Iterable[Iterable[object]]) -> str:
+    """Comma-separated lines ending in \n, each cell a csv_cell. A cell with a CR in it is
+    quoted (csv.writer quotes only the characters of its line end: with \n alone, a bare CR
+    would split the row for Excel and for readers that take CR as a line end)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow(csv_row(row))
+        buffer.seek(buffer.tell() - 2)  # the row's own \r\n: \n
+        buffer.truncate()
+        buffer.write("\n")
+    return buffer.getvalue()
+
+
+def xlsx_text(cell: Any) -> None:
+    """An xlsx cell that holds a str: a text cell, never a formula or an error value
+    (openpyxl makes any str starting with = a formula). Formula-like text also gets Excel's
+    quote prefix, so that it stays text when someone edits the cell."""
+    value = cell.value
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if formula_like(value):
+            cell.quotePrefix = True
+
+
+def xlsx_special(text: str) -> bool:
+    """Text openpyxl would not write as a plain text cell: xlsx_text must set it."""
+    return text.startswith("=") or text in XLSX_ERROR_CODES or formula_like(text)
 
 
 def _wrapped(header: str, width: int = 13) -> str:
@@ -113,12 +181,12 @@ def render_markdown(report: Report) -> str:
 def render_csv(report: Report) -> str:
     """For machines: comma separated, plain integers, keys as in the JSON; a column with no
     data has empty cells."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["label", "kind", "level", *(c.key for c in report.columns)])
-    for row, values in zip(report.rows, printed_cells(report), strict=True):
-        writer.writerow([row.label, row.kind, row.level, *(values[c.key] for c in report.columns)])
-    return buffer.getvalue()
+    header = ["label", "kind", "level", *(c.key for c in report.columns)]
+    rows = [
+        [row.label, row.kind, row.level, *(values[c.key] for c in report.columns)]
+        for row, values in zip(report.rows, printed_cells(report), strict=True)
+    ]
+    return csv_text([header, *rows])
 
 
 def report_dict(report: Report) -> dict[str, object]:
@@ -190,13 +258,12 @@ def _write_table(sheet: Worksheet, report: Report) -> None:
 
     bold = Font(bold=True)
     headers = [UNIT_HEADERS[report.unit], *(c.header for c in report.columns)]
-    sheet.append(headers)
+    _append(sheet, headers)
     for cell in sheet[1]:
         cell.font = bold
         cell.alignment = Alignment(horizontal="left" if cell.column == 1 else "right", wrap_text=True)
     for row, values in zip(report.rows, printed_cells(report), strict=True):
-        sheet.append([row.label, *(values[c.key] for c in report.columns)])  # None: an empty cell
-        excel_row = sheet[sheet.max_row]
+        excel_row = _append(sheet, [row.label, *(values[c.key] for c in report.columns)])  # None: empty
         if row.level:  # Excel's own indent: the cell keeps the plain label
             excel_row[0].alignment = Alignment(indent=2 * row.level)
         for cell in excel_row[1:]:
@@ -205,6 +272,15 @@ def _write_table(sheet: Worksheet, report: Report) -> None:
             for cell in excel_row:
                 cell.font = bold
     sheet.freeze_panes = "B2"
+
+
+def _append(sheet: Worksheet, values: list[Any]) -> tuple[Cell, ...]:
+    """One row appended, its text cells text (xlsx_text); its cells."""
+    sheet.append([XLSX_ILLEGAL.sub("\ufffd", v) if isinstance(v, str) else v for v in values])
+    cells = cast("tuple[Cell, ...]", sheet[sheet.max_row])
+    for cell in cells:
+        xlsx_text(cell)
+    return cells
 
 
 def _fit_columns(sheet: Worksheet) -> None:
@@ -216,14 +292,80 @@ def _fit_columns(sheet: Worksheet) -> None:
         sheet.column_dimensions[letter].width = min(max(width + 2, 10), 60)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: the file appears whole or not at all."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
+# --- -o: whole or not at all, never over what is not a regular file (SPEC §5, §7) ---------------
+
+REPLACED = "replaced"  # a regular file, or none yet: written beside it, then renamed over it
+IN_PLACE = "in place"  # a FIFO or a character device (/dev/null, a terminal): opened and written
+
+
+def output_kind(path: Path) -> str:
+    """How -o `path` is written: REPLACED or IN_PLACE; OptionError where it cannot be.
+
+    A symlink is followed: the file it points to is written (atomically, where regular) and
+    the link stays a link. A FIFO or character device is written in place, never renamed
+    over: a device replaced by a regular file is a broken system. A folder, a block device
+    or a socket is refused."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):  # no file yet (or no folder: said below)
+        mode = None
+    except OSError as error:
+        raise OptionError(f"-o {path}: cannot write ({error.strerror})") from None
+    if mode is None or stat.S_ISREG(mode):
+        folder = Path(os.path.realpath(path)).parent
+        if not folder.is_dir():
+            what = "does not exist" if not folder.exists() else "is not a folder"
+            raise OptionError(f"-o {path}: the folder {folder} {what}")
+        return REPLACED
+    if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
+        return IN_PLACE
+    what = "a folder" if stat.S_ISDIR(mode) else "no regular file, FIFO or character device"
+    raise OptionError(f"-o {path}: {path} is {what}; give a file name")
+
+
+def write_outputs(outputs: Sequence[tuple[Path, bytes]]) -> None:
+    """Write each (path, data) of -o: all or none. Every regular file is first written whole
+    to a temporary file beside it; FIFOs and devices (output_kind) are then written in place;
+    only then are the temporary files renamed over their files. Where any write fails, every
+    temporary file is removed and every file renamed so far gets its old content back, and
+    the OptionError names the -o that failed. (What went into a FIFO or device cannot be taken
+    back: they are written after every temporary file is whole, so only a failure of the
+    renames, or of a later FIFO, follows one.)"""
+    kinds = [output_kind(path) for path, _ in outputs]
+    several = len(outputs) > 1
+    temporaries: list[tuple[Path, Path, Path]] = []  # (-o, temporary, file it replaces)
+    current = outputs[0][0] if outputs else Path()
+    try:
+        for (path, data), kind in zip(outputs, kinds, strict=True):
+            current = path
+            if kind == REPLACED:
+                target = Path(os.path.realpath(path))  # through a symlink: the link stays
+                temporaries.append((path, _temporary(target, data), target))
+        for (path, data), kind in zip(outputs, kinds, strict=True):
+            current = path
+            if kind == IN_PLACE:
+                with open(path, "wb") as out:  # O_TRUNC means nothing to a FIFO or a device
+                    out.write(data)
+        _rename_all(temporaries, several)
+    except OSError as error:
+        for _, temporary, _ in temporaries:
+            if temporary.exists():
+                temporary.unlink()
+        failed = getattr(error, "kfollow_output", current)
+        tail = "; no -o file was written" if several else ""
+        raise OptionError(f"-o {failed}: cannot write ({error.strerror or error}){tail}") from None
+
+
+def _temporary(target: Path, data: bytes) -> Path:
+    """`data` written and synced to a new file beside `target`, with the mode `target` has
+    (or a new file would get)."""
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    temporary = Path(name)
     try:
         # mkstemp makes the file private (0600); a report gets the mode a new file would get
         # (or keeps the one it had), so that colleagues on a shared folder can read it.
-        if path.exists():
-            mode = path.stat().st_mode & 0o777
+        if target.exists():
+            mode = target.stat().st_mode & 0o777
         else:
             umask = os.umask(0)
             os.umask(umask)
@@ -233,10 +375,62 @@ def write_atomic(path: Path, data: bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temporary, path)
     except BaseException:
-        os.unlink(temporary)
+        temporary.unlink()
         raise
+    return temporary
+
+
+def _rename_all(temporaries: list[tuple[Path, Path, Path]], several: bool) -> None:
+    """Each temporary file renamed over its file. With several, each old file is first kept
+    under a second name (a hard link), so that a failed rename puts back the ones before it."""
+    done: list[tuple[Path, Path | None]] = []  # (file, its old content kept, or None: it was new)
+    try:
+        for path, temporary, target in temporaries:
+            kept = _keep(target) if several and target.exists() else None
+            try:
+                os.replace(temporary, target)
+            except OSError as error:
+                if kept is not None:
+                    kept.unlink()
+                error.kfollow_output = path  # type: ignore[attr-defined]  # which -o failed
+                raise
+            done.append((target, kept))
+    except OSError:
+        _put_back(done)
+        raise
+    for _, kept in done:
+        if kept is not None:
+            kept.unlink()
+
+
+def _put_back(done: list[tuple[Path, Path | None]]) -> None:
+    """The files renamed over given back their old content (a new one removed)."""
+    for target, kept in reversed(done):
+        if kept is not None:
+            os.replace(kept, target)
+        else:
+            target.unlink()
+
+
+def _keep(target: Path) -> Path | None:
+    """A second name (hard link) for `target`'s present content; None where the file system
+    has no hard links (the old content then cannot be put back after a failed rename)."""
+    for _ in range(10):
+        kept = target.with_name(f".{target.name}.{secrets.token_hex(4)}.old")
+        try:
+            os.link(target, kept)
+        except FileExistsError:
+            continue
+        except OSError:
+            return None
+        return kept
+    return None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """One -o written whole or not at all (write_outputs)."""
+    write_outputs([(path, data)])
 
 
 FORMATS = (*RENDERERS, "xlsx")  # cli.FORMATS names the same (cli must not import this module)
@@ -251,11 +445,7 @@ def render_bytes(report: Report, fmt: str, into: Path | None = None, sheet_name:
 def listing_text(headers: Sequence[str], rows: Sequence[Sequence[object]], fmt: str) -> str:
     """A plain listing (e.g. `kfollow accounts`) in a text format."""
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(headers)
-        writer.writerows(rows)
-        return buffer.getvalue()
+        return csv_text([headers, *rows])
     shown = [[format_amount(c) if isinstance(c, int) else c for c in row] for row in rows]
     numeric = [bool(rows) and all(isinstance(r[i], int) for r in rows) for i in range(len(headers))]
     return (
