@@ -13,7 +13,7 @@ Mutations are drawn by hypothesis, derandomized (the same ones in every run, on 
 machine), without shrinking: each test runs all its examples and lists every failure, grouped.
 Binary formats (xlsx, Parquet, SIE with its checksum), where no cheap independent reader is at
 hand, must give the unmutated file's table or refuse. Bombs (xlsx sheets that declare or reach
-huge sizes) need a process of their own each: they are in test_hostile_inputs.py, one batch.
+huge sizes) need a process of their own: they are in test_hostile_inputs.py, in one batch.
 """
 
 from __future__ import annotations
