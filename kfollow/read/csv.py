@@ -394,6 +394,8 @@ def _chunk_batches(
                 data = data[:cut]
             if (nul := data.find(b"\x00")) >= 0:  # memchr; a NUL is in no text (SPEC §1)
                 raise LoadError(_nul_error(path, start + nul))
+            if undefined is not None and (utf8 := _utf8_letter(data)) >= 0:
+                raise LoadError(_utf8_in_single_byte(path, start + utf8))
             _check_decodes(data, undefined)
             table = pacsv.read_csv(
                 pa.py_buffer(data),
@@ -421,6 +423,29 @@ def _record_end(data: bytes) -> int:
         odd ^= data.count(b'"', before, cut) % 2
         cut = before
     return cut
+
+
+# å ä ö é Å Ä Ö as UTF-8: in a single-byte file they read 'Ã¥', 'Ã¤', … which no Swedish text has.
+_UTF8_LETTER = re.compile(b"\xc3[\xa5\xa4\xb6\xa9\x85\x84\x96]")
+
+
+def _utf8_letter(data: bytes) -> int:
+    """Where a chunk read in a single-byte encoding holds a Swedish letter in UTF-8, else -1
+    (memchr for the lead byte first: a cp1252 file has almost no 'Ã')."""
+    if data.find(b"\xc3") < 0:
+        return -1
+    found = _UTF8_LETTER.search(data)
+    return found.start() if found else -1
+
+
+def _utf8_in_single_byte(path: Path, offset: int) -> str:
+    with path.open("rb") as handle:
+        line = handle.read(offset).count(b"\n") + 1
+    return (
+        f"{describe(path)}:{line}: å, ä or ö written as UTF-8 in a file read as cp1252 (it would read 'Ã¤'): "
+        "the file is in two encodings, as when lines from another export were pasted in. Save it in one "
+        "(UTF-8 or cp1252) and give it again"
+    )
 
 
 def _check_decodes(data: bytes, undefined: bytes | None) -> None:

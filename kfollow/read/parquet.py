@@ -73,7 +73,9 @@ def read_parquet(
     try:
         header = list(pq.read_schema(path).names)
         # Text columns come as dictionaries straight from the file's dictionary pages.
-        file = pq.ParquetFile(path, read_dictionary=header)
+        # A page written with a checksum is checked against it: a flipped bit in an amount
+        # would otherwise be read as another amount (files without checksums cannot tell).
+        file = pq.ParquetFile(path, read_dictionary=header, page_checksum_verification=True)
     except Exception as error:  # pyarrow's errors for a damaged file vary
         raise LoadError(f"{describe(path)}: not a readable Parquet file ({shown(str(error))})") from None
     columns = plan(header)
