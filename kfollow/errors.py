@@ -58,3 +58,10 @@ def shown(value: object, limit: int = QUOTE_LIMIT) -> str:
     if len(text) <= limit:
         return repr(text)
     return f"{text[:limit]!r}… ({len(text):,} characters)".replace(",", " ")
+
+
+def shown_code(text: object) -> str:
+    """A code of the ledger (konto, ansvar) for a message: as it is where it is short and
+    printable, else quoted and cut as shown() does."""
+    value = str(text)
+    return value if value.isprintable() and len(value) <= QUOTE_LIMIT else shown(value)

@@ -34,7 +34,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from .errors import QUOTE_LIMIT, ConfigError, MappingError, capped, shown
+from .errors import QUOTE_LIMIT, ConfigError, MappingError, capped, shown, shown_code
 from .ledger import DIMENSIONS
 
 INCOME = "Verksamhetens intäkter"
@@ -688,7 +688,7 @@ def check_unmapped(ledger: pd.DataFrame, rows: pd.Categorical, rules: Rules, yea
         return f"{format_amount(int(round_to_unit(ore, 'kr')))} kr"
 
     lines += [
-        f"  konto {account}: {describe_unmapped(count, amounts, elsewhere, kronor, 'row')}"
+        f"  konto {shown_code(account)}: {describe_unmapped(count, amounts, elsewhere, kronor, 'row')}"
         for account, count, amounts, elsewhere in unmapped[["account", "rows", "amounts", "elsewhere"]].itertuples(
             index=False, name=None
         )

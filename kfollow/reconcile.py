@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import MAX_REPORTED, LoadError
+from .errors import MAX_REPORTED, LoadError, shown_code
 from .ledger import DIMENSIONS, OUTCOME, FullYearOnly, counted_rows, row_counts, sums_by_code
 from .mapping import (
     ALLOCATION,
@@ -329,10 +329,10 @@ def check_unmapped(ledger: pd.DataFrame, rows: pd.Categorical, year: int | None 
         findings.append(
             Finding(
                 "unmapped-account",
-                f"konto {account} maps to no row of the table: {f'{scope}, ' if scope else ''}{what}, "
+                f"konto {shown_code(account)} maps to no row of the table: {f'{scope}, ' if scope else ''}{what}, "
                 f'first at {source}. Map it in kfollow.toml [accounts] (e.g. "91" = "Kommunbidrag", or "-" to '
                 "exclude it)",
-                f"konto {account}",
+                f"konto {shown_code(account)}",
                 {"account": account, "rows": int(count), "amount_kr": kr(amount)},
                 (source,),
             )
@@ -461,7 +461,7 @@ def check_duplicates(ledger: pd.DataFrame) -> list[Finding]:
 
 
 def _describe(row: pd.Series, columns: list[str]) -> str:
-    parts = [f"{row['version']} {row['year']}-{int(row['period']):02d}", f"konto {row['account']}"]
+    parts = [f"{row['version']} {row['year']}-{int(row['period']):02d}", f"konto {shown_code(row['account'])}"]
     parts += [f"{c} {row[c]}" for c in (*DIMENSIONS, "text") if c in columns and pd.notna(row[c])]
     if "voucher" in columns and pd.notna(row["voucher"]):  # SIE: the #VER's series and number
         parts.append(f"verifikation {row['voucher']}")
