@@ -57,8 +57,9 @@ class KfollowGroup(click.Group):
         try:
             return super().invoke(ctx)
         except KfollowError as error:
-            for line in error.problems:  # one line each (a library's message may hold line ends)
-                click.echo(f"Error: {' '.join(str(line).splitlines())}", err=True)
+            for problem in error.problems:  # every line an Error: line (a message may hold an example)
+                for line in str(problem).splitlines() or [""]:
+                    click.echo(f"Error: {line}", err=True)
             ctx.exit(error.exit_code)
         except BrokenPipeError:  # `kfollow variance … | head`
             sys.stderr.close()
