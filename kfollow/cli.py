@@ -239,6 +239,11 @@ def ledger_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def table_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The period and forecast of a table (variance, investments, reconcile)."""
     command = click.option(
+        "--previous-forecast",
+        metavar="NAME",
+        help="Add the columns of an earlier forecast and the change since, e.g. prognos-april.",
+    )(command)
+    command = click.option(
         "--forecast-version",
         metavar="NAME",
         help="The version shown as the forecast, e.g. prognos-april [default: prognos].",
@@ -348,7 +353,7 @@ def _read_options(
         file_signs={name: mode for name, mode in kwargs["sign"] if name is not None},
         # Read only the dimensions the filters use: fewer columns, faster loads.
         columns=None if every_column else frozenset((*columns, *filtered_on)),
-        extra_versions=(canonical_version(forecast),) if forecast else (),
+        extra_versions=tuple(canonical_version(name) for name in (forecast, kwargs.get("previous_forecast")) if name),
         dims=dict(kwargs["dims"]),
         year=kwargs["year"],
         collapse=collapse,
@@ -599,12 +604,13 @@ def _spec(kwargs: dict[str, Any], period_budget: bool) -> Any:
     from .ledger import canonical_version
     from .report import ReportSpec
 
-    forecast = kwargs["forecast_version"]
+    forecast, previous = kwargs["forecast_version"], kwargs["previous_forecast"]
     return ReportSpec(
         year=kwargs["year"],
         through=kwargs["through"],
         unit=kwargs["unit"],
         forecast_version=canonical_version(forecast) if forecast else None,
+        previous_forecast=canonical_version(previous) if previous else None,
         period_budget=period_budget,
     )
 

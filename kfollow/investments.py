@@ -284,10 +284,10 @@ def check_projects(
 
 
 def investment_columns(
-    year: int, through: int, forecast: str, labels: dict[int, str] | None = None
+    year: int, through: int, forecast: str, labels: dict[int, str] | None = None, previous: str | None = None
 ) -> tuple[Column, ...]:
     """SPEC §4: as the Drift table, but the forecast deviation is budget − forecast (+ = underspend)."""
-    columns = drift_columns(year, through, forecast, False, labels)
+    columns = drift_columns(year, through, forecast, False, labels, previous)
     return tuple(replace(c, difference=("budget", "forecast")) if c.key == "forecast_deviation" else c for c in columns)
 
 
@@ -305,7 +305,7 @@ def build_investments(ledger: pd.DataFrame, rows: pd.Categorical, plan: Investme
         warnings.append(f"projects that match no category are shown as '{UNCATEGORISED}' (--allow-unmapped)")
     top = tuple(row.key for row in layout if row.level == 0)
     layout.append(Row(TOTAL, "total", 0, {}, top, TOTAL))
-    columns = investment_columns(year, through, forecast, spec.year_labels)
+    columns = investment_columns(year, through, forecast, spec.year_labels, spec.previous_forecast)
     check_full_year(columns, spec)
     later = sums[(sums["version"] == OUTCOME) & (sums["year"] == year) & (sums["period"] > through)]
     if len(later):

@@ -199,11 +199,13 @@ SPEC_ROWS = {
 SPEC_COLUMNS = {
     "drift": {
         "forecast_deviation": ("forecast", "budget"),
+        "forecast_change": ("forecast", "previous_forecast"),
         "outcome_change": ("outcome", "outcome_previous"),
         "period_deviation": ("outcome", "period_budget"),
     },
     "investeringar": {  # SPEC §4: + is an underspend
         "forecast_deviation": ("budget", "forecast"),
+        "forecast_change": ("forecast", "previous_forecast"),
         "outcome_change": ("outcome", "outcome_previous"),
     },
 }

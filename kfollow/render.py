@@ -95,7 +95,7 @@ def _wrapped(header: str, width: int = 13) -> str:
     """'Avv. prognos/budget 2024' -> three lines 'Avv. prognos/', 'budget', '2024': narrow
     columns with the year on a line of its own, as the report sets its headers."""
     head, _, year = header.rpartition(" ")
-    lines = textwrap.wrap(head.replace("/", "/ "), width) if head else []
+    lines = textwrap.wrap(head.replace("/", "/ "), width, break_long_words=False) if head else []
     return "\n".join([*(line.replace("/ ", "/") for line in lines), year])
 
 

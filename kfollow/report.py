@@ -64,6 +64,8 @@ class ReportSpec:
     # None: `prognos`, and its columns are empty (with a warning) where there is none. A version
     # named here must exist in the ledger.
     forecast_version: str | None = None
+    # --previous-forecast: the forecast the current one is compared with (SPEC §9); it must exist.
+    previous_forecast: str | None = None
     period_budget: bool = False
     # The (year, month) that year/through default to, when it is to come from more than the
     # ledger given to build_drift: the CLI takes it from the whole ledger before --where and
@@ -133,16 +135,30 @@ class Report:
 
 
 def drift_columns(
-    year: int, through: int, forecast: str, period_budget: bool, labels: dict[int, str] | None = None
+    year: int,
+    through: int,
+    forecast: str,
+    period_budget: bool,
+    labels: dict[int, str] | None = None,
+    previous: str | None = None,
 ) -> tuple[Column, ...]:
-    """The columns of SPEC §3; a difference always follows the columns it is made of. A year
-    shows as its label where it has one (a broken fiscal year: 'Budget 2015/16')."""
+    """The columns of SPEC §3 (and §9 with a `previous` forecast); a difference always follows
+    the columns it is made of. A year shows as its label where it has one (a broken fiscal
+    year: 'Budget 2015/16')."""
     y, p = (labels or {}).get(year, str(year)), (labels or {}).get(year - 1, str(year - 1))
     ends = PERIOD_SLOTS - 1  # the whole year, however many months (an SIE year may have 14)
     columns = [
         Column("budget", f"Budget {y}", Selection(BUDGET, year, ends)),
         Column("forecast", f"Prognos helår {y}", Selection(forecast, year, ends)),
         Column("forecast_deviation", f"Avv. prognos/budget {y}", difference=("forecast", "budget")),
+        *(
+            [
+                Column("previous_forecast", f"{previous_header(previous)} {y}", Selection(previous, year, ends)),
+                Column("forecast_change", f"Prognosförändring {y}", difference=("forecast", "previous_forecast")),
+            ]
+            if previous
+            else []
+        ),
         Column("outcome", f"Delårsbokslut {y}", Selection(OUTCOME, year, through)),
         Column("outcome_previous", f"Delårsbokslut {p}", Selection(OUTCOME, year - 1, through)),
         Column(
@@ -157,6 +173,14 @@ def drift_columns(
             Column("period_deviation", f"Avv. utfall/periodbudget {y}", difference=("outcome", "period_budget")),
         ]
     return tuple(columns)
+
+
+def previous_header(version: str) -> str:
+    """A previous forecast's header: 'Prognos april' for prognos-april, else 'Föregående prognos'."""
+    name, _, month = version.partition("-")
+    if name == FORECAST and month.isalpha():
+        return f"Prognos {month}"
+    return "Föregående prognos"
 
 
 def aggregate(ledger: pd.DataFrame, rows: pd.Categorical) -> pd.DataFrame:
@@ -260,11 +284,14 @@ def resolve_columns(sums: pd.DataFrame, spec: ReportSpec, ledger: pd.DataFrame |
     if ledger is not None:
         versions |= set(ledger["version"].cat.categories.astype(str))
     forecast = spec.forecast_version or FORECAST
-    if spec.forecast_version is not None and forecast not in versions:
-        raise OptionError(
-            f"--forecast-version {forecast}: no such version in the ledger; "
-            f"versions found: {', '.join(sorted(versions))}"
-        )
+    named = (("--forecast-version", spec.forecast_version), ("--previous-forecast", spec.previous_forecast))
+    for option, name in named:
+        if name is not None and name not in versions:
+            raise OptionError(
+                f"{option} {name}: no such version in the ledger; versions found: {', '.join(sorted(versions))}"
+            )
+    if spec.previous_forecast is not None and spec.previous_forecast == forecast:
+        raise OptionError(f"--previous-forecast {forecast}: that is the forecast shown; name an earlier one")
     return year, through, forecast
 
 
@@ -303,7 +330,9 @@ def build_drift(ledger: pd.DataFrame, rows: pd.Categorical, spec: ReportSpec) ->
     sums = aggregate(ledger, rows)
     year, through, forecast = resolve_columns(sums, spec)
     warnings = []
-    columns = drift_columns(year, through, forecast, spec.period_budget, spec.year_labels)
+    columns = drift_columns(
+        year, through, forecast, spec.period_budget, spec.year_labels, spec.previous_forecast
+    )
     check_full_year(columns, spec)
     layout = list(DRIFT_LAYOUT)
     if (sums["row"] == UNMAPPED).any():
@@ -393,8 +422,12 @@ def _version_warnings(
     warnings = empty_column_warnings(columns, empty)
     year = next(c.selection.year for c in columns if c.selection)
     found = set(sums.loc[sums["year"] == year, "version"].astype(str))
-    for name in sorted(found - {BUDGET, forecast, OUTCOME}):
-        warnings.append(f"version {name!r} is in no column (use --forecast-version {name} to show it as the forecast)")
+    shown = {c.selection.version for c in columns if c.selection}
+    for name in sorted(found - shown - {BUDGET, forecast, OUTCOME}):
+        warnings.append(
+            f"version {name!r} is in no column (use --forecast-version {name} to show it as the forecast, "
+            f"or --previous-forecast {name} to compare the forecast with it)"
+        )
     return warnings
 
 

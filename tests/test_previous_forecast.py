@@ -1,0 +1,82 @@
+"""--previous-forecast NAME (SPEC §9): the earlier forecast and the change since, checked by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import KOMMUNBIDRAG, run, write
+
+LEDGER = """\
+år;period;version;konto;projekt;belopp
+2024;1;budget;3111;;-1200,00
+2024;1;budget;5011;;1000,00
+2024;1;budget;9110;;200,00
+2024;12;prognos-april;3111;;-1300,00
+2024;12;prognos-april;5011;;1100,00
+2024;12;prognos;3111;;-1250,50
+2024;12;prognos;5011;;1240,25
+2024;1;utfall;3111;;-100,00
+2024;1;utfall;5011;;90,00
+2024;1;budget;1110;92011;500,00
+2024;12;prognos-april;1110;92011;450,00
+2024;12;prognos;1110;92011;300,40
+2024;1;utfall;1110;92011;120,00
+"""
+
+
+def table(tmp_path: Path, command: str, *args: str) -> dict:
+    ledger = write(tmp_path / "led.csv", LEDGER)
+    config = write(tmp_path / "k.toml", KOMMUNBIDRAG + '[investments]\n"Exploatering" = ["92"]\n')
+    result = run(command, ledger, "--config", config, "--unit", "kr", "--format", "json", "-q", *args)
+    return json.loads(result.stdout)
+
+
+def test_drift_gains_the_previous_forecast_and_the_change_after_the_forecast_deviation(tmp_path: Path) -> None:
+    data = table(tmp_path, "variance", "--previous-forecast", "prognos-april")
+    keys = [c["key"] for c in data["columns"]]
+    assert keys[:5] == ["budget", "forecast", "forecast_deviation", "previous_forecast", "forecast_change"]
+    headers = {c["key"]: c["header"] for c in data["columns"]}
+    assert headers["previous_forecast"] == "Prognos april 2024"
+    assert headers["forecast_change"] == "Prognosförändring 2024"
+    rows = {r["label"]: r["values"] for r in data["rows"]}
+    # report sign: revenue +, costs −; forecast 1 250,50 against April's 1 300 -> 1 251 − 1 300 as printed
+    assert (rows["Verksamhetens intäkter"]["previous_forecast"], rows["Verksamhetens intäkter"]["forecast_change"]) == (
+        1300,
+        -50,  # −49,50 kr, rounded half away from zero
+    )
+    assert (rows["Personalkostnader"]["previous_forecast"], rows["Personalkostnader"]["forecast_change"]) == (
+        -1100,
+        -140,  # −140,25
+    )
+    assert (rows["Årets resultat"]["previous_forecast"], rows["Årets resultat"]["forecast_change"]) == (200, -190)
+    assert not any("prognos-april" in w for w in data["warnings"])
+
+
+def test_investments_gain_the_columns_too(tmp_path: Path) -> None:
+    data = table(tmp_path, "investments", "--previous-forecast", "prognos-april")
+    rows = {r["label"]: r["values"] for r in data["rows"]}
+    # expenditure +: forecast 300,40 against April's 450 -> change −149,60
+    assert (rows["Exploatering"]["previous_forecast"], rows["Exploatering"]["forecast_change"]) == (450, -150)
+    assert rows["Exploatering"]["forecast_deviation"] == 200  # budget − forecast = 199,60
+
+
+def test_reconcile_checks_the_change_column(tmp_path: Path) -> None:
+    ledger = write(tmp_path / "led.csv", LEDGER)
+    config = write(tmp_path / "k.toml", KOMMUNBIDRAG)
+    result = run("reconcile", ledger, "--config", config, "--previous-forecast", "prognos-april", "--format", "json")
+    data = json.loads(result.stdout)
+    assert not [f for f in data["findings"] if f["code"] in ("identity", "conservation", "unused-version")]
+
+
+def test_an_unknown_previous_forecast_is_a_usage_error(tmp_path: Path) -> None:
+    ledger = write(tmp_path / "led.csv", LEDGER)
+    config = write(tmp_path / "k.toml", KOMMUNBIDRAG)
+    result = run("variance", ledger, "--config", config, "--previous-forecast", "prognos-maj", ok=False)
+    assert result.exit_code == 2
+    assert "--previous-forecast prognos-maj: no such version in the ledger; versions found: budget, prognos, " in (
+        result.stderr
+    )
+    result = run("variance", ledger, "--config", config, "--previous-forecast", "prognos", ok=False)
+    assert result.exit_code == 2
+    assert "that is the forecast shown" in result.stderr
