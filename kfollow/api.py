@@ -29,6 +29,7 @@ import pandas as pd
 
 from .errors import OptionError
 from .investments import (
+    UNCATEGORISED,
     build_investments,
     check_projects,
     has_investments,
@@ -37,7 +38,7 @@ from .investments import (
     project_listing,
 )
 from .ledger import Ledger, counted_rows, filter_mask
-from .mapping import Rules, assign_rows, check_unmapped, load_rules
+from .mapping import UNMAPPED, Rules, assign_rows, check_unmapped, load_rules
 from .read import ReadOptions, Source, load_ledger
 from .read.normalise import row_hashing
 from .reconcile import (
@@ -50,13 +51,24 @@ from .reconcile import (
     table_findings,
 )
 from .render import render_bytes
-from .report import Report, ReportSpec, build_drift, filter_words, latest_outcome, through_warnings
+from .report import (
+    Drill,
+    Report,
+    ReportSpec,
+    Threshold,
+    build_drift,
+    drill_down,
+    filter_words,
+    latest_outcome,
+    through_warnings,
+)
 from .starter import StarterConfig, build_starter
 
 # A --where/--exclude rule: (column, code prefixes), e.g. ("verksamhet", ("289",))
 Filter = tuple[str, tuple[str, ...]]
 
 __all__ = [
+    "Drill",
     "Filter",
     "Ledger",
     "ReadOptions",
@@ -65,6 +77,7 @@ __all__ = [
     "Rules",
     "Source",
     "StarterConfig",
+    "Threshold",
     "account_listing",
     "drift_table",
     "find_duplicates",
@@ -190,9 +203,13 @@ def drift_table(
     where: Sequence[Filter] = (),
     exclude: Sequence[Filter] = (),
     allow_unmapped: bool = False,
+    drill: Drill | None = None,
+    percent: bool = False,
+    threshold: Threshold | None = None,
 ) -> Report:
     """The Drift table (SPEC §3) of the rows `where`/`exclude` select. An account no rule maps
-    is a MappingError, unless allow_unmapped (a row 'Ej mappat')."""
+    is a MappingError, unless allow_unmapped (a row 'Ej mappat'). `drill`, `percent`,
+    `threshold`: SPEC §8 (parts by a dimension, shares of the deviations, materiality)."""
     ledger = _mapped(ledger, rules)
     spec = _spec_for(ledger, spec)
     part = select_rows(ledger, where, exclude)
@@ -200,7 +217,44 @@ def drift_table(
         # each account's amounts of the table's year: --year, else the default period's
         year = spec.year if spec.year is not None else spec.default_period[0] if spec.default_period else None
         check_unmapped(part.frame, part.mapped(), rules, year)
-    return _warnings(build_drift(part.frame, part.mapped(), spec), part, part.mapped(), where, exclude)
+    report = _warnings(build_drift(part.frame, part.mapped(), spec), part, part.mapped(), where, exclude)
+    return _explained(report, part.frame, part.mapped(), rules, UNMAPPED, drill, percent, threshold)
+
+
+def _explained(
+    report: Report,
+    frame: pd.DataFrame,
+    rows: pd.Categorical,
+    rules: Rules,
+    unmapped: str,
+    drill: Drill | None,
+    percent: bool,
+    threshold: Threshold | None,
+) -> Report:
+    """SPEC §8 on a table that has passed its own checks: the parts come after them, as they
+    are no rows of the table's sums (reconcile's leaves)."""
+    if drill is not None:
+        report = drill_down(report, frame, rows, replace(drill, names=_drill_names(frame, drill, rules)), unmapped)
+    return replace(report, percent=percent, threshold=threshold)
+
+
+def _drill_names(frame: pd.DataFrame, drill: Drill, rules: Rules) -> dict[str, str]:
+    """Code -> name for the drill-down: the ledger's account names (its name column, SIE
+    #KONTO) for konto, then [names.<dimension>] of kfollow.toml for the codes they leave
+    without one, then names the caller gave. A code cut by --by DIM:N is named where it is
+    itself a code with a name."""
+    from .accounts import account_names
+
+    names: dict[str, str] = dict(drill.names)
+    configured = rules.sections.get("names", {}).get(drill.dimension, {})
+    if isinstance(configured, dict):
+        names.update({str(code): str(name) for code, name in configured.items()})
+    if drill.dimension == "konto":
+        found = account_names(frame)
+        if found is not None:
+            codes = frame["account"].cat.categories.astype(str)
+            names.update({code: name for code, name in zip(codes, found, strict=True) if name})
+    return names
 
 
 def investment_table(
@@ -211,9 +265,13 @@ def investment_table(
     where: Sequence[Filter] = (),
     exclude: Sequence[Filter] = (),
     allow_unmapped: bool = False,
+    drill: Drill | None = None,
+    percent: bool = False,
+    threshold: Threshold | None = None,
 ) -> Report:
     """The Investeringar table (SPEC §4) from [investments] of the rules. A project on an
-    investment account in no category is a MappingError, unless allow_unmapped; in two, always."""
+    investment account in no category is a MappingError, unless allow_unmapped; in two, always.
+    `drill`, `percent`, `threshold`: as drift_table's."""
     ledger = _mapped(ledger, rules)
     plan = investment_plan(rules)
     spec = replace(_spec_for(ledger, spec), period_budget=False)
@@ -226,7 +284,8 @@ def investment_table(
     latest = (latest_outcome(part.frame, part.mapped(), y) for y in (report.year, report.year - 1))
     last = dict(found for found in latest if found is not None)
     report = replace(report, warnings=(*report.warnings, *through_warnings(last, report.through, spec)))
-    return _warnings(report, part, rows, where, exclude)
+    report = _warnings(report, part, rows, where, exclude)
+    return _explained(report, part.frame, rows, rules, UNCATEGORISED, drill, percent, threshold)
 
 
 # --- reconcile --------------------------------------------------------------------------------

@@ -256,6 +256,125 @@ def table_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
+class ByType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.5 only
+    """DIM[:N]: konto or a dimension, and the code's first N characters."""
+
+    name = "DIM[:N]"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str, int | None]:
+        from .ledger import DIMENSIONS  # a tuple of names: no pandas at import
+
+        if isinstance(value, tuple):
+            return value
+        dim, sep, width = str(value).partition(":")
+        dim = dim.strip().lower()
+        if dim not in ("konto", *DIMENSIONS) or (sep and not (width.strip().isdigit() and int(width) > 0)):
+            self.fail(
+                f"{value!r}: write DIM or DIM:N, DIM one of konto, {', '.join(DIMENSIONS)}, N the code's first N "
+                "characters, e.g. konto:3",
+                param,
+                ctx,
+            )
+        return dim, int(width) if sep else None
+
+
+def drill_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Drill-down, shares and materiality (SPEC §8) of variance and investments."""
+    options = [
+        click.option(
+            "--by",
+            type=ByType(),
+            help="Under every row, its parts by konto or a dimension (ansvar, verksamhet, aktivitet, projekt, "
+            "motpart); DIM:N groups by the code's first N characters, e.g. konto:3.",
+        ),
+        click.option(
+            "--top",
+            type=click.IntRange(1),
+            metavar="N",
+            help="With --by: the N largest parts, and Övrigt for the rest.",
+        ),
+        click.option(
+            "--row",
+            "drill_rows",
+            multiple=True,
+            metavar="LABEL",
+            help="With --by: drill only this row (its label, e.g. 'Köp av tjänster'). Repeatable.",
+        ),
+        click.option(
+            "--percent", is_flag=True, help="After each deviation column, its share of the figure it deviates from."
+        ),
+        click.option(
+            "--threshold",
+            "thresholds",
+            multiple=True,
+            metavar="AMOUNT|PCT%",
+            help="Flag rows and parts whose last deviation reaches AMOUNT (in --unit) and/or PCT% of the figure "
+            "it deviates from (given both: both). At most one of each.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _drill(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """--by, --top, --row, --percent, --threshold as the API's keyword arguments."""
+    from .report import Drill
+
+    by = kwargs["by"]
+    if by is None and (kwargs["top"] is not None or kwargs["drill_rows"]):
+        raise click.UsageError("--top and --row choose among the parts of --by: give --by DIM, e.g. --by konto")
+    drill = Drill(by[0], by[1], kwargs["top"], tuple(kwargs["drill_rows"])) if by else None
+    return {"drill": drill, "percent": kwargs["percent"], "threshold": _threshold(kwargs["thresholds"], kwargs["unit"])}
+
+
+def _threshold(values: Sequence[str], unit: str) -> Any:
+    """--threshold AMOUNT (in `unit`) and/or PCT%: a report.Threshold, or None."""
+    from decimal import Decimal, InvalidOperation
+
+    from .money import UNITS
+    from .report import Threshold
+
+    amount: Decimal | None = None
+    percent: Decimal | None = None
+    for value in values:
+        text = value.strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
+        is_percent = text.endswith("%")
+        try:
+            number = Decimal(text.rstrip("%"))
+        except InvalidOperation:
+            number = Decimal(-1)
+        if not number.is_finite() or number < 0 or (percent if is_percent else amount) is not None:
+            raise click.BadParameter(
+                f"{value!r}: give an amount in {unit} (e.g. 500) and/or a percentage (e.g. 5%), each at most once",
+                param_hint="--threshold",
+            )
+        if is_percent:
+            percent = number
+        else:
+            amount = number
+    if amount is None and percent is None:
+        return None
+    words = [
+        *([f"{_swedish(amount)} {unit}"] if amount is not None else []),
+        *([f"{_swedish(percent)} %"] if percent is not None else []),
+    ]
+    ore = int((amount * UNITS[unit]).to_integral_value()) if amount is not None else None
+    return Threshold(ore, percent, " och ".join(words))
+
+
+def _swedish(number: Any) -> str:
+    return f"{number:f}".replace(".", ",")
+
+
+def _drill_columns(kwargs: dict[str, Any]) -> tuple[str, ...]:
+    """The ledger columns --by needs read: the dimension, and for konto the account names."""
+    by = kwargs["by"]
+    if by is None:
+        return ()
+    return ("account_name",) if by[0] == "konto" else (by[0],)
+
+
 def output_options(formats: tuple[str, ...]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         command = click.option(
@@ -529,6 +648,7 @@ def cli() -> None:
 )
 @click.option("--allow-unmapped", is_flag=True, help="Show unmapped accounts as a row 'Ej mappat' instead of stopping.")
 @click.option("--unit", type=click.Choice(["kr", "tkr", "mkr"]), default="tkr", show_default=True)
+@drill_options
 @xlsx_options
 @output_options(FORMATS)
 def variance(**kwargs: Any) -> None:
@@ -541,11 +661,13 @@ def variance(**kwargs: Any) -> None:
     fmt = _format(kwargs["fmt"], kwargs["output"], FORMATS)
     check_xlsx_options(fmt, kwargs)
     check_outputs(kwargs, [kwargs["output"]])
-    ledger, rules = load_mapped(kwargs, collapse=True)  # sums only: rows may be summed
+    drill = _drill(kwargs)
+    # sums only: rows may be summed (by the columns --by needs too)
+    ledger, rules = load_mapped(kwargs, columns=_drill_columns(kwargs), collapse=True)
     # drift_table judges the period on the whole ledger, before the filters, so that e.g.
     # --where verksamhet=289 and --exclude verksamhet=289 cover the same months.
     spec = _spec(kwargs, kwargs["period_budget"])
-    report = drift_table(ledger, rules, spec, allow_unmapped=kwargs["allow_unmapped"], **_filters(kwargs))
+    report = drift_table(ledger, rules, spec, allow_unmapped=kwargs["allow_unmapped"], **_filters(kwargs), **drill)
     _warn(report.warnings)
     emit_report(report, fmt, kwargs)
 
@@ -559,6 +681,7 @@ def variance(**kwargs: Any) -> None:
     help="Show projects that match no category as a row 'Ej kategoriserat' instead of stopping.",
 )
 @click.option("--unit", type=click.Choice(["kr", "tkr", "mkr"]), default="tkr", show_default=True)
+@drill_options
 @xlsx_options
 @output_options(FORMATS)
 def investments(**kwargs: Any) -> None:
@@ -572,9 +695,10 @@ def investments(**kwargs: Any) -> None:
     fmt = _format(kwargs["fmt"], kwargs["output"], FORMATS)
     check_xlsx_options(fmt, kwargs)
     check_outputs(kwargs, [kwargs["output"]])
-    ledger, rules = load_mapped(kwargs, columns=("projekt",), collapse=True)
+    drill = _drill(kwargs)
+    ledger, rules = load_mapped(kwargs, columns=("projekt", *_drill_columns(kwargs)), collapse=True)
     report = investment_table(
-        ledger, rules, _spec(kwargs, False), allow_unmapped=kwargs["allow_unmapped"], **_filters(kwargs)
+        ledger, rules, _spec(kwargs, False), allow_unmapped=kwargs["allow_unmapped"], **_filters(kwargs), **drill
     )
     _warn(report.warnings)
     emit_report(report, fmt, kwargs)

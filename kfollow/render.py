@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from .errors import OptionError
 from .money import format_amount
-from .report import Report, printed_cells
+from .report import Report, Row, flagged, last_deviation, printed_cells, shown_columns
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -117,13 +117,35 @@ def _rule_before(report: Report, index: int) -> bool:
     whose parents come first, rules off each top-level group and the total."""
     row = report.rows[index]
     if report.table == "drift":
-        return row.kind != "row"
+        return row.kind in ("subtotal", "total")
     return index > 0 and row.level == 0
 
 
-def _shown(value: int | None) -> str:
-    """A cell of a text table: Swedish digit grouping; a column with no data is empty."""
-    return "" if value is None else format_amount(value)
+def _shown(value: int | float | None) -> str:
+    """A cell of a text table: Swedish digit grouping, a share with a decimal comma; a
+    column with no data (or a share of 0) is empty."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", ",")
+    return format_amount(value)
+
+
+MARKER = " *"
+
+
+def _marked(report: Report, row: Row) -> str:
+    """The label, with the --threshold marker where the row is flagged."""
+    return row.label + (MARKER if flagged(report, row) else "")
+
+
+def footnote(report: Report) -> str:
+    """What the marker means: '* Avv. utfall/periodbudget 2024: avvikelsen är minst 500 tkr och minst 5 %'."""
+    key = last_deviation(report)
+    if report.threshold is None or key is None:
+        return ""
+    header = next(c.header for c in report.columns if c.key == key)
+    return f"{MARKER.strip()} {header}: avvikelsen är minst {report.threshold.text.replace(' och ', ' och minst ')}"
 
 
 def render_table(report: Report) -> str:
@@ -131,16 +153,17 @@ def render_table(report: Report) -> str:
     caption line that names the table, its period and its filters."""
 
     cells = printed_cells(report)
+    columns = shown_columns(report)
     body = [
-        ["  " * row.level + row.label, *(_shown(v[c.key]) for c in report.columns)]
+        ["  " * row.level + _marked(report, row), *(_shown(v[key]) for key, _ in columns)]
         for row, v in zip(report.rows, cells, strict=True)
     ]
-    headers = [UNIT_HEADERS[report.unit], *(_wrapped(c.header) for c in report.columns)]
+    headers = [UNIT_HEADERS[report.unit], *(_wrapped(header) for _, header in columns)]
     text = tabulate(
         body,
         headers=headers,
         tablefmt="simple",
-        colalign=("left", *("right",) * len(report.columns)),
+        colalign=("left", *("right",) * len(columns)),
     )
     lines = text.splitlines()
     rule_at = next(i for i, line in enumerate(lines) if set(line) <= {"-", " "} and "-" in line)
@@ -151,41 +174,51 @@ def render_table(report: Report) -> str:
             out.append(rule)
         out.append(line)
     caption = [report.caption, ""] if report.caption else []
-    return "\n".join([*caption, *out]) + "\n"
+    note = footnote(report)
+    return "\n".join([*caption, *out, *(["", note] if note else [])]) + "\n"
 
 
 def render_markdown(report: Report) -> str:
     """A pipe table and nothing else (no caption): it goes into a document under a heading of
     the document's own, and pasted tables stay tables."""
     cells = printed_cells(report)
+    columns = shown_columns(report)
     body = [
         [
             # Markdown drops leading spaces: children are indented with no-break spaces.
-            "\u00a0\u00a0" * row.level + (row.label if row.kind == "row" else f"**{row.label}**"),
-            *(_shown(v[c.key]) for c in report.columns),
+            "\u00a0\u00a0" * row.level
+            + (f"**{row.label}**" if row.kind in ("subtotal", "total") else row.label)
+            + (f"\\{MARKER.strip()}" if flagged(report, row) else ""),
+            *(_shown(v[key]) for key, _ in columns),
         ]
         for row, v in zip(report.rows, cells, strict=True)
     ]
-    headers = [UNIT_HEADERS[report.unit], *(c.header for c in report.columns)]
-    return (
-        tabulate(
-            body,
-            headers=headers,
-            tablefmt="pipe",
-            colalign=("left", *("right",) * len(report.columns)),
-        )
-        + "\n"
+    headers = [UNIT_HEADERS[report.unit], *(header for _, header in columns)]
+    table = tabulate(
+        body,
+        headers=headers,
+        tablefmt="pipe",
+        colalign=("left", *("right",) * len(columns)),
     )
+    note = footnote(report)
+    # the note's * escaped: Markdown would start a list with it
+    return table + "\n" + (f"\n\\{note}\n" if note else "")
 
 
 def render_csv(report: Report) -> str:
     """For machines: comma separated, plain integers, keys as in the JSON; a column with no
     data has empty cells."""
-    header = ["label", "kind", "level", *(c.key for c in report.columns)]
-    rows = [
-        [row.label, row.kind, row.level, *(values[c.key] for c in report.columns)]
-        for row, values in zip(report.rows, printed_cells(report), strict=True)
-    ]
+    columns = [key for key, _ in shown_columns(report)]
+    # Drill-down parts (SPEC §8) and --threshold add their columns only where they are given.
+    detail = any(row.kind == "detail" for row in report.rows)
+    extra = [*(["parent", "dimension", "code", "name"] if detail else []), *(["flag"] if report.threshold else [])]
+    header = ["label", "kind", "level", *extra, *columns]
+    rows = []
+    for row, values in zip(report.rows, printed_cells(report), strict=True):
+        more: list[object] = [row.parent, row.dimension, row.code, row.name] if detail else []
+        if report.threshold:
+            more.append(int(flagged(report, row)))
+        rows.append([row.label, row.kind, row.level, *more, *(values[key] for key in columns)])
     return csv_text([header, *rows])
 
 
@@ -195,13 +228,22 @@ def report_dict(report: Report) -> dict[str, object]:
         "unit": report.unit,
         "year": report.year,
         "through": report.through,
-        "columns": [{"key": c.key, "header": c.header} for c in report.columns],
-        "rows": [
-            {"label": row.label, "level": row.level, "kind": row.kind, "values": values}
-            for row, values in zip(report.rows, printed_cells(report), strict=True)  # no data: null
-        ],
+        "columns": [{"key": key, "header": header} for key, header in shown_columns(report)],
+        "rows": [_row_dict(report, row, cells) for row, cells in zip(report.rows, printed_cells(report), strict=True)],
         "warnings": list(report.warnings),
     }
+
+
+def _row_dict(report: Report, row: Row, values: dict[str, int | float | None]) -> dict[str, object]:
+    """A row of the JSON (no data: null); a part's parent, dimension, code and name (SPEC §8);
+    with --threshold, its flag."""
+    out: dict[str, object] = {"label": row.label, "level": row.level, "kind": row.kind}
+    if row.kind == "detail":
+        out.update(parent=row.parent, dimension=row.dimension, code=row.code, name=row.name)
+    if report.threshold is not None:
+        out["flag"] = flagged(report, row)
+    out["values"] = values
+    return out
 
 
 def render_json(report: Report) -> str:
@@ -254,24 +296,41 @@ def _workbook_and_sheet(title: str, into: Path | None) -> tuple[Workbook, Worksh
 
 def _write_table(sheet: Worksheet, report: Report) -> None:
     """The header and the rows: numbers in a thousands format, indented labels, bold subtotals."""
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Alignment, Font, PatternFill
 
     bold = Font(bold=True)
-    headers = [UNIT_HEADERS[report.unit], *(c.header for c in report.columns)]
+    highlight = PatternFill("solid", fgColor="FFF2CC")  # --threshold: a flagged row
+    columns = shown_columns(report)
+    headers = [UNIT_HEADERS[report.unit], *(header for _, header in columns)]
     _append(sheet, headers)
     for cell in sheet[1]:
         cell.font = bold
         cell.alignment = Alignment(horizontal="left" if cell.column == 1 else "right", wrap_text=True)
     for row, values in zip(report.rows, printed_cells(report), strict=True):
-        excel_row = _append(sheet, [row.label, *(values[c.key] for c in report.columns)])  # None: empty
+        excel_row = _append(sheet, [row.label, *(values[key] for key, _ in columns)])  # None: empty
         if row.level:  # Excel's own indent: the cell keeps the plain label
             excel_row[0].alignment = Alignment(indent=2 * row.level)
-        for cell in excel_row[1:]:
-            cell.number_format = "#,##0"
-        if row.kind != "row":
+        for cell, (key, _) in zip(excel_row[1:], columns, strict=True):
+            cell.number_format = "0.0" if key.endswith("_pct") else "#,##0"
+        _style_row(sheet, excel_row, row, bold if row.kind in ("subtotal", "total") else None)
+        if flagged(report, row):
             for cell in excel_row:
-                cell.font = bold
+                cell.fill = highlight
+    if any(row.kind == "detail" for row in report.rows):
+        from openpyxl.worksheet.properties import Outline
+
+        # the parts' row stays above them when they are collapsed
+        sheet.sheet_properties.outlinePr = Outline(summaryBelow=False)
     sheet.freeze_panes = "B2"
+
+
+def _style_row(sheet: Worksheet, cells: tuple[Cell, ...], row: Row, font: Any) -> None:
+    """Subtotals bold; a drill-down part a grouped row (outline level 1), collapsible under its row."""
+    if font is not None:
+        for cell in cells:
+            cell.font = font
+    if row.kind == "detail":
+        sheet.row_dimensions[cells[0].row].outline_level = 1
 
 
 def _append(sheet: Worksheet, values: list[Any]) -> tuple[Cell, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import cast
 
 import numpy as np
@@ -108,10 +109,26 @@ class Row:
     values: dict[str, int]  # öre, table sign
     parts: tuple[str, ...] = ()  # keys of the rows a subtotal or total sums
     path: str = ""  # where labels repeat (investment categories): the row's unique key
+    # A drill-down part (kind "detail", SPEC §8): the label of the row it is part of, the
+    # dimension it is drilled by, its code (None: Övrigt, or rows without a code) and name.
+    parent: str | None = None
+    dimension: str | None = None
+    code: str | None = None
+    name: str | None = None
 
     @property
     def key(self) -> str:
         return self.path or self.label
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """--threshold AMOUNT and/or PCT%: a deviation is material where it reaches every bound
+    given (|deviation| >= öre; |deviation| / |the figure it deviates from| >= percent)."""
+
+    ore: int | None = None
+    percent: Decimal | None = None
+    text: str = ""  # as the footnote names it: '500 tkr och 5 %'
 
 
 @dataclass(frozen=True)
@@ -132,6 +149,10 @@ class Report:
     # The line above a text table: what it is, the period and the filters
     # ('Drift januari–augusti 2024, exkl. verksamhet 289').
     caption: str = ""
+    # --percent: a share column after each deviation column (SPEC §8).
+    percent: bool = False
+    # --threshold: rows and parts whose last deviation passes it are flagged.
+    threshold: Threshold | None = None
 
 
 def drift_columns(
@@ -330,9 +351,7 @@ def build_drift(ledger: pd.DataFrame, rows: pd.Categorical, spec: ReportSpec) ->
     sums = aggregate(ledger, rows)
     year, through, forecast = resolve_columns(sums, spec)
     warnings = []
-    columns = drift_columns(
-        year, through, forecast, spec.period_budget, spec.year_labels, spec.previous_forecast
-    )
+    columns = drift_columns(year, through, forecast, spec.period_budget, spec.year_labels, spec.previous_forecast)
     check_full_year(columns, spec)
     layout = list(DRIFT_LAYOUT)
     if (sums["row"] == UNMAPPED).any():
@@ -491,8 +510,202 @@ def round_cells(report: Report) -> list[dict[str, int]]:
     return [{key: int(round_to_unit(value, report.unit)) for key, value in row.values.items()} for row in report.rows]
 
 
-def printed_cells(report: Report) -> list[dict[str, int | None]]:
-    """round_cells as printed: None in a column with no data (Report.empty), never 0."""
-    return [
-        {key: None if key in report.empty else value for key, value in cells.items()} for cells in round_cells(report)
-    ]
+def printed_cells(report: Report) -> list[dict[str, int | float | None]]:
+    """round_cells as printed: None in a column with no data (Report.empty), never 0; with
+    --percent, the shares (shown_columns) from the unrounded öre."""
+    out: list[dict[str, int | float | None]] = []
+    for row, cells in zip(report.rows, round_cells(report), strict=True):
+        printed: dict[str, int | float | None] = {}
+        for key, value in cells.items():
+            printed[key] = None if key in report.empty else value
+            base = PERCENT_OF.get(key)
+            if report.percent and base in row.values:
+                empty = key in report.empty or base in report.empty
+                printed[percent_key(key)] = None if empty else share(row.values[key], row.values[str(base)])
+        out.append(printed)
+    return out
+
+
+# --- drill-down, shares and materiality (SPEC §8) ------------------------------------------------
+
+OTHER_PARTS = "Övrigt"
+# The column of a drill-down dimension in the ledger frame.
+DRILL_COLUMNS = {"konto": "account"}
+
+
+@dataclass(frozen=True)
+class Drill:
+    """--by DIM[:N], --top N, --row LABEL: the parts of the table's leaf rows."""
+
+    dimension: str  # konto, or a dimension of SPEC §1 (ansvar, verksamhet, …)
+    width: int | None = None  # --by DIM:N: the code's first N characters
+    top: int | None = None
+    rows: tuple[str, ...] = ()  # labels (or category paths) of the rows to drill; () = every leaf row
+    # code -> name: the ledger's (account names, SIE #KONTO) first, then [names.<dim>]
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def column(self) -> str:
+        return DRILL_COLUMNS.get(self.dimension, self.dimension)
+
+
+def last_deviation(report: Report) -> str | None:
+    """The key of the table's last deviation column: parts are sorted and rows flagged by it."""
+    keys = [c.key for c in report.columns if c.difference is not None]
+    return keys[-1] if keys else None
+
+
+def drilled_rows(report: Report, labels: Sequence[str]) -> list[Row]:
+    """The leaf rows `labels` name (by label or category path, case ignored); every leaf row
+    where none are named. A label that names no leaf row is an OptionError listing them."""
+    leaves = [row for row in report.rows if row.kind == "row"]
+    if not labels:
+        return leaves
+    wanted = {label.strip().casefold() for label in labels}
+    known = {r.label.casefold() for r in leaves} | {r.key.casefold() for r in leaves}
+    unknown = [label for label in labels if label.strip().casefold() not in known]
+    if unknown:
+        shown = ", ".join(f"'{row.label}'" for row in leaves)
+        raise OptionError(
+            f"--row {', '.join(repr(u) for u in unknown)}: no such row with parts (subtotals and totals have none); "
+            f"the rows are {shown}"
+        )
+    return [row for row in leaves if row.label.casefold() in wanted or row.key.casefold() in wanted]
+
+
+def _drill_codes(ledger: pd.DataFrame, drill: Drill) -> tuple[list[str], np.ndarray]:
+    """The drill-down codes (cut to --by DIM:N) and each ledger row's index into them (-1: none)."""
+    if drill.column not in ledger:
+        raise OptionError(f"--by {drill.dimension}: the ledger has no {drill.dimension} column")
+    column = ledger[drill.column]
+    categories = column.cat.categories.astype(str)
+    codes = column.cat.codes.to_numpy().astype("int64")
+    if drill.width is None:
+        return list(categories), codes
+    short, inverse = np.unique(np.asarray(categories.str[: drill.width], dtype=object).astype(str), return_inverse=True)
+    cut = np.where(codes >= 0, inverse.reshape(-1)[np.maximum(codes, 0)], -1) if len(categories) else codes
+    return [str(code) for code in short], cut
+
+
+def drill_down(report: Report, ledger: pd.DataFrame, rows: pd.Categorical, drill: Drill, unmapped: str) -> Report:
+    """The report with the parts of its leaf rows by drill.dimension under each of them.
+
+    Every ledger row of a drilled table row falls in exactly one (row, code) pair, so one more
+    group-by over the pairs gives parts that sum to their row to the öre; checked below.
+    `rows`: the table row of each ledger row (as the report was built from); `unmapped`: the
+    key of the row that holds rows of no table row (Ej mappat, Ej kategoriserat)."""
+    chosen = drilled_rows(report, drill.rows)
+    codes, dim = _drill_codes(ledger, drill)
+    keys = [*(str(c) for c in rows.categories), unmapped]
+    wanted = np.zeros(len(keys), dtype=bool)
+    index = {key: at for at, key in enumerate(keys)}
+    for row in chosen:
+        if row.key in index:
+            wanted[index[row.key]] = True
+    width = len(codes) + 1  # the last: rows without a code
+    row_code = np.asarray(rows.codes).astype("int64")
+    row_code[row_code < 0] = len(keys) - 1
+    pair = row_code * width
+    pair += np.where(dim >= 0, dim, len(codes))
+    pair[~wanted[row_code]] = -1  # rows not drilled: out of the group-by
+    present = np.flatnonzero(np.bincount(pair[pair >= 0], minlength=len(keys) * width))
+    compact = np.full(len(keys) * width + 1, len(present), dtype="int64")  # the last: not drilled
+    compact[present] = np.arange(len(present))
+    labels = [f"{keys[p // width]}\x1f{p % width}" for p in present.tolist()]
+    pairs = pd.Categorical.from_codes(compact[pair], cast("pd.Index", [*labels, EXCLUDED]))
+    sums = aggregate(ledger, pairs)
+    by_row: dict[str, list[Row]] = {}
+    for p, label in zip(present.tolist(), labels, strict=True):
+        key, at = keys[p // width], p % width
+        code = codes[at] if at < len(codes) else None
+        name = drill.names.get(code or "")
+        by_row.setdefault(key, []).append(
+            Row(_part_label(code, drill), "detail", 0, {}, (), label, None, drill.dimension, code, name)
+        )
+    layout = [part for parts in by_row.values() for part in parts]
+    filled = {part.key: part for part in table_rows(sums, report.columns, layout, report.sign)}
+    drilled = {row.key for row in chosen}
+    out: list[Row] = []
+    for row in report.rows:
+        out.append(row)
+        if row.key in drilled:
+            parts = [replace(filled[p.key], level=row.level + 1, parent=row.label) for p in by_row.get(row.key, [])]
+            out += _ordered_parts(row, parts, drill, last_deviation(report))
+    return replace(report, rows=tuple(out))
+
+
+def _ordered_parts(row: Row, parts: list[Row], drill: Drill, sort_key: str | None) -> list[Row]:
+    """A row's parts, largest last deviation first (ties: by code), the --top largest and
+    Övrigt; checked to sum to the row in every column."""
+    parts.sort(key=lambda p: (-abs(p.values[sort_key]) if sort_key else 0, p.code is None, p.code or ""))
+    if drill.top is not None and len(parts) > drill.top:
+        rest = parts[drill.top :]
+        other = {k: sum(p.values[k] for p in rest) for k in row.values}
+        parts = [
+            *parts[: drill.top],
+            Row(OTHER_PARTS, "detail", row.level + 1, other, (), f"{row.key}\x1f", row.label, drill.dimension),
+        ]
+    for key, value in row.values.items():  # the promise of SPEC §8, checked where it is cheap
+        if sum(p.values[key] for p in parts) != value:
+            raise AssertionError(f"the parts of {row.label} by {drill.dimension} do not sum to it in {key}")
+    return parts
+
+
+def _part_label(code: str | None, drill: Drill) -> str:
+    """'74100 Konsulttjänster', '74100' where the code has no name; rows without a code:
+    '(utan konto)'."""
+    if code is None:
+        return f"(utan {drill.dimension})"
+    name = drill.names.get(code)
+    return f"{code} {name}" if name else code
+
+
+# Deviation column -> the column it is a share of (--percent).
+PERCENT_OF = {
+    "forecast_deviation": "budget",
+    "forecast_change": "previous_forecast",
+    "outcome_change": "outcome_previous",
+    "period_deviation": "period_budget",
+}
+
+
+def percent_key(key: str) -> str:
+    return f"{key}_pct"
+
+
+def shown_columns(report: Report) -> list[tuple[str, str]]:
+    """(key, header) of every printed value column: the report's columns and, with --percent,
+    after each deviation column its share ('Avv. prognos/budget 2024 %')."""
+    out = []
+    for column in report.columns:
+        out.append((column.key, column.header))
+        if report.percent and column.key in PERCENT_OF and PERCENT_OF[column.key] in {c.key for c in report.columns}:
+            head, _, year = column.header.rpartition(" ")
+            out.append((percent_key(column.key), f"{head or year} %"))
+    return out
+
+
+def share(deviation: int, base: int) -> float | None:
+    """deviation / |base| in percent, one decimal, rounded half away from zero from exact öre;
+    None where base is 0."""
+    if base == 0:
+        return None
+    tenths = (abs(deviation) * 2000 + abs(base)) // (2 * abs(base))
+    return (tenths if deviation >= 0 else -tenths) / 10
+
+
+def flagged(report: Report, row: Row) -> bool:
+    """Whether the row's last deviation reaches every bound of --threshold. A deviation from
+    a figure of 0 is no share: it passes a percent bound where it is not 0."""
+    threshold, key = report.threshold, last_deviation(report)
+    if threshold is None or key is None or key in report.empty:
+        return False
+    deviation = row.values[key]
+    if threshold.ore is not None and abs(deviation) < threshold.ore:
+        return False
+    if threshold.percent is not None:
+        base = abs(row.values.get(PERCENT_OF.get(key, ""), 0))
+        if base == 0:
+            return deviation != 0
+        return abs(deviation) * 100 >= threshold.percent * base
+    return True
