@@ -335,3 +335,23 @@ def test_xlsx_parts_are_grouped_collapsible_rows_and_flagged_rows_filled(tmp_pat
     assert sheet.cell(4, 1).fill.fgColor.rgb.endswith("FFF2CC")  # 3112: +39,99 kr
     personnel = labels.index("Personalkostnader") + 2
     assert sheet.cell(personnel, 1).fill.fill_type is None  # 0
+
+
+def test_names_from_sie_konto_records() -> None:
+    result = run(
+        "variance",
+        EXAMPLES / "ks-2024.se",
+        "--config",
+        CONFIG,
+        "--by",
+        "konto",
+        "--row",
+        "Köp av tjänster",
+        "--format",
+        "json",
+        "-q",
+    )
+    details = [r for r in json.loads(result.stdout)["rows"] if r["kind"] == "detail"]
+    assert {r["parent"] for r in details} == {"Köp av tjänster"}
+    part = next(r for r in details if r["code"] == "7451")
+    assert (part["label"], part["name"]) == ("7451 Konsulttjänster", "Konsulttjänster")
