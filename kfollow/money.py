@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, cast, overload
 
 import numpy as np
@@ -138,33 +139,65 @@ def exact_group_sums(
 
 LIMIT_ORE = 10**18
 
-# At most 16 digits of kronor (|öre| < 10**18 fits int64) and 2 decimals; '.5' is 0.50.
-_AMOUNT = r"^[-+]?(\d{0,16})(?:\.(\d{0,2}))?$"
+# At most 16 digits of kronor (|öre| < 10**18 fits int64) and 2 decimals; '.5' is 0.50. Digits
+# are [0-9], never \d: Python's \d also matches '２' and '٢', which no export means as digits.
+# No exponent: '1e15' and '4e-4' are no amounts a ledger writes (SPEC §1).
+_AMOUNT = r"^[-+]?([0-9]{0,16})(?:\.([0-9]{0,2}))?$"
 
-# What Arrow's decimal parser also takes, so that both readers agree on a cell: '1.5e2'.
-_EXPONENT = r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d{1,3}$"
+_SEPARATORS = "".join(THOUSANDS)
+
+# Digit groups (SPEC §1): a run of thousands separators between two digits must be followed by
+# exactly three digits and then a separator, the decimal mark or the cell's end, and the digits
+# before the first one are 1–3. A cell that breaks this (`1 2 3`, `1234 567`, or `357 5`, the
+# usual shape of an amount cut off in a last line) is bad. (No lookahead: Arrow's RE2 has none.)
+_BAD_GROUP = (
+    rf"[0-9]{{4}}[{_SEPARATORS}]+[0-9]"
+    rf"|[0-9][{_SEPARATORS}]+(?:[0-9]{{1,2}}(?:[^0-9]|$)|[0-9]{{4}})"
+)
+
+# What is no digit 0–9 but reads as one to Unicode (fullwidth, Arabic-Indic, …), for messages.
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+
+# A number with an exponent, as a spreadsheet or a float formatter writes it, for messages.
+_EXPONENT = re.compile(r"^[-+\u2212\u2013]?\s*(?:[0-9]+[.,]?[0-9]*|[.,][0-9]+)[eE][-+]?[0-9]+$")
+
 
 def text_to_ore(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Amount text (any Swedish dialect) -> exact öre, vectorised; mask of cells that are no amount."""
     import pandas as pd  # (only here: money stays light to import)
 
-    clean = clean_amount_text(text)
+    stripped = text.str.strip()
+    grouped_badly = stripped.str.contains(_BAD_GROUP, regex=True).fillna(False).to_numpy(dtype=bool)
+    clean = clean_amount_text(stripped)
     parts = clean.str.extract(_AMOUNT)
     digits = parts[0].fillna("") + parts[1].fillna("")
-    ok = (parts[0].notna() & (digits != "")).to_numpy(dtype=bool)
-    whole = pd.to_numeric(parts[0].replace("", "0"), errors="coerce").fillna(0).to_numpy(dtype="int64")
+    ok = (parts[0].notna() & (digits != "")).to_numpy(dtype=bool) & ~grouped_badly
+    whole = pd.to_numeric(parts[0].where(ok, "0").replace("", "0"), errors="coerce").fillna(0).to_numpy(dtype="int64")
     cents = parts[1].fillna("").str.ljust(2, "0")
     fraction = pd.to_numeric(cents.where(ok, "0"), errors="coerce").fillna(0).to_numpy(dtype="int64")
     negative = clean.str.startswith("-").fillna(False).to_numpy(dtype=bool)
     ore = np.where(ok, (whole * 100 + fraction) * np.where(negative, -1, 1), 0)
-    scientific = clean.str.match(_EXPONENT).fillna(False).to_numpy(dtype=bool) & ~ok
-    if scientific.any():  # rare: parsed through a double, exact while it has ≤ 2 decimals
-        values = pd.to_numeric(clean.where(scientific, "0"), errors="coerce").to_numpy(dtype="float64")
-        exp_ore, exp_bad = floats_to_ore(values)
-        exp_bad |= np.abs(values) * 100 >= LIMIT_ORE
-        ore = np.where(scientific & ~exp_bad, exp_ore, ore)
-        ok = ok | (scientific & ~exp_bad)
     return ore, ~ok
+
+
+def amount_trouble(value: object) -> str:
+    """Why a cell is no amount, and what to do, for the message that names it (error path only)."""
+    text = str(value).strip()
+    other = _OTHER_DIGIT.search(text)
+    if other:
+        return (
+            f"digits other than 0–9 ({other.group()!r}): write the amount with the digits 0–9 "
+            "(in the export, or in the sheet's number format)"
+        )
+    if _EXPONENT.match(text):
+        return "a number with an exponent: write the amount out in digits (in a sheet: format the column as Number)"
+    if re.search(_BAD_GROUP, text):
+        return (
+            "a digit group that is not three digits long (thousands are grouped by three): the line may be "
+            "cut off, or the amount mistyped; correct it in the file"
+        )
+    return "not an amount in kronor (at most 16 digits and 2 decimals)"
+
 
 def decimal_ore(column: Any) -> np.ndarray | None:
     """öre from a decimal128(18, 2) array (0 where empty); None if a value does not fit.
@@ -185,6 +218,7 @@ def decimal_ore(column: Any) -> np.ndarray | None:
     ore[~valid] = 0
     return ore
 
+
 def _encoded(characters: tuple[str, ...], encoding: str) -> tuple[bytes, ...]:
     """money's separators or minus signs as the bytes of an encoding (those it has)."""
     found = []
@@ -195,11 +229,14 @@ def _encoded(characters: tuple[str, ...], encoding: str) -> tuple[bytes, ...]:
             pass
     return tuple(found)
 
+
 def _drop_spaces_and_minus_signs(
     data: np.ndarray, offsets: np.ndarray, encoding: str = "utf-8"
-) -> tuple[np.ndarray, np.ndarray]:
-    """Drop space, NBSP and U+202F bytes and turn U+2212 and en dashes into '-' (as encoded)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Drop space, NBSP and U+202F bytes and turn U+2212 and en dashes into '-' (as encoded).
+    Also: per byte kept, whether a run of separators came right before it in its cell."""
     drop = np.zeros(len(data), dtype=bool)
+    gap = np.zeros(len(data) + 1, dtype=bool)  # (the extra slot: a separator at the very end)
     spaces, minuses = _encoded(THOUSANDS, encoding), _encoded(MINUS_SIGNS, encoding)
     for pattern in (*spaces, *minuses):
         width = len(pattern)
@@ -214,10 +251,72 @@ def _drop_spaces_and_minus_signs(
         if pattern in minuses:  # keep the first byte, as '-'
             data[at] = ord("-")
             drop[at] = False
-    if not drop.any():
-        return data, offsets
+        else:  # the byte after a separator (the last of a run marks the byte kept)
+            gap[at + width] = True
+    starts = offsets[:-1]
+    gap[starts] = False  # a separator that ends a cell comes before no byte of the next one
+    keep = ~drop[: len(data)]
+    if keep.all():
+        return data, offsets, gap[: len(data)]
     removed = np.concatenate([[0], np.cumsum(drop, dtype=np.int32)])
-    return data[~drop], (offsets - removed[offsets]).astype("<i4")
+    return data[keep], (offsets - removed[offsets]).astype("<i4"), gap[: len(data)][keep]
+
+
+# Per byte of amount text, for the digit-group check: bit flags, looked at 8 bytes at a time.
+_DIGIT, _POINT, _GAP, _START = 1, 2, 4, 8  # _GAP: a separator run before it; _START: a cell's first
+_PLAIN = _DIGIT | _GAP | _START
+
+
+def _at(position: int, flags: int) -> int:
+    """Flags of the byte `position` places into an 8-byte window, as bits of a uint64."""
+    return flags << (8 * position)
+
+
+# The window of a byte c that has a separator run before it: bytes c-4 … c+3 at 0 … 7. Byte c
+# is a digit after a gap, in the cell of a digit before it: a separator between digits.
+_BETWEEN_MASK = _at(4, _PLAIN) | _at(3, _DIGIT)
+_BETWEEN = _at(4, _GAP | _DIGIT) | _at(3, _DIGIT)
+# Then c+1 and c+2 are digits of the group, and c+3 is a separator, the decimal mark or the end.
+_THREE_MASK, _THREE = _at(5, _PLAIN) | _at(6, _PLAIN), _at(5, _DIGIT) | _at(6, _DIGIT)
+_AFTER = _at(7, _GAP | _POINT | _START)
+# Four digits right before c, with no gap or cell start among them: a first group too long.
+_FOUR_MASK = _at(0, _DIGIT) | _at(1, _PLAIN) | _at(2, _PLAIN) | _at(3, _PLAIN)
+_FOUR = _at(0, _DIGIT) | _at(1, _DIGIT) | _at(2, _DIGIT) | _at(3, _DIGIT)
+
+
+def _groups_of_three(data: np.ndarray, offsets: np.ndarray, gap: np.ndarray) -> bool:
+    """Whether every digit group in the block is as SPEC §1 has it (the rule of _BAD_GROUP),
+    vectorised: `data` the cells' bytes with separators dropped, `gap` where a separator run was."""
+    candidates = np.flatnonzero(gap)
+    if not len(candidates):
+        return True
+    size = len(data)
+    # Flags at [4 + i] for byte i; 4 empty bytes before and 4 after, the first a cell's start
+    # (the block's end), so that each window of 8 is in bounds.
+    flags = np.zeros(size + 8, dtype=np.uint8)
+    body = flags[4 : 4 + size]
+    body[:] = (data - np.uint8(ord("0"))) < 10
+    body |= (data == ord(".")).view(np.uint8) << 1
+    body |= gap.view(np.uint8) << 2
+    flags[4 + offsets] |= _START
+    windows = np.ndarray((size + 1,), dtype="<u8", buffer=flags, strides=(1,))[candidates]
+    between = (windows & np.uint64(_BETWEEN_MASK)) == np.uint64(_BETWEEN)
+    three = ((windows & np.uint64(_THREE_MASK)) == np.uint64(_THREE)) & ((windows & np.uint64(_AFTER)) != 0)
+    four = (windows & np.uint64(_FOUR_MASK)) == np.uint64(_FOUR)
+    return not (between & (~three | four)).any()
+
+
+def _at_most_two_decimals(data: np.ndarray, offsets: np.ndarray) -> bool:
+    """Whether each cell's end comes within 3 bytes after its point. (Arrow would take '1,000'
+    as 1 kr; more than 2 decimals is a bad cell, often an English thousands separator, so
+    such a block goes to the text parser, which names it.)"""
+    points = np.flatnonzero(data == ord("."))
+    if not len(points):
+        return True
+    ends = np.zeros(len(data) + 4, dtype=bool)
+    ends[offsets[1:]] = True
+    return bool((ends[points + 1] | ends[points + 2] | ends[points + 3]).all())
+
 
 def plain_decimals(column: Any, encoding: str = "utf-8") -> Any | None:
     """Swedish amount text -> decimal128(18, 2), vectorised on the bytes of the block (UTF-8,
@@ -225,8 +324,9 @@ def plain_decimals(column: Any, encoding: str = "utf-8") -> Any | None:
 
     Spaces (as thousands separators: space, NBSP, U+202F) are dropped, U+2212 and the en dash
     become '-', a decimal comma becomes a point; then Arrow casts, exactly. None if any cell
-    has more than 2 decimals or will not cast (the caller then parses the block as text and
-    names the bad cells).
+    is not plain: more than 2 decimals, digit groups not of three, a byte other than digits,
+    sign and point (an exponent, which Arrow's cast would take; digits other than 0–9), or a
+    cell that will not cast (the caller then parses the block as text and names the bad cells).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -236,23 +336,20 @@ def plain_decimals(column: Any, encoding: str = "utf-8") -> Any | None:
     offsets = np.frombuffer(column.buffers()[1], dtype="<i4")[: len(column) + 1]
     data = np.frombuffer(column.buffers()[2], dtype=np.uint8)[: offsets[-1]]
     commas = data == ord(",")
-    odd = (data == ord(" ")).any() or (data >= 0x80).any()  # a space, or a non-ASCII character
+    odd = len(data) and (data.max() >= 0x80 or (data == ord(" ")).any())  # a space, or a non-ASCII character
     if commas.any() or odd:
         data = data.copy()
         data[commas] = ord(".")  # a comma is a decimal mark in every dialect of SPEC §1
     if odd:
-        data, offsets = _drop_spaces_and_minus_signs(data, offsets, encoding)
-        if (data >= 0x80).any():  # another character: the text parser names the cell
+        data, offsets, gap = _drop_spaces_and_minus_signs(data, offsets, encoding)
+        if not _groups_of_three(data, offsets, gap):
             return None
-    # Arrow would take '1,000' as 1 kr; more than 2 decimals is a bad cell (often an English
-    # thousands separator), so such a block goes to the text parser, which names it. A cell
-    # has at most 2 decimals when its end comes within 3 bytes after its point.
-    points = np.flatnonzero(data == ord("."))
-    if len(points):
-        ends = np.zeros(len(data) + 4, dtype=bool)
-        ends[offsets[1:]] = True
-        if not (ends[points + 1] | ends[points + 2] | ends[points + 3]).all():
-            return None
+    # Past '9' is no byte of a plain decimal: a letter (an exponent: '1e15', which Arrow takes),
+    # or another character (digits other than 0–9 are bytes from 0x80 on).
+    if len(data) and data.max() > ord("9"):
+        return None
+    if not _at_most_two_decimals(data, offsets):
+        return None
     text = pa.StringArray.from_buffers(
         len(column), pa.py_buffer(offsets), pa.py_buffer(data), column.buffers()[0], column.null_count
     )

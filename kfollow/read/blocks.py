@@ -11,10 +11,18 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from ..errors import MAX_REPORTED, LoadError
-from ..money import LIMIT_ORE, decimal_ore, exact_group_sums, floats_to_ore, plain_decimals, text_to_ore
+from ..errors import MAX_REPORTED, LoadError, shown
+from ..money import (
+    LIMIT_ORE,
+    amount_trouble,
+    decimal_ore,
+    exact_group_sums,
+    floats_to_ore,
+    plain_decimals,
+    text_to_ore,
+)
 from .hashing import HASH_MASK, HASHED_CONTENT, NULL_HASH, RowHashing, joined, mix_into, row_hashes
-from .table import EMPTY_INTEGER, ColumnPlan, FilterOnly, amount_problem, blank_rows, more_bad_amounts
+from .table import EMPTY_INTEGER, ColumnPlan, FilterOnly, blank_rows, describe, more_bad_amounts
 
 MERGE_ROWS = 1 << 21  # collapsed parts are merged when this many rows have piled up
 
@@ -289,8 +297,10 @@ class Blocks:
         found = self.bad_count.get(position, 0)
         rows = np.flatnonzero(bad)
         values = text.to_numpy()
+        # (table.amount_problem's message, with what was found named and quoted as errors.shown)
         self.problems += [
-            amount_problem(self.path, lines[i], header, values[i]) for i in rows[: max(MAX_REPORTED - found, 0)]
+            f"{describe(self.path)}:{lines[i]}: column {header!r}: {shown(values[i])}: {amount_trouble(values[i])}"
+            for i in rows[: max(MAX_REPORTED - found, 0)]
         ]
         self.bad_count[position] = found + len(rows)
 
