@@ -13,6 +13,7 @@ and in one that goes to the text parser anyway (a TAB-padded cell, which only it
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -341,6 +342,101 @@ def test_the_byte_path_reads_a_cell_only_as_the_text_parser_does(cells: list[str
             continue
         assert not bad.any(), (cells, bad)
         assert fast.tolist() == text.tolist(), cells
+
+
+# --- 4. control characters in codes -------------------------------------------------------------
+
+CODE_COLUMNS = ["konto", "ansvar", "verksamhet", "aktivitet", "projekt", "motpart", "version"]
+
+
+def code_ledger(path: Path, column: str, bad: str) -> Path:
+    """A CSV with every code column, the bad code on line 3 (UTF-8, read as text)."""
+    header = ["år", "period", "version", "konto", "ansvar", "verksamhet", "aktivitet", "projekt", "motpart", "belopp"]
+    good = {"år": "2024", "period": "1", "version": "utfall", "konto": "5011", "belopp": "100,00"}
+    good.update({key: "10" for key in ("ansvar", "verksamhet", "aktivitet", "projekt", "motpart")})
+    rows = [[good[key] for key in header], [bad if key == column else good[key] for key in header]]
+    text = "\n".join(";".join(row) for row in [header, *rows, rows[0]]) + "\n"
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def nul_code(column: str) -> str:
+    return {"konto": "5011\x00", "version": "utfall\x00"}.get(column, "1\x000")
+
+
+@pytest.mark.parametrize("column", CODE_COLUMNS)
+def test_a_nul_in_a_csv_code_column(tmp_path: Path, column: str) -> None:
+    """Before: '5011\\x00' was a code of its own, kept, and written out by `convert` (which
+    reads every column)."""
+    path = code_ledger(tmp_path / "l.csv", column, nul_code(column))
+    err = refused(run("convert", path, "-o", tmp_path / "out.csv", ok=False))
+    assert f"Error: l.csv:3: column {column!r}: {shown(nul_code(column))}: a control character in a code" in err
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("column", ["konto", "version"])
+def test_a_nul_in_a_code_column_variance_reads(tmp_path: Path, config: Path, column: str) -> None:
+    """(variance reads konto and version; a dimension it does not read is not read wrong.)"""
+    err = refused(variance(code_ledger(tmp_path / "l.csv", column, nul_code(column)), config))
+    assert f"Error: l.csv:3: column {column!r}: {shown(nul_code(column))}: a control character in a code" in err
+
+
+@pytest.mark.parametrize("control", ["\x01", "\x0b", "\x1c", "\x1f", "\r", "\n"])
+def test_other_control_characters_in_a_code(tmp_path: Path, config: Path, control: str) -> None:
+    """Every C0 control character but TAB ('\\x1c' would even split '5011\\x1c9' as
+    whitespace, and read as konto 5011). A line break comes in a quoted cell."""
+    bad = f"5011{control}9"
+    path = code_ledger(tmp_path / "l.csv", "konto", f'"{bad}"' if control in "\r\n" else bad)
+    err = refused(variance(path, config))
+    assert f"Error: l.csv:3: column 'konto': {shown(bad)}: a control character in a code" in err
+
+
+def test_a_tab_in_a_code_is_no_control_character(tmp_path: Path, config: Path) -> None:
+    run("variance", code_ledger(tmp_path / "l.csv", "konto", "5011\tLöner"), "--config", config, "--sign", "ledger")
+
+
+def test_convert_does_not_write_out_a_nul_in_a_code(tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    err = refused(run("convert", code_ledger(tmp_path / "l.csv", "konto", "5011\x00"), "-o", out, ok=False))
+    assert "l.csv:3: column 'konto'" in err
+    assert not out.exists()
+
+
+def test_a_nul_in_a_column_reconcile_reads_only_to_hash(tmp_path: Path, config: Path) -> None:
+    """reconcile reads ansvar only for the duplicate check's hashes (read collapsed): the code
+    is refused there too, and named by its line (the file is then read row by row)."""
+    path = code_ledger(tmp_path / "l.csv", "ansvar", "1\x000")
+    err = refused(run("reconcile", path, "--config", config, ok=False))
+    assert "Error: l.csv:3: column 'ansvar': '1\\x000': a control character in a code" in err
+    assert err.count("Error:") == 1
+
+
+def test_a_nul_in_an_xlsx_code_cell(tmp_path: Path, config: Path) -> None:
+    """An xlsx holds a NUL as the escape _x0000_, which the readers decode."""
+    path = xlsx_ledger(tmp_path / "l.xlsx", [100.0, 200.0])
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    part = "xl/worksheets/sheet1.xml"
+    first = members[part].index(b"5011")
+    members[part] = members[part][:first] + b"5011_x0000_" + members[part][first + 4 :]
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    err = refused(variance(path, config))
+    assert "Error: l.xlsx:2: column 'Konto': '5011\\x00': a control character in a code" in err
+
+
+def test_a_nul_in_a_parquet_code_column(tmp_path: Path) -> None:
+    columns = {
+        "år": ["2024"] * 3,
+        "period": ["1"] * 3,
+        "version": ["utfall"] * 3,
+        "konto": ["5011", "5011", "5011"],
+        "ansvar": ["10", "1\x000", "10"],
+        "belopp": ["1.00", "2.00", "3.00"],
+    }
+    err = refused(run("convert", parquet_ledger(tmp_path / "l.parquet", columns), ok=False))
+    assert "Error: l.parquet:3: column 'ansvar': '1\\x000': a control character in a code" in err
 
 
 # --- SIE ----------------------------------------------------------------------------------------
