@@ -314,7 +314,7 @@ class Blocks:
         values = text.to_numpy()
         # (table.amount_problem's message, with what was found named and quoted as errors.shown)
         self.problems += [
-            f"{describe(self.path)}:{lines[i]}: column {header!r}: {shown(values[i])}: {amount_trouble(values[i])}"
+            f"{describe(self.path)}:{lines[i]}: column {shown(header)}: {shown(values[i])}: {amount_trouble(values[i])}"
             for i in rows[: max(MAX_REPORTED - found, 0)]
         ]
         self.bad_count[position] = found + len(rows)
