@@ -258,8 +258,8 @@ class _Dropped:
     padded: np.ndarray  # the bytes kept, with 4 zero bytes before and after them
     offsets: np.ndarray  # the cells' offsets into them
     gaps: np.ndarray  # per run of separators within a cell: the position of the byte after it
-    single: np.ndarray  # per run: one separator, not several
-    space: np.ndarray  # per run: one ASCII space
+    single: np.ndarray | None  # per run: one separator, not several (None: so is every run)
+    space: np.ndarray  # per run: ends with an ASCII space
     dashes: np.ndarray  # where an en dash became '-'
 
     @property
@@ -267,14 +267,11 @@ class _Dropped:
         return self.padded[4:-4]
 
 
-def _drop_spaces_and_minus_signs(data: np.ndarray, offsets: np.ndarray, encoding: str = "utf-8") -> _Dropped:
-    """Drop space, NBSP and U+202F bytes and turn U+2212 and en dashes into '-' (as encoded;
-    `data` is changed in place)."""
-    size = len(data)
-    drop = np.zeros(size, dtype=bool)
-    spaces, minuses = _encoded(THOUSANDS, encoding), _encoded(MINUS_SIGNS, encoding)
-    ends, is_space = [], []  # per pattern: where each separator ends; whether it is a space
-    for pattern in spaces:
+def _separators(data: np.ndarray, drop: np.ndarray, encoding: str) -> tuple[np.ndarray, np.ndarray]:
+    """Mark the bytes of each separator (space, NBSP, U+202F) in `drop`; (where each separator
+    ends, in order; whether it is an ASCII space)."""
+    ends, is_space = [], []
+    for pattern in _encoded(THOUSANDS, encoding):
         if len(pattern) == 1:
             hit = data == pattern[0]
             drop |= hit
@@ -285,8 +282,20 @@ def _drop_spaces_and_minus_signs(data: np.ndarray, offsets: np.ndarray, encoding
                 drop[at + i] = True
         ends.append(at + len(pattern))
         is_space.append(np.full(len(at), pattern == b" "))
+    if sum(len(e) > 0 for e in ends) > 1:
+        order = np.argsort(np.concatenate(ends), kind="stable")
+        return np.concatenate(ends)[order], np.concatenate(is_space)[order]
+    return max(zip(ends, is_space, strict=True), key=lambda pair: len(pair[0]))
+
+
+def _drop_spaces_and_minus_signs(data: np.ndarray, offsets: np.ndarray, encoding: str = "utf-8") -> _Dropped:
+    """Drop space, NBSP and U+202F bytes and turn U+2212 and en dashes into '-' (as encoded;
+    `data` is changed in place)."""
+    size = len(data)
+    drop = np.zeros(size, dtype=bool)
+    after, spaced = _separators(data, drop, encoding)
     dashes = np.zeros(0, dtype=np.intp)
-    for pattern in minuses:  # keep the first byte, as '-'
+    for pattern in _encoded(MINUS_SIGNS, encoding):  # keep the first byte, as '-'
         at = _found(data, pattern)
         data[at] = ord("-")
         for i in range(1, len(pattern)):
@@ -301,18 +310,17 @@ def _drop_spaces_and_minus_signs(data: np.ndarray, offsets: np.ndarray, encoding
     np.compress(~drop, data, out=padded[4 : 4 + kept])
     # Each separator as the position of the byte kept after it: separators next to each other
     # (a run) share it.
-    if sum(len(e) > 0 for e in ends) > 1:
-        order = np.argsort(np.concatenate(ends), kind="stable")
-        after, spaced = np.concatenate(ends)[order], np.concatenate(is_space)[order]
-    else:
-        after, spaced = max(zip(ends, is_space, strict=True), key=lambda pair: len(pair[0]))
     after = after - removed[after]
-    last = np.ones(len(after), dtype=bool)
-    last[:-1] = after[1:] != after[:-1]
-    first = np.ones(len(after), dtype=bool)
-    first[1:] = last[:-1]
     offsets = (offsets - removed[offsets.astype(np.intp)]).astype("<i4")
-    return _Dropped(padded, offsets, after[last], (first & last)[last], spaced[last], dashes - removed[dashes])
+    dashes = dashes - removed[dashes]
+    runs = after[1:] == after[:-1]  # a separator right after another
+    if not runs.any():
+        return _Dropped(padded, offsets, after, None, spaced, dashes)
+    last = np.ones(len(after), dtype=bool)
+    last[:-1] = ~runs
+    first = np.ones(len(after), dtype=bool)
+    first[1:] = ~runs
+    return _Dropped(padded, offsets, after[last], (first & last)[last], spaced[last], dashes)
 
 
 def _bytes_at(positions: Iterable[int], value: int = 0x80) -> np.uint64:
@@ -361,11 +369,16 @@ def _separators_in_place(dropped: _Dropped) -> bool:
     ended = ((start & _AFTER_THREE) != 0) | ((windows >> np.uint64(56)) == ord(".")) | (to_next == 3)
     three = ((digit & _THREE) == _THREE) & ((start & _THREE) == 0) & (to_next >= 3) & ended
     four = ((digit & _FOUR) == _FOUR) & ((start & _INSIDE_FOUR) == 0) & (from_previous >= 4)
-    odd = np.flatnonzero(~(padding | (between & dropped.single & three & ~four)))
+    grouped = between & three & ~four
+    if dropped.single is not None:
+        grouped &= dropped.single
+    odd = np.flatnonzero(~(padding | grouped))
     if not len(odd):
         return True
     # Else only one space after an en dash that starts its cell ('– 1 234').
-    after_dash = dropped.single[odd] & dropped.space[odd] & ((start[odd] & _BEFORE_C) != 0)
+    after_dash = dropped.space[odd] & ((start[odd] & _BEFORE_C) != 0)
+    if dropped.single is not None:
+        after_dash &= dropped.single[odd]
     return bool((after_dash & np.isin(gaps[odd] - 1, dropped.dashes)).all())
 
 
@@ -373,17 +386,15 @@ def _decimals_in_place(data: np.ndarray, offsets: np.ndarray) -> bool:
     """Whether each point (a decimal mark) has a digit before it and 1 or 2 after it, then its
     cell's end. (Arrow would take '1,000' as 1 kr, and '5,' or ',5'; more than 2 decimals is a
     bad cell, often an English thousands separator, so such a block goes to the text parser,
-    which names it.)"""
+    which names it.) The bytes are below ':' (plain_decimals): a byte from '0' on is a digit,
+    and Arrow's cast refuses anything but digits after a point."""
     points = np.flatnonzero(data == ord("."))
     if not len(points):
         return True
-    size = len(data)
-    bounds = np.zeros(size + 4, dtype=bool)
+    bounds = np.zeros(len(data) + 4, dtype=bool)
     bounds[offsets.astype(np.intp)] = True  # (numpy indexes by intp: int32 indices cost a conversion each)
     inside = ~bounds[points] & ~bounds[points + 1] & (bounds[points + 2] | bounds[points + 3])
-    before = data[np.maximum(points - 1, 0)] - np.uint8(ord("0")) < 10
-    after = data[np.minimum(points + 1, size - 1)] - np.uint8(ord("0")) < 10
-    return bool((inside & before & after).all())
+    return bool((inside & (data[points - 1] >= ord("0"))).all())  # (points[0] - 1 may be -1: bounds[0] is set)
 
 
 def plain_decimals(column: Any, encoding: str = "utf-8") -> Any | None:
