@@ -11,10 +11,19 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from ..errors import MAX_REPORTED, LoadError
-from ..money import LIMIT_ORE, decimal_ore, exact_group_sums, floats_to_ore, plain_decimals, text_to_ore
+from ..errors import MAX_REPORTED, LoadError, shown
+from ..money import (
+    LIMIT_ORE,
+    amount_trouble,
+    decimal_ore,
+    exact_group_sums,
+    floats_to_ore,
+    plain_decimals,
+    text_to_ore,
+)
 from .hashing import HASH_MASK, HASHED_CONTENT, NULL_HASH, RowHashing, joined, mix_into, row_hashes
-from .table import EMPTY_INTEGER, ColumnPlan, FilterOnly, amount_problem, blank_rows, more_bad_amounts
+from .normalise import CODE_KEYS, CONTROL_IN_CODE, has_control_characters
+from .table import EMPTY_INTEGER, ColumnPlan, FilterOnly, blank_rows, describe, more_bad_amounts
 
 MERGE_ROWS = 1 << 21  # collapsed parts are merged when this many rows have piled up
 
@@ -139,7 +148,7 @@ class Blocks:
             if pa.types.is_integer(column.type):
                 self._add_integers(key, column, inputs)
             else:
-                self._add_codes(key, column, inputs)
+                self._add_codes(position, key, column, inputs)
         lines = np.arange(self.rows, self.rows + batch.num_rows, dtype="int32")
         lines += self.first_line
         self._keep("line", lines)
@@ -157,13 +166,15 @@ class Blocks:
             inputs.dates[key] = pd.Series(values)
         self._keep(key, values)
 
-    def _add_codes(self, key: str, column: Any, inputs: _HashInputs) -> None:
+    def _add_codes(self, position: int, key: str, column: Any, inputs: _HashInputs) -> None:
         """A text column (an Arrow dictionary): its codes in the table-wide category list, or,
         for a column only hashed, only its values' hashes."""
         # Codes are stripped (' 28910' is 28910, as in a spreadsheet cell); blank is empty.
         values, indices = self._dictionary(column)
         hashing = self.hashing
         if hashing is not None and key in hashing.hash_only and hashing.keep is None:
+            if key in CODE_KEYS and has_control_characters(values):
+                self._control_characters(position, values, indices)
             _add_hashed_only(key, values, indices, inputs)
             return
         # Translate this block's dictionary into codes of one table-wide category list;
@@ -178,6 +189,18 @@ class Blocks:
         if self.filter_only and key in self.filter_only:
             lookup = self._representatives(key, known, lookup)
         self._keep(key, lookup[indices])
+
+    def _control_characters(self, position: int, values: list[str], indices: np.ndarray) -> None:
+        """Name the first cell of a column only hashed whose code holds a control character
+        (normalise checks the others): the file is then read again, row by row, every column
+        kept, and normalise names each such cell."""
+        bad = np.array([has_control_characters([value]) for value in values] + [False])
+        row = int(np.flatnonzero(bad[indices])[0])
+        header = self.columns.header[position].strip()
+        self.problems.append(
+            f"{describe(self.path)}:{self.first_line + self.rows + row}: column {header!r}: "
+            f"{shown(values[indices[row]])}: {CONTROL_IN_CODE}"
+        )
 
     def _dictionary(self, column: Any) -> tuple[list[str], np.ndarray]:
         """(the block's distinct values of a dictionary column, as text; each row's index into
@@ -289,8 +312,10 @@ class Blocks:
         found = self.bad_count.get(position, 0)
         rows = np.flatnonzero(bad)
         values = text.to_numpy()
+        # (table.amount_problem's message, with what was found named and quoted as errors.shown)
         self.problems += [
-            amount_problem(self.path, lines[i], header, values[i]) for i in rows[: max(MAX_REPORTED - found, 0)]
+            f"{describe(self.path)}:{lines[i]}: column {shown(header)}: {shown(values[i])}: {amount_trouble(values[i])}"
+            for i in rows[: max(MAX_REPORTED - found, 0)]
         ]
         self.bad_count[position] = found + len(rows)
 

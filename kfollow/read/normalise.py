@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast
 import numpy as np
 import pandas as pd
 
-from ..errors import MAX_REPORTED, LoadError, capped
+from ..errors import MAX_REPORTED, LoadError, capped, shown
 from ..ledger import DIMENSIONS, OUTCOME, FullYearOnly, canonical_version, concat, constant_column, known_version
 from ..money import exact_group_sums, format_kr
 from .hashing import RowHashing
@@ -118,7 +118,7 @@ class _Problems:
         raw = values.to_numpy() if values is not None else np.full(len(mask), None)
         found = [
             f"{self.table.path.name}:{lines[i]}: column {header!r}: "
-            f"{'(empty)' if pd.isna(raw[i]) else repr(str(raw[i]))}: {why}"
+            f"{'(empty)' if pd.isna(raw[i]) else shown(raw[i])}: {why}"
             for i in rows[:MAX_REPORTED]
         ]
         self.lines += capped(found, len(rows), f"more in column {header!r}")
@@ -157,6 +157,7 @@ def normalise(
     raw = table.frame
     problems = _Problems(table)
     problems.lines += totals_problems
+    _control_characters(table, problems)
 
     out = pd.DataFrame(index=raw.index)
     years, month = _year_and_month(table, present, wide, problems, year)
@@ -173,6 +174,41 @@ def normalise(
     out["source"] = constant_column(table.path.name, len(out))
     found = sorted(table.problems + problems.lines, key=_line_order)
     return Normalised(out.reset_index(drop=True), found, notes, full_year)
+
+
+# The columns that hold codes: a code is an identifier, and a control character in one (a NUL,
+# a line feed …; a TAB is allowed) is a damaged file, never part of a code (SPEC §1).
+CODE_KEYS = ("account", "version", *DIMENSIONS)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f]")
+
+CONTROL_IN_CODE = "a control character in a code: the file is damaged; remove the character, or export the file again"
+
+
+def has_control_characters(codes: list[str]) -> bool:
+    """Whether any of the codes holds a control character other than TAB (one search for all)."""
+    return bool(_CONTROL.search("".join(codes)))
+
+
+def _control_characters(table: Table, problems: _Problems) -> None:
+    """Name the code cells that hold a control character. Checked on each column's
+    categories, its distinct codes: nothing per row unless one is found."""
+    raw = table.frame
+    for key in CODE_KEYS:
+        if key not in raw or not isinstance(raw[key].dtype, pd.CategoricalDtype):
+            continue
+        categories = [str(code) for code in raw[key].cat.categories]
+        if not has_control_characters(categories):
+            continue
+        bad = np.array([bool(_CONTROL.search(code)) for code in categories] + [False])
+        rows = bad[raw[key].cat.codes.to_numpy()]
+        if rows.any():
+            problems.cells(rows, key, raw[key], CONTROL_IN_CODE)
+        else:  # read collapsed, the code standing for others: the file is read again, row by row
+            found = next(code for code, is_bad in zip(categories, bad, strict=False) if is_bad)
+            problems.lines.append(
+                f"{table.path.name}: column {problems.header(key)!r}: {shown(found)}: {CONTROL_IN_CODE}"
+            )
 
 
 _TOTALS_WORD = re.compile(r"^(totalt|total|summa)\b", re.IGNORECASE)

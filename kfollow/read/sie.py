@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ..errors import MAX_REPORTED, LoadError, OptionError, capped
+from ..errors import MAX_REPORTED, LoadError, OptionError, capped, shown
 from ..ledger import BUDGET, OUTCOME, FullYearOnly, SieCheck, concat
 from ..money import decimal_ore, exact_group_sums, format_kr, kr
 
@@ -631,7 +631,8 @@ def _ore(name: str, amounts: Any, rows: np.ndarray, problems: list[str]) -> np.n
         at = rows[~ok]
         problems += capped(
             [
-                f"{name}:{i + 1}: amount {str(a)!r}: not an SIE amount (a point as decimal mark, at most 2 decimals)"
+                f"{name}:{i + 1}: amount {shown(a)}: not an SIE amount (digits 0–9, a point as decimal mark, "
+                "at most 2 decimals)"
                 for i, a in zip(at[:MAX_REPORTED], np.asarray(amounts.to_pylist(), dtype=object)[~ok], strict=False)
             ],
             len(at),
