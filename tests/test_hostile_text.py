@@ -101,7 +101,7 @@ def test_a_nul_past_the_sample_names_its_line(tmp_path: Path) -> None:
     rows = (csv_reader.SAMPLE_BYTES // len(PADDING)) + 10
     path = tmp_path / "late-nul.csv"
     path.write_bytes((HEADER + "\n" + PADDING * rows).encode() + b"2024;2;utfall;50\x0011;100;10100;1,00\n")
-    assert_clean_error(kfollow("variance", path, "-q"), f"late-nul.csv:{rows + 2}: a NUL byte")
+    assert_clean_error(kfollow("variance", path, "-q"), f"late-nul.csv:{rows + 2}: column 'konto': a NUL byte")
 
 
 def test_an_unbalanced_quote_names_the_line_it_opens_on(tmp_path: Path) -> None:

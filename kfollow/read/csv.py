@@ -24,6 +24,7 @@ from .table import (
     HEADER_SEARCH_ROWS,
     ColumnPlan,
     FilterOnly,
+    NoHeader,
     Planner,
     Table,
     data_rows_above,
@@ -131,12 +132,14 @@ def read_csv(
         sample = handle.read(SAMPLE_BYTES)
     chosen = _text_encoding(path, sample, encoding)
     lines = _sample_lines(sample, chosen)
-    with _field_limit(limits.cell):
-        header_index, delim, columns = _find_csv_header(lines, plan, delimiter)
+    header_index, delim, columns = _csv_header(path, sample, chosen, lines, plan, delimiter, limits.cell)
     _refuse_data_above(path, lines, header_index, delim, columns)
 
     def attempt(enc: str) -> tuple[pd.DataFrame, list[str], np.ndarray | None]:
-        return _read_csv_frame(path, enc, header_index, delim, columns, collapse, filter_only, hashing, limits)
+        try:
+            return _read_csv_frame(path, enc, header_index, delim, columns, collapse, filter_only, hashing, limits)
+        except NulByte as nul:
+            raise LoadError(_nul_error(path, nul.offset, delim, columns.header)) from None
 
     try:
         frame, problems, hashes = attempt(chosen)
@@ -153,13 +156,25 @@ def read_csv(
     return Table(frame, path, columns, header_index + 1, problems, hashes, as_read=not collapse)
 
 
+def _csv_header(
+    path: Path, sample: bytes, encoding: str, lines: list[str], plan: Planner, delimiter: str | None, cell: int
+) -> tuple[int, str, ColumnPlan]:
+    """The header (_find_csv_header); where there is none and the sample holds a NUL, the file
+    is binary (or UTF-16 without its BOM), which the error says instead."""
+    try:
+        with _field_limit(cell):
+            return _find_csv_header(lines, plan, delimiter)
+    except NoHeader:
+        if b"\x00" in sample and not encoding.startswith("utf-16"):
+            raise LoadError(_nul_error(path, sample.index(b"\x00"))) from None
+        raise
+
+
 def _text_encoding(path: Path, sample: bytes, encoding: str | None) -> str:
     """The encoding to read a CSV file in, from its first SAMPLE_BYTES; a LoadError for an empty
-    file, one with a NUL (binary, or UTF-16 without its BOM), or one UTF-8 in part only."""
+    file, or one UTF-8 in part only."""
     if not sample.strip():
         raise LoadError(f"{describe(path)}: the file is empty")
-    if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise LoadError(_nul_error(path, sample.index(b"\x00")))
     chosen = _chosen_encoding(path, sample, encoding)
     if chosen == "cp1252" and encoding is None and (mixed := _not_utf8_in_whole(path)):
         raise LoadError(mixed)
@@ -393,7 +408,7 @@ def _chunk_batches(
                     cut = _record_end(data) if more else len(data)
                 data = data[:cut]
             if (nul := data.find(b"\x00")) >= 0:  # memchr; a NUL is in no text (SPEC §1)
-                raise LoadError(_nul_error(path, start + nul))
+                raise NulByte(start + nul)
             if undefined is not None and (utf8 := _utf8_letter(data)) >= 0:
                 raise LoadError(_utf8_in_single_byte(path, start + utf8))
             _check_decodes(data, undefined)
@@ -600,12 +615,26 @@ def _field_limit(limit: int) -> Iterator[None]:
         csv.field_size_limit(before)
 
 
-def _nul_error(path: Path, offset: int) -> str:
+class NulByte(Exception):
+    """A NUL at this byte offset of the file (raised while reading, named by read_csv)."""
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+
+
+def _nul_error(path: Path, offset: int, delim: str | None = None, header: tuple[str, ...] = ()) -> str:
+    """A NUL's line and, where the header is known, its column (by the delimiters before it on
+    its line; a quoted delimiter would shift it, which is rare enough in a damaged line)."""
     with path.open("rb") as handle:
-        line = handle.read(offset).count(b"\n") + 1
+        before = handle.read(offset)
+    line = before.count(b"\n") + 1
+    column = ""
+    if delim is not None and header:
+        field = before[before.rfind(b"\n") + 1 :].count(delim.encode())
+        column = f" column {shown(header[field].strip())}:" if field < len(header) else ""
     return (
-        f"{describe(path)}:{line}: a NUL byte (0x00): this is no CSV text (a binary file, a damaged export, "
-        "or UTF-16 text without its byte order mark: then give --encoding utf-16)"
+        f"{describe(path)}:{line}:{column} a NUL byte (0x00): this is no CSV text (a binary file, a damaged "
+        "export, or UTF-16 text without its byte order mark: then give --encoding utf-16)"
     )
 
 

@@ -24,6 +24,7 @@ from ..ledger import (
     WIDE_VERSION,
     canonical_version,
 )
+from ..money import amount_trouble
 from .hashing import HASHED_CONTENT
 
 HEADER_SEARCH_ROWS = 30  # title rows above the header are skipped, within this many rows
@@ -125,10 +126,7 @@ def blank_rows(frame: pd.DataFrame, columns: ColumnPlan) -> np.ndarray:
 
 
 def amount_problem(path: Path, line: int, header: str, value: object) -> str:
-    return (
-        f"{describe(path)}:{line}: column {shown(header)}: {shown(value)}: not an amount in kronor "
-        "(at most 16 digits and 2 decimals)"
-    )
+    return f"{describe(path)}:{line}: column {shown(header)}: {shown(value)}: {amount_trouble(value)}"
 
 
 def more_bad_amounts(path: Path, header: str, total: int) -> list[str]:
