@@ -14,11 +14,11 @@ from ..ledger import DIMENSIONS, HEADER_KEYS, FullYearOnly, Ledger, SieCheck, co
 from .csv import read_csv
 from .hashing import RowHashing
 from .normalise import normalise
-from .options import ReadOptions, Source
+from .options import Limits, ReadOptions, Source
 from .parquet import read_parquet
 from .sie import read_sie
 from .table import FilterOnly, HeaderPlanner, NoHeader, Planner, Table, describe, found_cells, header_names
-from .xlsx import read_xlsx
+from .xlsx import DEFAULT_LIMITS, read_xlsx
 
 ZIP = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
 PARQUET = b"PAR1"
@@ -59,10 +59,11 @@ def read_table(
     collapse: bool = False,
     filter_only: FilterOnly | None = None,
     hashing: RowHashing | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Table:
     """Read one ledger file of a table format (file_format: 'xlsx', 'parquet' or 'csv')."""
     if kind == "xlsx":
-        return read_xlsx(path, plan, sheet)
+        return read_xlsx(path, plan, sheet, limits)
     if kind == "parquet":
         return read_parquet(path, plan, collapse, filter_only, hashing)
     return read_csv(path, plan, encoding, delimiter, collapse, filter_only, hashing)
@@ -83,6 +84,7 @@ def read_source(source: Source, kind: str, options: ReadOptions) -> Table:
             filter_only=options.filter_only,
             # a --budget/--forecast file's rows hash with the version they are given
             hashing=replace(options.hashing, fixed_version=source.version) if options.hashing else None,
+            limits=options.limits,
         )
     except NoHeader as missing:
         found = {HEADER_KEYS.get(c.strip().lower()) for c in missing.cells}

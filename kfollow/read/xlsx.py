@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 import pandas as pd
 
-from ..errors import LoadError, OptionError
+from ..errors import LoadError, OptionError, shown
 from ..money import floats_to_ore, text_to_ore
+from .options import Limits
 from .table import (
     HEADER_SEARCH_ROWS,
     ColumnPlan,
@@ -40,6 +41,7 @@ from .table import (
     describe,
     nearest_row,
 )
+from .xlsx_guard import check_sheet, open_workbook
 
 if TYPE_CHECKING:
     import datetime
@@ -51,16 +53,25 @@ if TYPE_CHECKING:
     MergedRange: TypeAlias = tuple[tuple[int, int], tuple[int, int]]
 
 
-def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
+DEFAULT_LIMITS = Limits()
+
+
+def read_xlsx(path: Path, plan: Planner, sheet: str | None, limits: Limits = DEFAULT_LIMITS) -> Table:
     # calamine (Rust) reads a sheet about ten times as fast as openpyxl's cell-by-cell parser
     # (bench/README.md); openpyxl stays for writing workbooks.
     from python_calamine import CalamineWorkbook
 
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-    except Exception as error:  # calamine raises its own types for a file that is no workbook
-        raise LoadError(f"{describe(path)}: not a readable .xlsx workbook ({error})") from None
-    name = _sheet_name(workbook, path, sheet)
+    # calamine aborts the process on a cell at XFD1048576 and inflates a zip bomb whole:
+    # the workbook is checked before it opens it, the sheet before it reads it (xlsx_guard).
+    book = open_workbook(path, limits)
+    with book.archive:
+        try:
+            workbook = CalamineWorkbook.from_path(str(path))
+        except BaseException as error:  # calamine's own types, and a Rust panic (no Exception)
+            _reraise_interrupt(error)
+            raise LoadError(f"{describe(path)}: not a readable .xlsx workbook ({shown(error)})") from None
+        name = _sheet_name(workbook, path, sheet)
+        check_sheet(book, name)
     fast = read_xlsx_fast(path, name, plan)
     if fast is not None:
         return fast
@@ -85,11 +96,21 @@ def _sheet_name(workbook: CalamineWorkbook, path: Path, sheet: str | None) -> st
     elif sheet in sheets:
         name = sheet
         if sheets[sheet].typ != SheetTypeEnum.WorkSheet:
-            raise OptionError(f"--sheet {sheet}: in {describe(path)} that is a chart, not a sheet of cells")
+            raise OptionError(f"--sheet {shown(sheet)}: in {describe(path)} that is a chart, not a sheet of cells")
     else:
-        names = ", ".join(workbook.sheet_names)
-        raise OptionError(f"--sheet {sheet}: {describe(path)} has no sheet named {sheet!r}; its sheets are: {names}")
+        names = ", ".join(shown(n, 60) for n in workbook.sheet_names[:20])
+        more = f" and {len(workbook.sheet_names) - 20} more" if len(workbook.sheet_names) > 20 else ""
+        raise OptionError(
+            f"--sheet {shown(sheet)}: {describe(path)} has no sheet named {shown(sheet)}; its sheets are: {names}{more}"
+        )
     return name
+
+
+def _reraise_interrupt(error: BaseException) -> None:
+    """A Rust panic in calamine arrives as pyo3's PanicException, a BaseException: it is the
+    file's fault and becomes a LoadError; an interrupt stays one."""
+    if isinstance(error, KeyboardInterrupt | SystemExit | GeneratorExit):
+        raise error
 
 
 def _sheet_rows(workbook: CalamineWorkbook, path: Path, name: str) -> tuple[list[list[Cell]], list[MergedRange]]:
@@ -98,11 +119,12 @@ def _sheet_rows(workbook: CalamineWorkbook, path: Path, name: str) -> tuple[list
         worksheet = workbook.get_sheet_by_name(name)
         # skip_empty_area=False: rows and columns keep their places, so row numbers are Excel's.
         rows = worksheet.to_python(skip_empty_area=False)
-    except Exception as error:
-        raise LoadError(f"{describe(path)}: sheet {name!r} cannot be read ({error})") from None
-    merged = worksheet.merged_cell_ranges or []
+        merged = worksheet.merged_cell_ranges or []
+    except BaseException as error:  # calamine's own types, and a Rust panic (no Exception)
+        _reraise_interrupt(error)
+        raise LoadError(f"{describe(path)}: sheet {shown(name)} cannot be read ({shown(error)})") from None
     if not any(any(v not in (None, "") for v in row) for row in rows):
-        raise LoadError(f"{describe(path)}: sheet {name!r} is empty (--sheet NAME picks another)")
+        raise LoadError(f"{describe(path)}: sheet {shown(name)} is empty (--sheet NAME picks another)")
     return rows, merged
 
 
@@ -218,11 +240,12 @@ def read_xlsx_fast(path: Path, sheet: str, plan: Planner) -> Table | None:
     except ImportError:  # an install without it: python-calamine reads every sheet
         return None
     with zipfile.ZipFile(path) as archive:
-        part = _sheet_part(archive, sheet)
-        if part is None:
+        try:
+            part = _sheet_part(archive, sheet)
+            head = _head_rows(archive, part) if part is not None else None
+        except ValueError:  # a row number or text that is not one: python-calamine's reader names it
             return None
-        head = _head_rows(archive, part)
-        if head is None:
+        if part is None or head is None:
             return None
         rows = head
         found = _header(rows, plan)
@@ -235,13 +258,15 @@ def read_xlsx_fast(path: Path, sheet: str, plan: Planner) -> Table | None:
         # Merged ranges come after the cells: the whole member is inflated for them, on the
         # other core while fastexcel reads the cells (zlib lets go of the GIL).
         merges: list[tuple[int, int, int, int]] = []
-        odd: list[bool] = []
-        scan = threading.Thread(target=lambda: odd.append(_scan(archive, part, merges)))
+        odd: list[bool | BaseException] = []
+        scan = threading.Thread(target=_on_thread, args=(odd, lambda: _scan(archive, part, merges)))
         scan.start()
         try:
             batch, errors = _load(fastexcel, path, sheet, header_row, columns, names)
         finally:
             scan.join()
+    if odd and isinstance(odd[0], BaseException):  # the sheet changed since it was checked, or the like
+        raise LoadError(f"{describe(path)}: sheet {shown(sheet)} cannot be read ({shown(odd[0])})")
     if batch is None or errors or odd != [False]:
         return None  # a text or date amount, or a boolean or error cell somewhere
     wanted = {*columns.text, *columns.amounts}
@@ -252,6 +277,15 @@ def read_xlsx_fast(path: Path, sheet: str, plan: Planner) -> Table | None:
     ):
         return None  # codes to fill in, or an amount to name: python-calamine's reader does both
     return _table(path, batch, columns, header_row, names)  # None: a date among the codes
+
+
+def _on_thread(result: list[bool | BaseException], work: Any) -> None:
+    """Run work() on a thread: its result, or what it raised, for the main thread to see (a
+    thread's exception would otherwise print a traceback and be lost)."""
+    try:
+        result.append(work())
+    except BaseException as error:
+        result.append(error)
 
 
 def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
@@ -476,7 +510,8 @@ def _load(
             return None, None
         batch_and_errors: tuple[Any, Any] = sheet_data.to_arrow_with_errors()
         return batch_and_errors
-    except Exception:  # fastexcel's own error types: a name not found, a sheet it cannot read
+    except BaseException as error:  # fastexcel's own error types, a Rust panic: python-calamine's reader names it
+        _reraise_interrupt(error)
         return None, None
 
 

@@ -1,0 +1,723 @@
+"""Refuse a workbook that would crash or exhaust the xlsx readers, before they open it.
+
+What the readers (calamine, in python-calamine and in fastexcel) do with a hostile or damaged
+workbook, and so what is checked here, in Python, first:
+
+* A sheet's cells go into one rectangular array spanning the used rows and columns, 32 bytes a
+  cell: one cell at XFD1048576 asks for 512 GiB and the process aborts (no exception). The span
+  comes from the cells' r="…" references (and, for a cell without one, from its place in its
+  row); the <dimension> element only sizes a first reservation below 100 000 cells, and is
+  harmless. So every cell reference of the sheet is read here: the rows × columns from A1 to
+  the furthest cell must stay within --limit sheet-cells.
+* fastexcel's zip reader inflates a member past the size its zip entry declares (only
+  python-calamine's stops), and neither checks a sheet's CRC (they stop reading at
+  </sheetData>): a damaged sheet can be read as other numbers in silence. So each member a
+  reader opens is inflated here from its raw deflate stream: it must end at the size its entry
+  declares, with its CRC; the sizes must stay within --limit xlsx-size.
+* The XML reader holds one text node or tag whole (and the cell's text is copied again): a
+  600 MB cell costs gigabytes. So no run between two '<' (a comment, CDATA section or
+  processing instruction as a whole) may exceed --limit cell.
+
+The sheet is inflated on one thread (zlib lets go of the GIL) while numpy reads the chunks on
+the other; a workbook's honest sizes are refused from the zip directory alone, a lying one as
+soon as it inflates past what it declares.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import queue
+import re
+import struct
+import threading
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from ..errors import LoadError, shown
+from .options import Limits
+from .table import describe
+
+CHUNK = 1 << 22  # inflated bytes handed to the scan at a time
+RAW_CHUNK = 1 << 20  # compressed bytes read from the file at a time
+THREADED = 1 << 24  # members declared larger than this are inflated on a thread of their own
+
+# Members the readers open with the workbook, whatever sheet is read (python-calamine and
+# fastexcel read the shared strings whole at opening).
+WORKBOOK_PARTS = ("[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels")
+SHARED_STRINGS = "xl/sharedStrings.xml"
+STYLES = "xl/styles.xml"
+
+
+class Refusal(Exception):
+    """A reason to refuse the workbook, raised on the inflating thread or the scanning one."""
+
+
+@dataclass
+class Workbook:
+    """An xlsx file whose zip directory and opening members were found sound."""
+
+    path: Path
+    archive: zipfile.ZipFile
+    limits: Limits
+    inflated: int  # bytes the checked members inflate to, toward --limit xlsx-size
+
+
+def open_workbook(path: Path, limits: Limits) -> Workbook:
+    """The workbook, its zip directory read and every member the readers open with it (the
+    workbook part, relationships, styles, shared strings) inflated and checked."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except Exception as error:  # BadZipFile, and whatever a damaged directory makes of zipfile
+        raise LoadError(f"{describe(path)}: not a readable .xlsx workbook ({shown(error)})") from None
+    names = [info.filename for info in archive.infolist()]
+    if len(set(names)) != len(names):
+        twice = next(name for name in names if names.count(name) > 1)
+        raise LoadError(
+            f"{describe(path)}: the zip holds two members named {shown(twice)}: "
+            "the file is damaged (or made to mislead a reader); save it again from Excel"
+        )
+    book = Workbook(path, archive, limits, 0)
+    checked: list[str] = []
+    # the usual parts first; then the ones the (checked) relationships name, where others
+    for names in ((*WORKBOOK_PARTS, SHARED_STRINGS, STYLES), _workbook_targets):
+        parts = [n for n in (names if isinstance(names, tuple) else names(book)) if n in archive.NameToInfo]
+        parts = [n for n in dict.fromkeys(parts) if n not in checked]
+        _check_declared(book, parts, None)
+        for part in parts:
+            book.inflated += _check_member(book, part, None)
+        checked += parts
+    return book
+
+
+def check_sheet(book: Workbook, sheet: str) -> None:
+    """The members that may hold `sheet`'s cells (as each reader finds them), inflated and
+    scanned: within the limits, ending where their zip entries say, with their CRCs."""
+    parts = _sheet_members(book, sheet)
+    _check_declared(book, parts, sheet)
+    for part in parts:
+        book.inflated += _check_member(book, part, sheet, cells=True)
+
+
+def _workbook_targets(book: Workbook) -> list[str]:
+    """The shared strings and styles parts as the relationships name them (newer readers
+    follow these rather than the usual paths)."""
+    relations = _small_part(book, "xl/_rels/workbook.xml.rels")
+    found = []
+    for attributes in re.findall(rb"<(?:\w+:)?Relationship\b([^>]*)>", relations):
+        kind = re.search(rb'\bType\s*=\s*["\']([^"\']*)', attributes)
+        target = re.search(rb'\bTarget\s*=\s*["\']([^"\']*)', attributes)
+        if kind and target and kind.group(1).rsplit(b"/", 1)[-1] in (b"sharedStrings", b"styles"):
+            found += _resolved(target.group(1).decode("utf-8", "replace"))
+    return found
+
+
+def _sheet_members(book: Workbook, sheet: str) -> list[str]:
+    """Every member that a reader may take for `sheet`: each sheet element of that name, each
+    relationship of its id, each way of resolving the target. Where none is found, every
+    member that is no known workbook part (the reader then finds none either, or reads one
+    of those)."""
+    import html
+
+    archive = book.archive
+    workbook = _small_part(book, "xl/workbook.xml")
+    relations = _small_part(book, "xl/_rels/workbook.xml.rels")
+    ids = set()
+    for attributes in re.findall(rb"<(?:\w+:)?sheet\b([^>]*)>", workbook):
+        name = re.search(rb'\bname\s*=\s*"([^"]*)"|\bname\s*=\s*\'([^\']*)\'', attributes)
+        rid = re.search(rb'\b(?:r|relationships):id\s*=\s*["\']([^"\']*)', attributes)
+        text = (name.group(1) or name.group(2) or b"") if name else b""
+        if rid and html.unescape(text.decode("utf-8", "replace")) == sheet:
+            ids.add(rid.group(1))
+    members = []
+    for attributes in re.findall(rb"<(?:\w+:)?Relationship\b([^>]*)>", relations):
+        rid = re.search(rb'\bId\s*=\s*["\']([^"\']*)', attributes)
+        target = re.search(rb'\bTarget\s*=\s*["\']([^"\']*)', attributes)
+        if rid and target and rid.group(1) in ids:
+            members += _resolved(html.unescape(target.group(1).decode("utf-8", "replace")))
+    found = [m for m in dict.fromkeys(members) if m in archive.NameToInfo]
+    if found:
+        return found
+    known = {*WORKBOOK_PARTS, SHARED_STRINGS, STYLES}
+    return [i.filename for i in archive.infolist() if i.filename not in known and not i.is_dir()]
+
+
+def _resolved(target: str) -> list[str]:
+    """A relationship target as calamine resolves it ('xl/' + target, unless it starts with
+    '/xl/' or 'xl/') and as a path relative to xl/ would."""
+    calamine = target[1:] if target.startswith("/xl/") else target if target.startswith("xl/") else f"xl/{target}"
+    relative = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+    return [calamine, relative]
+
+
+def _small_part(book: Workbook, name: str) -> bytes:
+    """A workbook part already checked (or absent: b'')."""
+    try:
+        return book.archive.read(name)
+    except KeyError:
+        return b""
+    except Exception as error:  # checked before, so only a file changed since
+        raise LoadError(f"{describe(book.path)}: {name} cannot be read ({shown(error)})") from None
+
+
+def _check_declared(book: Workbook, parts: list[str], sheet: str | None) -> None:
+    """Refuse from the zip directory alone where the sizes it declares pass the limit."""
+    declared = book.inflated + sum(book.archive.getinfo(p).file_size for p in parts)
+    if declared > book.limits.xlsx_size:
+        biggest = max(parts, key=lambda p: book.archive.getinfo(p).file_size)
+        what = (
+            f"sheet {shown(sheet)} (with the shared strings) inflates"
+            if sheet is not None
+            else "the shared strings and parts of the workbook inflate"
+        )
+        raise LoadError(
+            f"{describe(book.path)}: {what} to {size(declared)} ({biggest}: "
+            f"{size(book.archive.getinfo(biggest).file_size)}), more than an xlsx ledger needs; "
+            f"{book.limits.hint('xlsx-size')}"
+        )
+
+
+def size(count: int) -> str:
+    """2147483648 -> '2.0 GiB', for a message."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}"
+    return f"{count} bytes"
+
+
+def _check_member(book: Workbook, part: str, sheet: str | None, cells: bool = False) -> int:
+    """Inflate one member and scan it; its inflated size."""
+    info = book.archive.getinfo(part)
+    scan = Scan(book, part, sheet, cells)
+
+    def inflate(feed: Callable[[bytes], object]) -> None:
+        with book.path.open("rb") as handle:
+            for chunk in _inflate(handle, info):
+                feed(chunk)
+
+    try:
+        if info.file_size > THREADED:  # inflated on a thread of its own, a few chunks ahead
+            _threaded(inflate, scan.feed)
+        else:
+            inflate(scan.feed)
+        scan.close()
+    except Refusal as refusal:
+        raise LoadError(f"{describe(book.path)}: {refusal}") from None
+    except (OSError, zlib.error, ValueError, EOFError) as error:
+        raise LoadError(f"{describe(book.path)}: {part} is damaged ({shown(error)}); save it again from Excel") from None
+    return info.file_size
+
+
+def _inflate(handle: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The member's bytes as its raw stream inflates, not trusting the sizes its entry
+    declares: a Refusal where it inflates past them, ends short, or fails its CRC."""
+    declared, total, crc = info.file_size, 0, 0
+    for out in _inflated(handle, info):
+        total += len(out)
+        if total > declared:
+            raise Refusal(
+                f"{info.filename} inflates to more than the {size(declared)} "
+                "its zip entry declares: the file is damaged (or a zip bomb); save it again from Excel"
+            )
+        crc = zlib.crc32(out, crc)
+        yield out
+    if total != declared or crc != info.CRC:
+        lost = "is cut off" if total != declared else "fails its checksum (CRC)"
+        raise Refusal(f"{info.filename} {lost}: the file is damaged; save it again from Excel")
+
+
+def _inflated(handle: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The member's data, inflated from its raw stream in chunks of at most CHUNK bytes."""
+    if info.flag_bits & 0x1:
+        raise Refusal(f"{info.filename} is encrypted: save the workbook again without a password")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise Refusal(
+            f"{info.filename} is compressed with method {info.compress_type}, which no spreadsheet "
+            "program writes: save the workbook again from Excel"
+        )
+    raw = _raw(handle, info)
+    if info.compress_type == zipfile.ZIP_STORED:
+        yield from raw
+        return
+    inflater = zlib.decompressobj(-15)
+    for data in raw:
+        while data and not inflater.eof:
+            out = inflater.decompress(data, CHUNK)
+            data = inflater.unconsumed_tail
+            if out:
+                yield out
+        if inflater.eof:
+            return
+    raise Refusal(f"{info.filename} is cut off: the file is damaged; save it again from Excel")
+
+
+def _raw(handle: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The member's compressed bytes, found through its local header as zipfile finds them."""
+    handle.seek(info.header_offset)
+    header = handle.read(30)
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        raise Refusal(f"{info.filename}: its zip header is missing: the file is damaged; save it again from Excel")
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    name = handle.read(name_length)
+    encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+    if name != info.orig_filename.encode(encoding, "replace"):
+        raise Refusal(f"{info.filename}: its zip header names another file: the file is damaged")
+    handle.seek(info.header_offset + 30 + name_length + extra_length)
+    left = info.compress_size
+    while left:
+        data = handle.read(min(left, RAW_CHUNK))
+        if not data:
+            raise Refusal(f"{info.filename} is cut off: the file is damaged; save it again from Excel")
+        left -= len(data)
+        yield data
+
+
+class _Stop(Exception):
+    """The reading thread is done with the chunks (it found what it refuses, or failed)."""
+
+
+def _threaded(make: Callable[[Callable[[bytes], object]], None], use: Callable[[bytes], object]) -> None:
+    """make(hand) on a thread of its own, each chunk it hands used here, a few chunks behind;
+    what goes wrong on either thread is raised here, and stops the other."""
+    handed: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=3)
+    stop = threading.Event()
+
+    def hand(item: bytes | BaseException | None) -> None:
+        while not stop.is_set():
+            try:
+                handed.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+        raise _Stop
+
+    def run() -> None:
+        try:
+            make(hand)
+            hand(None)
+        except _Stop:
+            pass
+        except BaseException as error:  # handed over, and raised on the reading thread
+            try:
+                hand(error)
+            except _Stop:
+                pass
+
+    thread = threading.Thread(target=run, name="kfollow-xlsx-inflate", daemon=True)
+    thread.start()
+    try:
+        while (item := handed.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            use(item)
+    finally:
+        stop.set()
+        thread.join()
+
+
+# --- the scan ---------------------------------------------------------------------------
+
+_ROOT = re.compile(rb"<([A-Za-z_][\w.\-]*:)?worksheet[\s/>]")
+_ROW_OF = re.compile(rb"[A-Za-z]{1,3}([0-9]{1,7})\"")
+MAX_ROWS = 1_048_576  # Excel's grid, for the message only: the limit is --limit sheet-cells
+
+
+class Unusual(Exception):
+    """The sheet's cells are not all written as <c r="A1"…>: read them the slow, exact way."""
+
+
+@dataclass
+class Extent:
+    rows: int = 0  # the furthest row and column of any cell, 1-based
+    columns: int = 0
+
+
+class Scan:
+    """What one member's bytes show, fed in order: the longest run between '<' (a comment,
+    CDATA section or processing instruction whole) and, for a sheet, the furthest cell."""
+
+    def __init__(self, book: Workbook, part: str, sheet: str | None, cells: bool) -> None:
+        self.book, self.part, self.sheet = book, part, sheet
+        self.limit = book.limits.cell
+        self.block = max(1, min(self.limit, 1 << 20))
+        self.rest = b""  # bytes after the last '<' fed: the next piece starts with it
+        self.base = 0  # offset of the next piece in the member
+        self.last_lt = 0  # offset of the last '<' (the start of the member counts as one)
+        self.open: tuple[int, bytes] | None = None  # (offset, terminator) of an open <!-- or <?
+        self.cells = Cells() if cells else None
+        self.slow: SlowCells | None = None
+        self.data = b""  # the bytes fed last, from offset self.base
+
+    def feed(self, chunk: bytes) -> None:
+        data = self.rest + chunk if self.rest else chunk
+        self.data = data  # for the row of a cell too long
+        cut = data.rfind(b"<")
+        if cut <= 0:
+            self.rest = data
+            if len(data) > self.limit:
+                self._too_long(self.base, len(data), at_least=True)
+            return
+        self.rest = data[cut:]
+        self._piece(data, cut)
+
+    def close(self) -> None:
+        if self.rest:
+            self.data = self.rest
+            self._piece(self.rest + b"<", len(self.rest))  # a '<' past the end closes the last run
+        if self.open is not None and self.base - self.open[0] > self.limit:
+            self._too_long(self.open[0], self.base - self.open[0])
+        if self.cells is not None:
+            extent = self.slow.extent if self.slow is not None else self.cells.extent
+            self._check_extent(extent)
+
+    def _piece(self, data: bytes, end: int) -> None:
+        """data[:end], which ends just before a '<' (data[end])."""
+        self._runs(data, end)
+        if self.open is not None or data.find(b"!", 0, end) >= 0 or data.find(b"?", 0, end) >= 0:
+            self._markup(data, end)
+        if self.cells is not None:
+            if self.slow is None:
+                try:
+                    self.cells.feed(data, end)
+                except Unusual:
+                    self.slow = SlowCells()
+            if self.slow is not None:
+                self.slow.feed(data[:end])
+        self.base += end
+
+    def _runs(self, data: bytes, end: int) -> None:
+        """The distance from each '<' to the next one (two in one block are closer than the
+        limit, so only the first and last of each block are looked at)."""
+        for start in range(0, end + 1, self.block):
+            stop = min(start + self.block, end + 1)
+            first = data.find(b"<", start, stop)
+            if first < 0:
+                continue
+            if self.base + first - self.last_lt > self.limit:
+                self._too_long(self.last_lt, self.base + first - self.last_lt)
+            self.last_lt = self.base + data.rfind(b"<", start, stop)
+
+    def _markup(self, data: bytes, end: int) -> None:
+        """Comments, CDATA sections and processing instructions, which the XML reader holds
+        whole although they may hold '<'; a document type declaration is refused."""
+        at = 0
+        while True:
+            if self.open is not None:
+                start, terminator = self.open
+                found = data.find(terminator, at, end + len(terminator) - 1)
+                if found < 0:
+                    if self.base + end - start > self.limit:
+                        self._too_long(start, self.base + end - start, at_least=True)
+                    return
+                if self.base + found - start > self.limit:
+                    self._too_long(start, self.base + found - start)
+                self.open = None
+                at = found + len(terminator)
+            bang, question = data.find(b"<!", at, end), data.find(b"<?", at, end)
+            found = min(f for f in (bang, question, end) if f >= 0)
+            if found >= end:
+                return
+            if data.startswith(b"<!--", found):
+                self.open = (self.base + found, b"-->")
+            elif data.startswith(b"<![CDATA[", found):
+                self.open = (self.base + found, b"]]>")
+            elif data.startswith(b"<?", found):
+                self.open = (self.base + found, b"?>")
+            else:
+                raise Refusal(
+                    f"{self.part} holds a document type declaration (<!…> at byte {self.base + found}), "
+                    "which no spreadsheet program writes: the file is damaged or crafted"
+                )
+            at = found + 2
+
+    def _too_long(self, offset: int, length: int, at_least: bool = False) -> None:
+        where = f"sheet {shown(self.sheet)}: " if self.sheet is not None else ""
+        row = self._row_near(offset)
+        place = f", row {row}" if row else ""
+        offset_text = f"{offset:,}".replace(",", " ")
+        raise Refusal(
+            f"{where}a cell (or other text) of {'at least ' if at_least else ''}{size(length)} in {self.part}"
+            f"{place} at byte {offset_text}: more than a cell of a ledger holds; {self.book.limits.hint('cell')}"
+        )
+
+    def _row_near(self, offset: int) -> int | None:
+        """The row of the last cell that starts before `offset`, where it is in the bytes in hand."""
+        local = offset - self.base
+        if self.cells is None or not 0 <= local <= len(self.data):
+            return None
+        start = self.data.rfind(b'<c r="', 0, local + 1)
+        found = _ROW_OF.match(self.data, start + 6) if start >= 0 else None
+        return int(found.group(1)) if found else None
+
+    def _check_extent(self, extent: Extent) -> None:
+        cells = extent.rows * extent.columns
+        if cells <= self.book.limits.sheet_cells:
+            return
+        corner = f"{column_letters(extent.columns)}{extent.rows}" if extent.columns < 10**6 else "far off"
+        beyond = (
+            " (Excel's sheets end at XFD1048576)" if extent.rows > MAX_ROWS or extent.columns > 16_384 else ""
+        )
+        raise Refusal(
+            f"sheet {shown(self.sheet)} reaches cell {corner}{beyond}: A1:{corner} is "
+            f"{extent.rows:,} rows × {extent.columns:,} columns = {cells:,} cells".replace(",", " ")
+            + f", more than a ledger needs; {self.book.limits.hint('sheet-cells')}"
+        )
+
+
+def column_letters(number: int) -> str:
+    """1 -> 'A', 27 -> 'AA'."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+# --- cell references, vectorised ---------------------------------------------------------
+#
+# Each '<c r="…' is found with numpy; the eight (or sixteen) bytes after r=" are read as one
+# little-endian word per cell and classified a byte at a time inside the word (SWAR): letters,
+# then digits up to the closing quote. Anything else (a cell without r="…" first, a prefixed
+# element, a reference of unusual form) sends the sheet to SlowCells, which follows the
+# reader's own rules.
+
+_U64 = np.uint64
+
+
+def _every_byte(value: int) -> np.uint64:
+    return _U64(int.from_bytes(bytes([value]) * 8, "little"))
+
+
+_HIGH = _every_byte(0x80)
+_LOW7 = _every_byte(0x7F)
+_GATHER = _U64(0x0102040810204080)  # byte i's low bit -> bit 56 + i
+_CELL_END = np.zeros(256, bool)  # what may follow the name in '<c'
+_CELL_END[[0x20, 0x09, 0x0A, 0x0D, 0x3E, 0x2F]] = True
+
+
+def _trailing_ones() -> np.ndarray:
+    table = np.zeros(1 << 16, np.uint8)
+    for bit in range(16):
+        ones = (1 << bit) - 1
+        table[ones :: 1 << (bit + 1)] = bit  # low `bit` bits set, the next one clear
+    table[(1 << 16) - 1] = 16
+    return table
+
+
+_ONES = _trailing_ones()  # trailing one bits of a 16-bit mask
+
+
+def _mask(found: np.ndarray) -> np.ndarray:
+    """Words with 0x80 set in the bytes found -> 8-bit masks (byte i -> bit i)."""
+    return ((found >> _U64(7)) * _GATHER) >> _U64(56)
+
+
+def _letters(words: np.ndarray) -> np.ndarray:
+    ascii_bytes = ~words & _HIGH
+    folded = (words & _LOW7) | _every_byte(0x20)  # 'A' -> 'a'
+    at_least = folded + _every_byte(0x80 - ord("a"))
+    beyond = folded + _every_byte(0x7F - ord("z"))
+    return _mask(at_least & ~beyond & ascii_bytes)
+
+
+def _quotes(words: np.ndarray) -> np.ndarray:
+    other = words ^ _every_byte(ord('"'))
+    nonzero = ((other & _LOW7) + _LOW7) | other
+    return _mask(~(nonzero | _LOW7))
+
+
+class Cells:
+    """The furthest row and column of the cells fed (every <c r="…">, with a value or not)."""
+
+    def __init__(self) -> None:
+        self.extent = Extent()
+        self.prefix: bytes | None = None  # the root element's prefix (b"x:" of <x:worksheet>)
+        self.starts = np.empty(0, bool)  # reused: where a chunk's cell tags start
+        self.next = np.empty(0, bool)
+
+    def feed(self, data: bytes, end: int) -> None:
+        """The cells that start in data[:end] (data[end] is a '<')."""
+        if self.prefix is None:
+            root = _ROOT.search(data, 0, end)
+            self.prefix = root.group(1) or b"" if root else b""
+            if len(self.prefix) > 8:
+                raise Unusual
+        if data.find(b":", 0, end) >= 0:
+            _prefixed_cells(data, end, self.prefix)
+        # the last cells, whose bytes a word read may pass the end of data, are read apart
+        tail = max(0, min(end, len(data) - 32))
+        if tail:
+            self._cells(data, tail)
+        if tail < end:
+            self._cells(data[tail : end + 1] + bytes(32), end - tail)
+
+    def _cells(self, data: bytes, end: int) -> None:
+        """The cells that start in data[:end]; data holds 32 bytes more."""
+        assert self.prefix is not None
+        a = np.frombuffer(data, np.uint8)
+        words = np.ndarray((end + 16,), "<u8", data, 0, (1,))  # the eight bytes from each byte on
+        tag = b"<" + self.prefix + b"c"
+        found = self._find(a, end, tag)
+        if found.size == 0:
+            return
+        head = tag + b' r="'
+        with_r = _starts_with(words, found, head)
+        if not with_r.all():
+            if _CELL_END[a[found[~with_r] + len(tag)]].any():  # a cell, its r="…" not first (or none)
+                raise Unusual
+            found = found[with_r]  # <col>, <cfRule> …
+        if self.prefix:  # a cell of the default namespace too?
+            plain = self._find(a, end, b"<c")
+            if _CELL_END[a[plain + 2]].any():
+                raise Unusual
+        if found.size:
+            self._references(words, found + len(head))
+
+    def _find(self, a: np.ndarray, end: int, text: bytes) -> np.ndarray:
+        """Where `text` starts in a[:end] (a holds len(text) bytes more)."""
+        if self.starts.size < end:
+            self.starts, self.next = np.empty(end, bool), np.empty(end, bool)
+        starts, following = self.starts[:end], self.next[:end]
+        np.equal(a[:end], text[0], out=starts)
+        for i, byte in enumerate(text[1:], 1):
+            np.equal(a[i : end + i], byte, out=following)
+            starts &= following
+        return np.flatnonzero(starts)
+
+    def _references(self, words: np.ndarray, at: np.ndarray) -> None:
+        first = words[at]
+        quotes = _quotes(first)
+        letters = _letters(first)
+        long = np.flatnonzero(quotes == 0)
+        if long.size:  # references of eight characters or more: sixteen bytes
+            second = words[at[long] + 8]
+            quotes[long] |= _quotes(second) << _U64(8)
+            letters[long] |= _letters(second) << _U64(8)
+        letter_count = _ONES[letters]
+        digit_count = _ONES[~quotes & _U64(0xFFFF)] - letter_count  # quote's place: trailing zeros
+        low, high = letter_count.min(), letter_count.max()
+        first_digit = (first >> (8 * letter_count).astype(_U64)) & _U64(0xFF)
+        if low < 1 or high > 3 or digit_count.min() < 1 or digit_count.max() > 7 or (first_digit == 0x30).any():
+            raise Unusual  # no letters or digits, leading zeros, beyond Excel's grid: counted exactly
+        widest = letter_count == high
+        self.extent.columns = max(self.extent.columns, _column(int(_big_endian(first[widest], 0, int(high)).max())))
+        longest = digit_count == digit_count.max()
+        count = int(digit_count.max())
+        shift = int(low) if low == high else None
+        if shift is not None and shift + count <= 8:
+            digits = _big_endian(first[longest], shift, count)
+        else:  # letters of several lengths, or digits into the next word
+            chosen = at[longest]
+            lead = letter_count[longest]
+            both = [words[chosen + lead + i] & _U64(0xFF) for i in range(count)]
+            digits = np.zeros(chosen.size, _U64)
+            for byte in both:
+                digits = (digits << _U64(8)) | byte
+        self.extent.rows = max(self.extent.rows, int(int(digits.max()).to_bytes(count, "big")))
+
+
+def _starts_with(words: np.ndarray, at: np.ndarray, text: bytes) -> np.ndarray:
+    """Whether the bytes at each of `at` start with text (at most 16 bytes)."""
+    same = np.ones(at.size, bool)
+    for word in range(0, len(text), 8):
+        part = text[word : word + 8]
+        mask = _U64((1 << 8 * len(part)) - 1)
+        same &= (words[at + word] & mask) == _U64(int.from_bytes(part, "little"))
+    return same
+
+
+def _big_endian(words: np.ndarray, skip: int, count: int) -> np.ndarray:
+    """Bytes skip … skip+count-1 of each little-endian word, as one big-endian number (so
+    that comparing numbers compares the texts): digits, or letters folded to lower case."""
+    part = words >> _U64(8 * skip)
+    if skip == 0:
+        part = part | _every_byte(0x20)  # letters: 'A' and 'a' alike
+    return (part.byteswap() >> _U64(64 - 8 * count)) if count else np.zeros(words.size, _U64)
+
+
+def _column(letters: int) -> int:
+    """The big-endian letters of a column ('ab' as 0x6162) -> its number (28)."""
+    number = 0
+    for byte in letters.to_bytes(8, "big").lstrip(b"\0"):
+        number = number * 26 + (byte | 0x20) - 96
+    return number
+
+
+class SlowCells:
+    """The furthest cell as the reader places it, tag by tag: <row r="…"> sets the row (and
+    </row> moves to the next), a cell without r="…" takes the column after the last one.
+    Cells are taken whatever their prefix (x:c); empty ones (<c …/>) are skipped, as the
+    reader skips them."""
+
+    TAG = re.compile(
+        rb"<(/?)(?:[A-Za-z_][\w.\-]*:)?(c|row)(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
+    )
+    REFERENCE = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+    def __init__(self) -> None:
+        self.extent = Extent()
+        self.row = 0  # 0-based, as the reader counts
+        self.column = 0
+
+    def feed(self, data: bytes) -> None:
+        for match in self.TAG.finditer(data):
+            closing, name, attributes = match.groups()
+            empty = attributes.endswith(b"/")
+            if name == b"row":
+                if closing:
+                    self.row, self.column = self.row + 1, 0
+                elif not empty:
+                    reference = self._reference(attributes)
+                    if reference is not None:
+                        self.row = reference[0]
+                continue
+            if closing or empty:
+                continue
+            reference = self._reference(attributes)
+            if reference is not None:
+                self.row, self.column = reference
+            self.extent.rows = max(self.extent.rows, self.row + 1)
+            self.extent.columns = max(self.extent.columns, self.column + 1)
+            self.column += 1
+
+    def _reference(self, attributes: bytes) -> tuple[int, int] | None:
+        """(row, column), 0-based, of an r="…" attribute; None where there is none or the
+        reader could not read it (it refuses the sheet then)."""
+        match = self.REFERENCE.search(attributes)
+        if match is None:
+            return None
+        text = (match.group(1) if match.group(1) is not None else match.group(2)).decode("ascii", "replace")
+        parts = re.fullmatch(r"([A-Za-z]*)([0-9]*)", text)
+        if parts is None or not parts.group(2):
+            return None
+        column = 0
+        for letter in parts.group(1).upper():
+            column = column * 26 + ord(letter) - 64
+        row = int(parts.group(2))
+        # a row 0 or a number past 32 bits wraps around in the reader: as far off as it can be
+        return (row - 1 if 0 < row < 1 << 32 else (1 << 32) - 1), max(column - 1, 0)
+
+
+
+
+_NAME = re.compile(rb"[A-Za-z_][\w.\-]*")
+
+
+def _prefixed_cells(data: bytes, end: int, prefix: bytes) -> None:
+    """Unusual where a cell or row element has a prefix other than the root's (<x:c …>), which
+    the search for '<c' (or '<x:c') does not find."""
+    a = np.frombuffer(data, np.uint8, min(len(data), end + 8))
+    colons = np.flatnonzero(a[:end] == 0x3A)
+    colons = colons[colons + 4 < a.size]
+    is_c = (a[colons + 1] == 0x63) & _CELL_END[a[colons + 2]]
+    is_row = (a[colons + 1] == 0x72) & (a[colons + 2] == 0x6F) & (a[colons + 3] == 0x77) & _CELL_END[a[colons + 4]]
+    for colon in colons[is_c | is_row].tolist():
+        opening = data.rfind(b"<", max(0, colon - 256), colon)
+        name = data[opening + 1 : colon].lstrip(b"/")
+        if opening >= 0 and _NAME.fullmatch(name) and name + b":" != prefix:
+            raise Unusual
