@@ -86,7 +86,9 @@ def write_zip(path: Path, entries: dict[str, tuple[bytes, int, int]]) -> Path:
             )
         start = out.tell()
         out.write(b"".join(directory))
-        out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(directory), len(directory), out.tell() - start, start, 0))
+        out.write(
+            struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(directory), len(directory), out.tell() - start, start, 0)
+        )
     return path
 
 
@@ -132,6 +134,7 @@ def outcome(path: Path, *options: object) -> dict[str, int]:
 
 # --- 1. a cell far off: calamine allocates rows × columns × 32 bytes --------------------------
 
+
 def prefixed(xml: bytes) -> bytes:
     """The sheet's XML with every element in a prefix (<x:c>, as .NET's Open XML SDK writes)."""
     return re.sub(rb"<(/?)([A-Za-z])", rb"<\1x:\2", xml).replace(b'xmlns="', b'xmlns:x="')
@@ -168,7 +171,10 @@ def test_a_cell_at_XFD1048576_is_refused(tmp_path: Path, written: str) -> None:
 def test_the_dimension_element_alone_is_harmless(tmp_path: Path) -> None:
     """The reader sizes only a first reservation (below 100 000 cells) by <dimension>: a
     workbook that claims A1:XFD1048576 and holds three rows is read as it is."""
-    path = with_sheet(workbook(tmp_path / "b.xlsx"), lambda xml: xml.replace(b'<dimension ref="A1:G3" />', b'<dimension ref="A1:XFD1048576"/>'))
+    path = with_sheet(
+        workbook(tmp_path / "b.xlsx"),
+        lambda xml: xml.replace(b'<dimension ref="A1:G3" />', b'<dimension ref="A1:XFD1048576"/>'),
+    )
     assert b"XFD1048576" in members(path)[SHEET]
     assert outcome(path)["Personalkostnader"] == -150
 
@@ -253,7 +259,12 @@ def test_a_600_MB_text_cell_is_refused(tmp_path: Path, member: str) -> None:
     """Was 4 GB of memory and killed."""
     result = child("variance", huge_cell(tmp_path, member, 600 * MiB), "--sign", "ledger")
     sheet = "sheet 'Huvudbok': " if member == SHEET else ""  # the shared strings are read with the workbook
-    refused(result, f"Error: cell.xlsx: {sheet}a cell (or other text) of at least ", f"in {member}", "raise it with --limit cell=2M")
+    refused(
+        result,
+        f"Error: cell.xlsx: {sheet}a cell (or other text) of at least ",
+        f"in {member}",
+        "raise it with --limit cell=2M",
+    )
     assert result[2] < 5
 
 
@@ -262,7 +273,10 @@ def test_the_cell_limit_can_be_raised(tmp_path: Path) -> None:
     path = huge_cell(tmp_path, SHEET, 2 * MiB)
     result = run("variance", path, "--sign", "ledger", ok=False)
     assert result.exit_code == 3
-    assert "Error: cell.xlsx: sheet 'Huvudbok': a cell (or other text) of 2.0 MiB in xl/worksheets/sheet1.xml, row 2" in result.stderr
+    assert (
+        "Error: cell.xlsx: sheet 'Huvudbok': a cell (or other text) of 2.0 MiB in xl/worksheets/sheet1.xml, row 2"
+        in result.stderr
+    )
     assert "the limit is 1 MiB: raise it with --limit cell=2M" in result.stderr
     assert outcome(path, "--limit", "cell=4M")["Personalkostnader"] == -150
 
@@ -278,7 +292,10 @@ def flips(data: bytes) -> list[int]:
     the zip structure and 300 random data bytes, each flipped two ways, gave 1485 clean errors
     and 1167 unchanged tables.)"""
     with zipfile.ZipFile(EXAMPLES / "ks-2024.xlsx") as archive:
-        starts = {i.filename: (i.header_offset, i.header_offset + 30 + len(i.filename) + len(i.extra)) for i in archive.infolist()}
+        starts = {
+            i.filename: (i.header_offset, i.header_offset + 30 + len(i.filename) + len(i.extra))
+            for i in archive.infolist()
+        }
         size = archive.getinfo(SHEET).compress_size
     header, body = starts[SHEET]
     entry = data.rindex(SHEET.encode()) - 46  # the sheet's entry in the zip directory, which comes last

@@ -240,17 +240,11 @@ def read_xlsx_fast(path: Path, sheet: str, plan: Planner) -> Table | None:
     except ImportError:  # an install without it: python-calamine reads every sheet
         return None
     with zipfile.ZipFile(path) as archive:
-        try:
-            part = _sheet_part(archive, sheet)
-            head = _head_rows(archive, part) if part is not None else None
-        except ValueError:  # a row number or text that is not one: python-calamine's reader names it
+        head = _sheet_head(archive, sheet)
+        found = _header(head[1], plan) if head is not None else None
+        if head is None or found is None:
             return None
-        if part is None or head is None:
-            return None
-        rows = head
-        found = _header(rows, plan)
-        if found is None:
-            return None
+        part, rows = head
         header_row, columns = found
         names = _names(rows[header_row], columns)
         if names is None:
@@ -277,6 +271,16 @@ def read_xlsx_fast(path: Path, sheet: str, plan: Planner) -> Table | None:
     ):
         return None  # codes to fill in, or an amount to name: python-calamine's reader does both
     return _table(path, batch, columns, header_row, names)  # None: a date among the codes
+
+
+def _sheet_head(archive: zipfile.ZipFile, sheet: str) -> tuple[str, dict[int, dict[int, object]]] | None:
+    """The sheet's member and its first rows (_head_rows), or None."""
+    try:
+        part = _sheet_part(archive, sheet)
+        head = _head_rows(archive, part) if part is not None else None
+    except ValueError:  # a row number or text that is not one: python-calamine's reader names it
+        return None
+    return (part, head) if part is not None and head is not None else None
 
 
 def _on_thread(result: list[bool | BaseException], work: Any) -> None:

@@ -25,6 +25,7 @@ soon as it inflates past what it declares.
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import queue
 import re
@@ -83,25 +84,24 @@ def open_workbook(path: Path, limits: Limits) -> Workbook:
             "the file is damaged (or made to mislead a reader); save it again from Excel"
         )
     book = Workbook(path, archive, limits, 0)
-    checked: list[str] = []
-    # the usual parts first; then the ones the (checked) relationships name, where others
-    for names in ((*WORKBOOK_PARTS, SHARED_STRINGS, STYLES), _workbook_targets):
-        parts = [n for n in (names if isinstance(names, tuple) else names(book)) if n in archive.NameToInfo]
-        parts = [n for n in dict.fromkeys(parts) if n not in checked]
-        _check_declared(book, parts, None)
-        for part in parts:
-            book.inflated += _check_member(book, part, None)
-        checked += parts
+    usual = [name for name in (*WORKBOOK_PARTS, SHARED_STRINGS, STYLES) if name in archive.NameToInfo]
+    _check_parts(book, usual, None)
+    # then the parts the (checked) relationships name, where they name others
+    named = [name for name in _workbook_targets(book) if name in archive.NameToInfo and name not in usual]
+    _check_parts(book, list(dict.fromkeys(named)), None)
     return book
 
 
 def check_sheet(book: Workbook, sheet: str) -> None:
     """The members that may hold `sheet`'s cells (as each reader finds them), inflated and
     scanned: within the limits, ending where their zip entries say, with their CRCs."""
-    parts = _sheet_members(book, sheet)
+    _check_parts(book, _sheet_members(book, sheet), sheet)
+
+
+def _check_parts(book: Workbook, parts: list[str], sheet: str | None) -> None:
     _check_declared(book, parts, sheet)
     for part in parts:
-        book.inflated += _check_member(book, part, sheet, cells=True)
+        book.inflated += _check_member(book, part, sheet)
 
 
 def _workbook_targets(book: Workbook) -> list[str]:
@@ -144,7 +144,7 @@ def _sheet_members(book: Workbook, sheet: str) -> list[str]:
     if found:
         return found
     known = {*WORKBOOK_PARTS, SHARED_STRINGS, STYLES}
-    return [i.filename for i in archive.infolist() if i.filename not in known and not i.is_dir()]
+    return [n for n in archive.NameToInfo if n not in known and n.endswith(".xml")]
 
 
 def _resolved(target: str) -> list[str]:
@@ -190,10 +190,10 @@ def size(count: int) -> str:
     return f"{count} bytes"
 
 
-def _check_member(book: Workbook, part: str, sheet: str | None, cells: bool = False) -> int:
-    """Inflate one member and scan it; its inflated size."""
+def _check_member(book: Workbook, part: str, sheet: str | None) -> int:
+    """Inflate one member and scan it (a sheet's cells too); its inflated size."""
     info = book.archive.getinfo(part)
-    scan = Scan(book, part, sheet, cells)
+    scan = Scan(book, part, sheet)
 
     def inflate(feed: Callable[[bytes], object]) -> None:
         with book.path.open("rb") as handle:
@@ -208,8 +208,10 @@ def _check_member(book: Workbook, part: str, sheet: str | None, cells: bool = Fa
         scan.close()
     except Refusal as refusal:
         raise LoadError(f"{describe(book.path)}: {refusal}") from None
-    except (OSError, zlib.error, ValueError, EOFError) as error:
-        raise LoadError(f"{describe(book.path)}: {part} is damaged ({shown(error)}); save it again from Excel") from None
+    except (OSError, zlib.error) as error:
+        raise LoadError(
+            f"{describe(book.path)}: {part} is damaged ({shown(error)}); save it again from Excel"
+        ) from None
     return info.file_size
 
 
@@ -281,42 +283,48 @@ class _Stop(Exception):
     """The reading thread is done with the chunks (it found what it refuses, or failed)."""
 
 
-def _threaded(make: Callable[[Callable[[bytes], object]], None], use: Callable[[bytes], object]) -> None:
-    """make(hand) on a thread of its own, each chunk it hands used here, a few chunks behind;
-    what goes wrong on either thread is raised here, and stops the other."""
-    handed: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=3)
-    stop = threading.Event()
+class _Handover:
+    """Chunks made on one thread and used on another, a few at a time."""
 
-    def hand(item: bytes | BaseException | None) -> None:
-        while not stop.is_set():
+    def __init__(self) -> None:
+        self.chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=3)
+        self.stop = threading.Event()
+
+    def hand(self, item: bytes | BaseException | None) -> None:
+        """Hand over a chunk (None: the end; an exception: what went wrong); _Stop once the
+        other thread wants no more."""
+        while not self.stop.is_set():
             try:
-                handed.put(item, timeout=0.05)
+                self.chunks.put(item, timeout=0.05)
                 return
             except queue.Full:
                 continue
         raise _Stop
 
-    def run() -> None:
+    def make(self, make: Callable[[Callable[[bytes], object]], None]) -> None:
         try:
-            make(hand)
-            hand(None)
+            make(self.hand)
+            self.hand(None)
         except _Stop:
             pass
         except BaseException as error:  # handed over, and raised on the reading thread
-            try:
-                hand(error)
-            except _Stop:
-                pass
+            with contextlib.suppress(_Stop):
+                self.hand(error)
 
-    thread = threading.Thread(target=run, name="kfollow-xlsx-inflate", daemon=True)
+
+def _threaded(make: Callable[[Callable[[bytes], object]], None], use: Callable[[bytes], object]) -> None:
+    """make(hand) on a thread of its own, each chunk it hands used here, a few chunks behind;
+    what goes wrong on either thread is raised here, and stops the other."""
+    handover = _Handover()
+    thread = threading.Thread(target=handover.make, args=(make,), name="kfollow-xlsx-inflate", daemon=True)
     thread.start()
     try:
-        while (item := handed.get()) is not None:
+        while (item := handover.chunks.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
             use(item)
     finally:
-        stop.set()
+        handover.stop.set()
         thread.join()
 
 
@@ -325,6 +333,9 @@ def _threaded(make: Callable[[Callable[[bytes], object]], None], use: Callable[[
 _ROOT = re.compile(rb"<([A-Za-z_][\w.\-]*:)?worksheet[\s/>]")
 _ROW_OF = re.compile(rb"[A-Za-z]{1,3}([0-9]{1,7})\"")
 MAX_ROWS = 1_048_576  # Excel's grid, for the message only: the limit is --limit sheet-cells
+
+
+_MARKUP = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>"))
 
 
 class Unusual(Exception):
@@ -341,7 +352,7 @@ class Scan:
     """What one member's bytes show, fed in order: the longest run between '<' (a comment,
     CDATA section or processing instruction whole) and, for a sheet, the furthest cell."""
 
-    def __init__(self, book: Workbook, part: str, sheet: str | None, cells: bool) -> None:
+    def __init__(self, book: Workbook, part: str, sheet: str | None) -> None:
         self.book, self.part, self.sheet = book, part, sheet
         self.limit = book.limits.cell
         self.block = max(1, min(self.limit, 1 << 20))
@@ -349,7 +360,7 @@ class Scan:
         self.base = 0  # offset of the next piece in the member
         self.last_lt = 0  # offset of the last '<' (the start of the member counts as one)
         self.open: tuple[int, bytes] | None = None  # (offset, terminator) of an open <!-- or <?
-        self.cells = Cells() if cells else None
+        self.cells = Cells() if sheet is not None else None
         self.slow: SlowCells | None = None
         self.data = b""  # the bytes fed last, from offset self.base
 
@@ -405,35 +416,40 @@ class Scan:
     def _markup(self, data: bytes, end: int) -> None:
         """Comments, CDATA sections and processing instructions, which the XML reader holds
         whole although they may hold '<'; a document type declaration is refused."""
-        at = 0
-        while True:
-            if self.open is not None:
-                start, terminator = self.open
-                found = data.find(terminator, at, end + len(terminator) - 1)
-                if found < 0:
-                    if self.base + end - start > self.limit:
-                        self._too_long(start, self.base + end - start, at_least=True)
-                    return
-                if self.base + found - start > self.limit:
-                    self._too_long(start, self.base + found - start)
-                self.open = None
-                at = found + len(terminator)
-            bang, question = data.find(b"<!", at, end), data.find(b"<?", at, end)
-            found = min(f for f in (bang, question, end) if f >= 0)
-            if found >= end:
-                return
-            if data.startswith(b"<!--", found):
-                self.open = (self.base + found, b"-->")
-            elif data.startswith(b"<![CDATA[", found):
-                self.open = (self.base + found, b"]]>")
-            elif data.startswith(b"<?", found):
-                self.open = (self.base + found, b"?>")
-            else:
-                raise Refusal(
-                    f"{self.part} holds a document type declaration (<!…> at byte {self.base + found}), "
-                    "which no spreadsheet program writes: the file is damaged or crafted"
-                )
-            at = found + 2
+        at: int | None = 0
+        while at is not None:
+            at = self._markup_end(data, at, end)
+            if at is not None:
+                at = self._markup_start(data, at, end)
+
+    def _markup_end(self, data: bytes, at: int, end: int) -> int | None:
+        """Past the end of the open markup in data[at:end] (at, where none is open); None
+        where it goes on past end."""
+        if self.open is None:
+            return at
+        start, terminator = self.open
+        found = data.find(terminator, at, end)
+        length = self.base + (found if found >= 0 else end) - start
+        if length > self.limit:
+            self._too_long(start, length, at_least=found < 0)
+        if found < 0:
+            return None
+        self.open = None
+        return found + len(terminator)
+
+    def _markup_start(self, data: bytes, at: int, end: int) -> int | None:
+        """Past the start of the next markup in data[at:end], now open; None where there is none."""
+        found = min((f for f in (data.find(b"<!", at, end), data.find(b"<?", at, end)) if f >= 0), default=-1)
+        if found < 0:
+            return None
+        for opening, terminator in _MARKUP:
+            if data.startswith(opening, found):
+                self.open = (self.base + found, terminator)
+                return found + len(opening)
+        raise Refusal(
+            f"{self.part} holds a document type declaration (<!…> at byte {self.base + found}), "
+            "which no spreadsheet program writes: the file is damaged or crafted"
+        )
 
     def _too_long(self, offset: int, length: int, at_least: bool = False) -> None:
         where = f"sheet {shown(self.sheet)}: " if self.sheet is not None else ""
@@ -459,9 +475,7 @@ class Scan:
         if cells <= self.book.limits.sheet_cells:
             return
         corner = f"{column_letters(extent.columns)}{extent.rows}" if extent.columns < 10**6 else "far off"
-        beyond = (
-            " (Excel's sheets end at XFD1048576)" if extent.rows > MAX_ROWS or extent.columns > 16_384 else ""
-        )
+        beyond = " (Excel's sheets end at XFD1048576)" if extent.rows > MAX_ROWS or extent.columns > 16_384 else ""
         raise Refusal(
             f"sheet {shown(self.sheet)} reaches cell {corner}{beyond}: A1:{corner} is "
             f"{extent.rows:,} rows × {extent.columns:,} columns = {cells:,} cells".replace(",", " ")
@@ -701,8 +715,6 @@ class SlowCells:
         row = int(parts.group(2))
         # a row 0 or a number past 32 bits wraps around in the reader: as far off as it can be
         return (row - 1 if 0 < row < 1 << 32 else (1 << 32) - 1), max(column - 1, 0)
-
-
 
 
 _NAME = re.compile(rb"[A-Za-z_][\w.\-]*")
