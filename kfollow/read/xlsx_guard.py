@@ -205,6 +205,8 @@ def _check_member(book: Workbook, part: str, sheet: str | None) -> int:
             _threaded(inflate, scan.feed)
         else:
             inflate(scan.feed)
+        if scan.crc != info.CRC:
+            raise Refusal(f"{info.filename} fails its checksum (CRC): the file is damaged; save it again from Excel")
         scan.close()
     except Refusal as refusal:
         raise LoadError(f"{describe(book.path)}: {refusal}") from None
@@ -217,8 +219,9 @@ def _check_member(book: Workbook, part: str, sheet: str | None) -> int:
 
 def _inflate(handle: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
     """The member's bytes as its raw stream inflates, not trusting the sizes its entry
-    declares: a Refusal where it inflates past them, ends short, or fails its CRC."""
-    declared, total, crc = info.file_size, 0, 0
+    declares: a Refusal where it inflates past them or ends short. (The CRC is the reader's:
+    Scan.feed, on the other thread.)"""
+    declared, total = info.file_size, 0
     for out in _inflated(handle, info):
         total += len(out)
         if total > declared:
@@ -226,11 +229,9 @@ def _inflate(handle: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
                 f"{info.filename} inflates to more than the {size(declared)} "
                 "its zip entry declares: the file is damaged (or a zip bomb); save it again from Excel"
             )
-        crc = zlib.crc32(out, crc)
         yield out
-    if total != declared or crc != info.CRC:
-        lost = "is cut off" if total != declared else "fails its checksum (CRC)"
-        raise Refusal(f"{info.filename} {lost}: the file is damaged; save it again from Excel")
+    if total != declared:
+        raise Refusal(f"{info.filename} is cut off: the file is damaged; save it again from Excel")
 
 
 def _inflated(handle: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -363,8 +364,10 @@ class Scan:
         self.cells = Cells() if sheet is not None else None
         self.slow: SlowCells | None = None
         self.data = b""  # the bytes fed last, from offset self.base
+        self.crc = 0  # of the bytes fed
 
     def feed(self, chunk: bytes) -> None:
+        self.crc = zlib.crc32(chunk, self.crc)
         data = self.rest + chunk if self.rest else chunk
         self.data = data  # for the row of a cell too long
         cut = data.rfind(b"<")
