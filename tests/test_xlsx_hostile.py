@@ -354,4 +354,4 @@ def test_control_characters_in_a_sheet_name_are_shown_escaped(tmp_path: Path) ->
     assert outcome(path)["Personalkostnader"] == -150  # the first sheet, whatever its name
     result = run("variance", path, "--sheet", "Saknas", ok=False)
     assert result.exit_code == 2 and "\x1b" not in result.stderr
-    assert "its sheets are: 'Huvud\\x1b[2Jbok'" in result.stderr
+    assert "its sheets are: 'Huvud\\x1b[2Jbok'\n" in result.stderr

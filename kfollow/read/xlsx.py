@@ -96,14 +96,21 @@ def _sheet_name(workbook: CalamineWorkbook, path: Path, sheet: str | None) -> st
     elif sheet in sheets:
         name = sheet
         if sheets[sheet].typ != SheetTypeEnum.WorkSheet:
-            raise OptionError(f"--sheet {shown(sheet)}: in {describe(path)} that is a chart, not a sheet of cells")
+            raise OptionError(f"--sheet {_plain(sheet)}: in {describe(path)} that is a chart, not a sheet of cells")
     else:
-        names = ", ".join(shown(n, 60) for n in workbook.sheet_names[:20])
+        names = ", ".join(_plain(n) for n in workbook.sheet_names[:20])
         more = f" and {len(workbook.sheet_names) - 20} more" if len(workbook.sheet_names) > 20 else ""
         raise OptionError(
-            f"--sheet {shown(sheet)}: {describe(path)} has no sheet named {shown(sheet)}; its sheets are: {names}{more}"
+            f"--sheet {_plain(sheet)}: {describe(path)} has no sheet named {shown(sheet)}; "
+            f"its sheets are: {names}{more}"
         )
     return name
+
+
+def _plain(name: str) -> str:
+    """A sheet name as it is, or quoted with its control characters escaped (shown) where it
+    has any or is long: a name is the workbook's text, and may hold a terminal escape."""
+    return name if name.isprintable() and len(name) <= 60 else shown(name, 60)
 
 
 def _reraise_interrupt(error: BaseException) -> None:
