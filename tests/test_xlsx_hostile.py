@@ -355,3 +355,16 @@ def test_control_characters_in_a_sheet_name_are_shown_escaped(tmp_path: Path) ->
     result = run("variance", path, "--sheet", "Saknas", ok=False)
     assert result.exit_code == 2 and "\x1b" not in result.stderr
     assert "its sheets are: 'Huvud\\x1b[2Jbok'\n" in result.stderr
+
+
+def test_a_zip_directory_of_millions_of_files_is_refused(tmp_path: Path) -> None:
+    """zipfile would hold every entry in memory (some 500 bytes each): refused by the size its
+    end record gives, before any is read."""
+    path = workbook(tmp_path / "b.xlsx")
+    data = bytearray(path.read_bytes())
+    end = data.rindex(b"PK\x05\x06")
+    data[end + 12 : end + 16] = struct.pack("<I", 100 * MiB)  # a directory of 100 MiB
+    path.write_bytes(bytes(data))
+    result = run("variance", path, ok=False)
+    assert result.exit_code == 3
+    assert result.stderr.startswith("Error: b.xlsx: its zip directory is 100.0 MiB (room for some 2 097 152 files)")

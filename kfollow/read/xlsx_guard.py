@@ -47,6 +47,7 @@ from .table import describe
 CHUNK = 1 << 22  # inflated bytes handed to the scan at a time
 RAW_CHUNK = 1 << 20  # compressed bytes read from the file at a time
 THREADED = 1 << 24  # members declared larger than this are inflated on a thread of their own
+MAX_DIRECTORY = 8 << 20  # bytes of zip directory: some 150 000 files (a workbook has dozens)
 
 # Members the readers open with the workbook, whatever sheet is read (python-calamine and
 # fastexcel read the shared strings whole at opening).
@@ -72,6 +73,12 @@ class Workbook:
 def open_workbook(path: Path, limits: Limits) -> Workbook:
     """The workbook, its zip directory read and every member the readers open with it (the
     workbook part, relationships, styles, shared strings) inflated and checked."""
+    directory = _directory_size(path)
+    if directory is not None and directory > MAX_DIRECTORY:
+        raise LoadError(
+            f"{describe(path)}: its zip directory is {size(directory)} (room for some "
+            f"{directory // 50:,} files), more than any workbook has: the file is damaged or crafted".replace(",", " ")
+        )
     try:
         archive = zipfile.ZipFile(path)
     except Exception as error:  # BadZipFile, and whatever a damaged directory makes of zipfile
@@ -90,6 +97,24 @@ def open_workbook(path: Path, limits: Limits) -> Workbook:
     named = [name for name in _workbook_targets(book) if name in archive.NameToInfo and name not in usual]
     _check_parts(book, list(dict.fromkeys(named)), None)
     return book
+
+
+def _directory_size(path: Path) -> int | None:
+    """The size of the zip directory, as the end record gives it (zipfile reads every entry
+    into memory, some 500 bytes each); None where there is no end record to read."""
+    with path.open("rb") as handle:
+        handle.seek(0, 2)
+        length = handle.tell()
+        handle.seek(max(0, length - (1 << 16) - 22))
+        tail = handle.read()
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or end + 22 > len(tail):
+        return None
+    (directory,) = struct.unpack("<I", tail[end + 12 : end + 16])
+    if directory == 0xFFFFFFFF:  # Zip64: the size is in the Zip64 end record before it
+        end64 = tail.rfind(b"PK\x06\x06", 0, end)
+        return struct.unpack("<Q", tail[end64 + 40 : end64 + 48])[0] if end64 >= 0 else None
+    return int(directory)
 
 
 def check_sheet(book: Workbook, sheet: str) -> None:
