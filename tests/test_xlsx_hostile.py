@@ -368,3 +368,30 @@ def test_a_zip_directory_of_millions_of_files_is_refused(tmp_path: Path) -> None
     result = run("variance", path, ok=False)
     assert result.exit_code == 3
     assert result.stderr.startswith("Error: b.xlsx: its zip directory is 100.0 MiB (room for some 2 097 152 files)")
+
+
+@pytest.mark.parametrize("order", ["usual", "kind first"])
+def test_the_scan_finds_the_odd_cells_and_merged_ranges(tmp_path: Path, order: str) -> None:
+    """The fast reader takes them from the scan (no second inflating of the sheet): the same
+    as xlsx._scan finds, with the attributes in Excel's order (r, s, t) or not."""
+    from kfollow.read import xlsx, xlsx_guard
+    from kfollow.read.options import Limits
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Huvudbok"
+    for row in [HEADER, *ROWS, [2024, 2, "utfall", "5013", "A", "x", True]]:
+        sheet.append(row)
+    sheet.merge_cells("E2:E3")
+    sheet.merge_cells("A6:B7")
+    book.save(tmp_path / "b.xlsx")
+    path = with_sheet(
+        tmp_path / "b.xlsx", lambda xml: xml if order == "usual" else xml.replace(b'r="G4" t="b"', b't="b" r="G4"')
+    )
+    assert (b't="b" r="G4"' in members(path)[SHEET]) == (order != "usual")
+    facts = xlsx_guard.check_sheet(xlsx_guard.open_workbook(path, Limits()), "Huvudbok")
+    merges: list[tuple[int, int, int, int]] = []
+    with zipfile.ZipFile(path) as archive:
+        odd = xlsx._scan(archive, SHEET, merges)
+    assert facts is not None and facts.part == SHEET
+    assert (facts.odd, sorted(facts.merges or [])) == (odd, sorted(merges)) == (True, [(1, 4, 2, 4), (5, 0, 6, 1)])

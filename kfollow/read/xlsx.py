@@ -41,7 +41,7 @@ from .table import (
     describe,
     nearest_row,
 )
-from .xlsx_guard import check_sheet, open_workbook
+from .xlsx_guard import SheetFacts, check_sheet, open_workbook
 
 if TYPE_CHECKING:
     import datetime
@@ -71,8 +71,8 @@ def read_xlsx(path: Path, plan: Planner, sheet: str | None, limits: Limits = DEF
             _reraise_interrupt(error)
             raise LoadError(f"{describe(path)}: not a readable .xlsx workbook ({shown(error)})") from None
         name = _sheet_name(workbook, path, sheet)
-        check_sheet(book, name)
-    fast = read_xlsx_fast(path, name, plan)
+        facts = check_sheet(book, name)
+    fast = read_xlsx_fast(path, name, plan, facts)
     if fast is not None:
         return fast
     rows, merged = _sheet_rows(workbook, path, name)
@@ -240,8 +240,10 @@ _REFERENCE = re.compile(r"^([A-Z]{1,3})(\d+)$")
 _MERGE = re.compile(rb'<mergeCell\b[^>]*\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 
 
-def read_xlsx_fast(path: Path, sheet: str, plan: Planner) -> Table | None:
-    """The sheet as read_xlsx reads it (the same frame and line numbers), or None."""
+def read_xlsx_fast(path: Path, sheet: str, plan: Planner, facts: SheetFacts | None = None) -> Table | None:
+    """The sheet as read_xlsx reads it (the same frame and line numbers), or None. `facts`:
+    what xlsx_guard's scan of the sheet found (its odd cells and merged ranges), which spares
+    inflating the sheet once more."""
     try:
         import fastexcel
     except ImportError:  # an install without it: python-calamine reads every sheet
@@ -256,19 +258,14 @@ def read_xlsx_fast(path: Path, sheet: str, plan: Planner) -> Table | None:
         names = _names(rows[header_row], columns)
         if names is None:
             return None
-        # Merged ranges come after the cells: the whole member is inflated for them, on the
-        # other core while fastexcel reads the cells (zlib lets go of the GIL).
-        merges: list[tuple[int, int, int, int]] = []
-        odd: list[bool | BaseException] = []
-        scan = threading.Thread(target=_on_thread, args=(odd, lambda: _scan(archive, part, merges)))
-        scan.start()
-        try:
+        if facts is not None and facts.part == part and facts.merges is not None:
             batch, errors = _load(fastexcel, path, sheet, header_row, columns, names)
-        finally:
-            scan.join()
-    if odd and isinstance(odd[0], BaseException):  # the sheet changed since it was checked, or the like
-        raise LoadError(f"{describe(path)}: sheet {shown(sheet)} cannot be read ({shown(odd[0])})")
-    if batch is None or errors or odd != [False]:
+            odd, merges = facts.odd, facts.merges
+        else:
+            batch, errors, odd, merges = _load_and_scan(
+                fastexcel, archive, part, path, sheet, header_row, columns, names
+            )
+    if batch is None or errors or odd:
         return None  # a text or date amount, or a boolean or error cell somewhere
     wanted = {*columns.text, *columns.amounts}
     if any(
@@ -278,6 +275,32 @@ def read_xlsx_fast(path: Path, sheet: str, plan: Planner) -> Table | None:
     ):
         return None  # codes to fill in, or an amount to name: python-calamine's reader does both
     return _table(path, batch, columns, header_row, names)  # None: a date among the codes
+
+
+def _load_and_scan(
+    fastexcel: Any,
+    archive: zipfile.ZipFile,
+    part: str,
+    path: Path,
+    sheet: str,
+    header_row: int,
+    columns: ColumnPlan,
+    names: dict[int, str],
+) -> tuple[Any, Any, bool, list[tuple[int, int, int, int]]]:
+    """_load, with the sheet's odd cells and merged ranges (_scan) found meanwhile."""
+    # Merged ranges come after the cells: the whole member is inflated for them, on the
+    # other core while fastexcel reads the cells (zlib lets go of the GIL).
+    merges: list[tuple[int, int, int, int]] = []
+    odd: list[bool | BaseException] = []
+    scan = threading.Thread(target=_on_thread, args=(odd, lambda: _scan(archive, part, merges)))
+    scan.start()
+    try:
+        batch, errors = _load(fastexcel, path, sheet, header_row, columns, names)
+    finally:
+        scan.join()
+    if odd and isinstance(odd[0], BaseException):  # the sheet changed since it was checked, or the like
+        raise LoadError(f"{describe(path)}: sheet {shown(sheet)} cannot be read ({shown(odd[0])})")
+    return batch, errors, odd != [False], merges
 
 
 def _sheet_head(archive: zipfile.ZipFile, sheet: str) -> tuple[str, dict[int, dict[int, object]]] | None:

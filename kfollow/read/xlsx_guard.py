@@ -117,16 +117,32 @@ def _directory_size(path: Path) -> int | None:
     return int(directory)
 
 
-def check_sheet(book: Workbook, sheet: str) -> None:
+@dataclass
+class SheetFacts:
+    """What the scan of a sheet found that the fast reader needs (xlsx.read_xlsx_fast)."""
+
+    part: str  # the member
+    odd: bool  # a boolean, error or ISO date cell somewhere (t="b", "e", "d")
+    merges: list[tuple[int, int, int, int]] | None  # (top, left, bottom, right), 0-based; None: not found
+
+
+def check_sheet(book: Workbook, sheet: str) -> SheetFacts | None:
     """The members that may hold `sheet`'s cells (as each reader finds them), inflated and
-    scanned: within the limits, ending where their zip entries say, with their CRCs."""
-    _check_parts(book, _sheet_members(book, sheet), sheet)
+    scanned: within the limits, ending where their zip entries say, with their CRCs. What the
+    scan found, where one member holds the sheet."""
+    parts = _sheet_members(book, sheet)
+    facts = _check_parts(book, parts, sheet)
+    return facts[0] if len(facts) == 1 else None
 
 
-def _check_parts(book: Workbook, parts: list[str], sheet: str | None) -> None:
+def _check_parts(book: Workbook, parts: list[str], sheet: str | None) -> list[SheetFacts]:
     _check_declared(book, parts, sheet)
+    found = []
     for part in parts:
-        book.inflated += _check_member(book, part, sheet)
+        scan = _check_member(book, part, sheet)
+        book.inflated += scan.size
+        found.append(SheetFacts(part, scan.odd, scan.merges()))
+    return found
 
 
 def _workbook_targets(book: Workbook) -> list[str]:
@@ -215,10 +231,9 @@ def size(count: int) -> str:
     return f"{count} bytes"
 
 
-def _check_member(book: Workbook, part: str, sheet: str | None) -> int:
-    """Inflate one member and scan it (a sheet's cells too); its inflated size."""
+def _check_member(book: Workbook, part: str, sheet: str | None) -> Scan:
+    """Inflate one member and scan it (a sheet's cells too)."""
     info = book.archive.getinfo(part)
-    scan = Scan(book, part, sheet)
 
     def inflate(feed: Callable[[bytes], object]) -> None:
         with book.path.open("rb") as handle:
@@ -226,20 +241,27 @@ def _check_member(book: Workbook, part: str, sheet: str | None) -> int:
                 feed(chunk)
 
     try:
-        if info.file_size > THREADED:  # inflated on a thread of its own, a few chunks ahead
-            _threaded(inflate, scan.feed)
-        else:
-            inflate(scan.feed)
-        if scan.crc != info.CRC:
-            raise Refusal(f"{info.filename} fails its checksum (CRC): the file is damaged; save it again from Excel")
-        scan.close()
+        try:
+            return _scanned(Scan(book, part, sheet), info, inflate)
+        except Restart:  # cells not written the usual way, past the start: all of them again
+            return _scanned(Scan(book, part, sheet, slow=True), info, inflate)
     except Refusal as refusal:
         raise LoadError(f"{describe(book.path)}: {refusal}") from None
     except (OSError, zlib.error) as error:
         raise LoadError(
             f"{describe(book.path)}: {part} is damaged ({shown(error)}); save it again from Excel"
         ) from None
-    return info.file_size
+
+
+def _scanned(scan: Scan, info: zipfile.ZipInfo, inflate: Callable[[Callable[[bytes], object]], None]) -> Scan:
+    if info.file_size > THREADED:  # inflated on a thread of its own, a few chunks ahead
+        _threaded(inflate, scan.feed)
+    else:
+        inflate(scan.feed)
+    if scan.crc != info.CRC:
+        raise Refusal(f"{info.filename} fails its checksum (CRC): the file is damaged; save it again from Excel")
+    scan.close()
+    return scan
 
 
 def _inflate(handle: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -368,6 +390,21 @@ class Unusual(Exception):
     """The sheet's cells are not all written as <c r="A1"…>: read them the slow, exact way."""
 
 
+class Restart(Exception):
+    """Unusual past the first piece: the slow way needs the cells from the start."""
+
+
+class Kinds(Exception):
+    """Cells whose attributes are not in the usual order: their kinds are searched for."""
+
+
+# t="…" of the cells that fastexcel reads otherwise than python-calamine (xlsx.read_xlsx_fast);
+# t='…' is looked for too where the attributes are not in the usual order
+ODD_KINDS = (b't="b"', b't="e"', b't="d"', b"t='")
+_MERGE = re.compile(rb'<(?:[A-Za-z_][\w.\-]*:)?mergeCell\b[^>]*\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+_SHEET_DATA_END = re.compile(rb"</(?:[A-Za-z_][\w.\-]*:)?sheetData>")
+
+
 @dataclass
 class Extent:
     rows: int = 0  # the furthest row and column of any cell, 1-based
@@ -378,7 +415,7 @@ class Scan:
     """What one member's bytes show, fed in order: the longest run between '<' (a comment,
     CDATA section or processing instruction whole) and, for a sheet, the furthest cell."""
 
-    def __init__(self, book: Workbook, part: str, sheet: str | None) -> None:
+    def __init__(self, book: Workbook, part: str, sheet: str | None, slow: bool = False) -> None:
         self.book, self.part, self.sheet = book, part, sheet
         self.limit = book.limits.cell
         self.block = max(1, min(self.limit, 1 << 20))
@@ -387,12 +424,16 @@ class Scan:
         self.last_lt = 0  # offset of the last '<' (the start of the member counts as one)
         self.open: tuple[int, bytes] | None = None  # (offset, terminator) of an open <!-- or <?
         self.cells = Cells() if sheet is not None else None
-        self.slow: SlowCells | None = None
+        self.slow: SlowCells | None = SlowCells() if slow else None
+        self.odd = False  # a cell of a kind in ODD_KINDS
+        self.recent: list[tuple[bytes, int]] = []  # the last two pieces: the merged ranges follow the cells
+        self.size = 0  # bytes fed
         self.data = b""  # the bytes fed last, from offset self.base
         self.crc = 0  # of the bytes fed
 
     def feed(self, chunk: bytes) -> None:
         self.crc = zlib.crc32(chunk, self.crc)
+        self.size += len(chunk)
         data = self.rest + chunk if self.rest else chunk
         self.data = data  # for the row of a cell too long
         cut = data.rfind(b"<")
@@ -420,14 +461,35 @@ class Scan:
         if self.open is not None or data.find(b"!", 0, end) >= 0 or data.find(b"?", 0, end) >= 0:
             self._markup(data, end)
         if self.cells is not None:
-            if self.slow is None:
-                try:
-                    self.cells.feed(data, end)
-                except Unusual:
-                    self.slow = SlowCells()
-            if self.slow is not None:
-                self.slow.feed(data[:end])
+            self._cells(data, end)
         self.base += end
+
+    def _cells(self, data: bytes, end: int) -> None:
+        assert self.cells is not None
+        if self.slow is None:
+            try:
+                self.odd |= self.cells.feed(data, end)
+            except Unusual:
+                if self.base:
+                    raise Restart from None
+                self.slow = SlowCells()
+            except Kinds:
+                self.odd |= any(data.find(kind, 0, end) >= 0 for kind in ODD_KINDS)
+        if self.slow is not None:
+            self.slow.feed(data[:end])
+            self.odd |= any(data.find(kind, 0, end) >= 0 for kind in ODD_KINDS)
+        self.recent = [*self.recent[-1:], (data, end)]
+
+    def merges(self) -> list[tuple[int, int, int, int]] | None:
+        """The merged ranges after the cells, where they are in the last pieces kept."""
+        after = b"".join(data[:end] for data, end in self.recent)
+        ends = list(_SHEET_DATA_END.finditer(after))
+        if not ends:
+            return None
+        return [
+            (int(top) - 1, _column(left), int(bottom) - 1, _column(right))
+            for left, top, right, bottom in _MERGE.findall(after, ends[-1].end())
+        ]
 
     def _runs(self, data: bytes, end: int) -> None:
         """The distance from each '<' to the next one (two in one block are closer than the
@@ -538,6 +600,9 @@ def _every_byte(value: int) -> np.uint64:
 _HIGH = _every_byte(0x80)
 _LOW7 = _every_byte(0x7F)
 _GATHER = _U64(0x0102040810204080)  # byte i's low bit -> bit 56 + i
+_FOUR = _U64(0xFFFFFFFF)
+_STYLE = _U64(int.from_bytes(b' s="', "little"))
+_KIND = _U64(int.from_bytes(b' t="', "little"))
 _CELL_END = np.zeros(256, bool)  # what may follow the name in '<c'
 _CELL_END[[0x20, 0x09, 0x0A, 0x0D, 0x3E, 0x2F]] = True
 
@@ -582,8 +647,9 @@ class Cells:
         self.starts = np.empty(0, bool)  # reused: where a chunk's cell tags start
         self.next = np.empty(0, bool)
 
-    def feed(self, data: bytes, end: int) -> None:
-        """The cells that start in data[:end] (data[end] is a '<')."""
+    def feed(self, data: bytes, end: int) -> bool:
+        """The cells that start in data[:end] (data[end] is a '<'); whether one is of a kind
+        in ODD_KINDS (Kinds where that is not told by the usual order of attributes)."""
         if self.prefix is None:
             root = _ROOT.search(data, 0, end)
             self.prefix = root.group(1) or b"" if root else b""
@@ -593,20 +659,23 @@ class Cells:
             _prefixed_cells(data, end, self.prefix)
         # the last cells, whose bytes a word read may pass the end of data, are read apart
         tail = max(0, min(end, len(data) - 32))
-        if tail:
-            self._cells(data, tail)
+        kinds = [self._cells(data, tail)] if tail else []
         if tail < end:
-            self._cells(data[tail : end + 1] + bytes(32), end - tail)
+            kinds.append(self._cells(data[tail : end + 1] + bytes(32), end - tail))
+        if any(kind is None for kind in kinds):
+            raise Kinds
+        return any(kinds)
 
-    def _cells(self, data: bytes, end: int) -> None:
-        """The cells that start in data[:end]; data holds 32 bytes more."""
+    def _cells(self, data: bytes, end: int) -> bool | None:
+        """The cells that start in data[:end]; data holds 32 bytes more. Whether one is of a
+        kind in ODD_KINDS; None where not told."""
         assert self.prefix is not None
         a = np.frombuffer(data, np.uint8)
-        words = np.ndarray((end + 16,), "<u8", data, 0, (1,))  # the eight bytes from each byte on
+        words = np.ndarray((end + 24,), "<u8", data, 0, (1,))  # the eight bytes from each byte on
         tag = b"<" + self.prefix + b"c"
         found = self._find(a, end, tag)
         if found.size == 0:
-            return
+            return False
         head = tag + b' r="'
         with_r = _starts_with(words, found, head)
         if not with_r.all():
@@ -617,8 +686,7 @@ class Cells:
             plain = self._find(a, end, b"<c")
             if _CELL_END[a[plain + 2]].any():
                 raise Unusual
-        if found.size:
-            self._references(words, found + len(head))
+        return self._references(words, found + len(head)) if found.size else False
 
     def _find(self, a: np.ndarray, end: int, text: bytes) -> np.ndarray:
         """Where `text` starts in a[:end] (a holds len(text) bytes more)."""
@@ -631,7 +699,9 @@ class Cells:
             starts &= following
         return np.flatnonzero(starts)
 
-    def _references(self, words: np.ndarray, at: np.ndarray) -> None:
+    def _references(self, words: np.ndarray, at: np.ndarray) -> bool | None:
+        """Take the references at `at` into the extent; whether a cell is of a kind in
+        ODD_KINDS (None: not told)."""
         first = words[at]
         quotes = _quotes(first)
         letters = _letters(first)
@@ -641,13 +711,14 @@ class Cells:
             quotes[long] |= _quotes(second) << _U64(8)
             letters[long] |= _letters(second) << _U64(8)
         letter_count = _ONES[letters]
-        digit_count = _ONES[~quotes & _U64(0xFFFF)] - letter_count  # quote's place: trailing zeros
+        quote_at = _ONES[~quotes & _U64(0xFFFF)]  # trailing zeros: the closing quote's place
+        digit_count = quote_at - letter_count
         low, high = letter_count.min(), letter_count.max()
         first_digit = (first >> (8 * letter_count).astype(_U64)) & _U64(0xFF)
         if low < 1 or high > 3 or digit_count.min() < 1 or digit_count.max() > 7 or (first_digit == 0x30).any():
             raise Unusual  # no letters or digits, leading zeros, beyond Excel's grid: counted exactly
         widest = letter_count == high
-        self.extent.columns = max(self.extent.columns, _column(int(_big_endian(first[widest], 0, int(high)).max())))
+        self.extent.columns = max(self.extent.columns, _column(int(_big_endian(first[widest], 0, int(high)).max())) + 1)
         longest = digit_count == digit_count.max()
         count = int(digit_count.max())
         shift = int(low) if low == high else None
@@ -661,6 +732,30 @@ class Cells:
             for byte in both:
                 digits = (digits << _U64(8)) | byte
         self.extent.rows = max(self.extent.rows, int(int(digits.max()).to_bytes(count, "big")))
+        return _odd_kinds(words, at + quote_at + 1)
+
+
+def _odd_kinds(words: np.ndarray, at: np.ndarray) -> bool | None:
+    """Whether a cell whose attributes go on at `at` (just past r="…") is of a kind in
+    ODD_KINDS, read in the order Excel and the usual writers keep: s="…" (a style), then
+    t="…" (a kind), then the tag's end. None where the attributes are otherwise."""
+    after = words[at]
+    styled = (after & _FOUR) == _STYLE
+    if styled.any():
+        value = words[at[styled] + 4]
+        length = _ONES[~_quotes(value) & _U64(0xFF)]  # trailing zeros: the closing quote's place
+        if (length == 8).any():
+            return None
+        at = at.copy()
+        at[styled] += 5 + length.astype(np.int64)
+        after = words[at]
+    first = after & _U64(0xFF)
+    kind = (after >> _U64(32)) & _U64(0xFF)
+    typed = ((after & _FOUR) == _KIND) & (((after >> _U64(40)) & _U64(0xFF)) == _U64(ord('"')))
+    known = ((after & _FOUR) == _KIND) | (first == _U64(ord(">"))) | (first == _U64(ord("/")))
+    if not known.all():
+        return None
+    return bool((typed & ((kind == _U64(ord("b"))) | (kind == _U64(ord("e"))) | (kind == _U64(ord("d"))))).any())
 
 
 def _starts_with(words: np.ndarray, at: np.ndarray, text: bytes) -> np.ndarray:
@@ -682,12 +777,12 @@ def _big_endian(words: np.ndarray, skip: int, count: int) -> np.ndarray:
     return (part.byteswap() >> _U64(64 - 8 * count)) if count else np.zeros(words.size, _U64)
 
 
-def _column(letters: int) -> int:
-    """The big-endian letters of a column ('ab' as 0x6162) -> its number (28)."""
+def _column(letters: int | bytes) -> int:
+    """A column's letters (b'ab', or big-endian as 0x6162) -> its number, 0-based (27)."""
     number = 0
-    for byte in letters.to_bytes(8, "big").lstrip(b"\0"):
+    for byte in letters if isinstance(letters, bytes) else letters.to_bytes(8, "big").lstrip(b"\0"):
         number = number * 26 + (byte | 0x20) - 96
-    return number
+    return number - 1
 
 
 class SlowCells:
