@@ -789,7 +789,8 @@ class SlowCells:
     Cells are taken whatever their prefix (x:c); empty ones (<c …/>) are skipped, as the
     reader skips them. About ten times slower than Cells: for sheets not written the usual way."""
 
-    TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.\-]*:)?(c|row)(?=[\s/>])((?:[^>\"']+|\"[^\"]*\"|'[^']*')*)>")
+    # possessive (*+, ++): a tag that never ends fails at once, without backtracking
+    TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.\-]*+:)?(c|row)(?=[\s/>])((?:[^<>\"']++|\"[^\"]*+\"|'[^']*+')*+)>")
     ATTRIBUTE = re.compile(rb"""([^\s=/"']+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
     REFERENCE = re.compile(rb"([A-Za-z]*)([0-9]+)")
 
