@@ -243,8 +243,9 @@ def _check_member(book: Workbook, part: str, sheet: str | None) -> Scan:
     try:
         try:
             return _scanned(Scan(book, part, sheet), info, inflate)
-        except Restart:  # cells not written the usual way, past the start: all of them again
-            return _scanned(Scan(book, part, sheet, slow=True), info, inflate)
+        except Restart:  # cells not written the usual way (or damaged bytes that look so):
+            inflate(lambda chunk: None)  # a damaged member is refused at inflating speed,
+            return _scanned(Scan(book, part, sheet, slow=True), info, inflate)  # a sound one read exactly
     except Refusal as refusal:
         raise LoadError(f"{describe(book.path)}: {refusal}") from None
     except (OSError, zlib.error) as error:
@@ -391,7 +392,8 @@ class Unusual(Exception):
 
 
 class Restart(Exception):
-    """Unusual past the first piece: the slow way needs the cells from the start."""
+    """Unusual: the member is inflated once more (to refuse a damaged one quickly) and its
+    cells counted the slow way from the start."""
 
 
 class Kinds(Exception):
@@ -468,9 +470,7 @@ class Scan:
             try:
                 self.odd |= self.cells.feed(data, end)
             except Unusual:
-                if self.base:
-                    raise Restart from None
-                self.slow = SlowCells()
+                raise Restart from None
             except Kinds:
                 self.odd |= any(data.find(kind, 0, end) >= 0 for kind in ODD_KINDS)
         if self.slow is not None:
