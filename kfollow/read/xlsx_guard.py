@@ -469,7 +469,7 @@ class Scan:
         if self.slow is None:
             try:
                 self.odd |= self.cells.feed(data, end)
-            except Unusual:
+            except (Unusual, ValueError, IndexError, OverflowError):  # the others: damaged bytes, to be sure
                 raise Restart from None
             except Kinds:
                 self.odd |= any(data.find(kind, 0, end) >= 0 for kind in ODD_KINDS)
@@ -729,7 +729,10 @@ class Cells:
             digits = np.zeros(chosen.size, _U64)
             for byte in both:
                 digits = (digits << _U64(8)) | byte
-        self.extent.rows = max(self.extent.rows, int(int(digits.max()).to_bytes(count, "big")))
+        furthest = int(digits.max()).to_bytes(count, "big")
+        if not furthest.isdigit():  # r="12 x" and the like, which the reader refuses: counted exactly
+            raise Unusual
+        self.extent.rows = max(self.extent.rows, int(furthest))
         return _odd_kinds(words, at + quote_at + 1)
 
 
