@@ -21,6 +21,7 @@ import posixpath
 import re
 import threading
 import zipfile
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -248,7 +249,13 @@ def read_xlsx_fast(path: Path, sheet: str, plan: Planner, facts: SheetFacts | No
         import fastexcel
     except ImportError:  # an install without it: python-calamine reads every sheet
         return None
-    with zipfile.ZipFile(path) as archive:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:  # checked sound a moment ago: changed since
+        raise LoadError(
+            f"{describe(path)}: cannot be read ({shown(error)}); did it change while kfollow read it?"
+        ) from None
+    with archive:
         head = _sheet_head(archive, sheet)
         found = _header(head[1], plan) if head is not None else None
         if head is None or found is None:
@@ -310,6 +317,8 @@ def _sheet_head(archive: zipfile.ZipFile, sheet: str) -> tuple[str, dict[int, di
         head = _head_rows(archive, part) if part is not None else None
     except ValueError:  # a row number or text that is not one: python-calamine's reader names it
         return None
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):  # checked sound a moment ago: changed since
+        return None  # python-calamine's reader says what it finds
     return (part, head) if part is not None and head is not None else None
 
 
