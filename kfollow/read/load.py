@@ -18,7 +18,7 @@ from .options import Limits, ReadOptions, Source
 from .parquet import read_parquet
 from .sie import read_sie
 from .table import FilterOnly, HeaderPlanner, NoHeader, Planner, Table, describe, found_cells, header_names
-from .xlsx import read_xlsx
+from .xlsx import DEFAULT_LIMITS, read_xlsx
 
 ZIP = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
 PARQUET = b"PAR1"
@@ -59,11 +59,11 @@ def read_table(
     collapse: bool = False,
     filter_only: FilterOnly | None = None,
     hashing: RowHashing | None = None,
-    limits: Limits | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Table:
     """Read one ledger file of a table format (file_format: 'xlsx', 'parquet' or 'csv')."""
     if kind == "xlsx":
-        return read_xlsx(path, plan, sheet)
+        return read_xlsx(path, plan, sheet, limits)
     if kind == "parquet":
         return read_parquet(path, plan, collapse, filter_only, hashing)
     return read_csv(path, plan, encoding, delimiter, collapse, filter_only, hashing, limits)

@@ -21,14 +21,16 @@ import posixpath
 import re
 import threading
 import zipfile
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 
-from ..errors import LoadError, OptionError
+from ..errors import LoadError, OptionError, shown
 from ..money import floats_to_ore, text_to_ore
+from .options import Limits
 from .table import (
     HEADER_SEARCH_ROWS,
     ColumnPlan,
@@ -40,6 +42,7 @@ from .table import (
     describe,
     nearest_row,
 )
+from .xlsx_guard import SheetFacts, check_sheet, open_workbook
 
 if TYPE_CHECKING:
     import datetime
@@ -51,17 +54,26 @@ if TYPE_CHECKING:
     MergedRange: TypeAlias = tuple[tuple[int, int], tuple[int, int]]
 
 
-def read_xlsx(path: Path, plan: Planner, sheet: str | None) -> Table:
+DEFAULT_LIMITS = Limits()
+
+
+def read_xlsx(path: Path, plan: Planner, sheet: str | None, limits: Limits = DEFAULT_LIMITS) -> Table:
     # calamine (Rust) reads a sheet about ten times as fast as openpyxl's cell-by-cell parser
     # (bench/README.md); openpyxl stays for writing workbooks.
     from python_calamine import CalamineWorkbook
 
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-    except Exception as error:  # calamine raises its own types for a file that is no workbook
-        raise LoadError(f"{describe(path)}: not a readable .xlsx workbook ({error})") from None
-    name = _sheet_name(workbook, path, sheet)
-    fast = read_xlsx_fast(path, name, plan)
+    # calamine aborts the process on a cell at XFD1048576 and inflates a zip bomb whole:
+    # the workbook is checked before it opens it, the sheet before it reads it (xlsx_guard).
+    book = open_workbook(path, limits)
+    with book.archive:
+        try:
+            workbook = CalamineWorkbook.from_path(str(path))
+        except BaseException as error:  # calamine's own types, and a Rust panic (no Exception)
+            _reraise_interrupt(error)
+            raise LoadError(f"{describe(path)}: not a readable .xlsx workbook ({shown(error)})") from None
+        name = _sheet_name(workbook, path, sheet)
+        facts = check_sheet(book, name)
+    fast = read_xlsx_fast(path, name, plan, facts)
     if fast is not None:
         return fast
     rows, merged = _sheet_rows(workbook, path, name)
@@ -85,11 +97,28 @@ def _sheet_name(workbook: CalamineWorkbook, path: Path, sheet: str | None) -> st
     elif sheet in sheets:
         name = sheet
         if sheets[sheet].typ != SheetTypeEnum.WorkSheet:
-            raise OptionError(f"--sheet {sheet}: in {describe(path)} that is a chart, not a sheet of cells")
+            raise OptionError(f"--sheet {_plain(sheet)}: in {describe(path)} that is a chart, not a sheet of cells")
     else:
-        names = ", ".join(workbook.sheet_names)
-        raise OptionError(f"--sheet {sheet}: {describe(path)} has no sheet named {sheet!r}; its sheets are: {names}")
+        names = ", ".join(_plain(n) for n in workbook.sheet_names[:20])
+        more = f" and {len(workbook.sheet_names) - 20} more" if len(workbook.sheet_names) > 20 else ""
+        raise OptionError(
+            f"--sheet {_plain(sheet)}: {describe(path)} has no sheet named {shown(sheet)}; "
+            f"its sheets are: {names}{more}"
+        )
     return name
+
+
+def _plain(name: str) -> str:
+    """A sheet name as it is, or quoted with its control characters escaped (shown) where it
+    has any or is long: a name is the workbook's text, and may hold a terminal escape."""
+    return name if name.isprintable() and len(name) <= 60 else shown(name, 60)
+
+
+def _reraise_interrupt(error: BaseException) -> None:
+    """A Rust panic in calamine arrives as pyo3's PanicException, a BaseException: it is the
+    file's fault and becomes a LoadError; an interrupt stays one."""
+    if isinstance(error, KeyboardInterrupt | SystemExit | GeneratorExit):
+        raise error
 
 
 def _sheet_rows(workbook: CalamineWorkbook, path: Path, name: str) -> tuple[list[list[Cell]], list[MergedRange]]:
@@ -98,11 +127,12 @@ def _sheet_rows(workbook: CalamineWorkbook, path: Path, name: str) -> tuple[list
         worksheet = workbook.get_sheet_by_name(name)
         # skip_empty_area=False: rows and columns keep their places, so row numbers are Excel's.
         rows = worksheet.to_python(skip_empty_area=False)
-    except Exception as error:
-        raise LoadError(f"{describe(path)}: sheet {name!r} cannot be read ({error})") from None
-    merged = worksheet.merged_cell_ranges or []
+        merged = worksheet.merged_cell_ranges or []
+    except BaseException as error:  # calamine's own types, and a Rust panic (no Exception)
+        _reraise_interrupt(error)
+        raise LoadError(f"{describe(path)}: sheet {shown(name)} cannot be read ({shown(error)})") from None
     if not any(any(v not in (None, "") for v in row) for row in rows):
-        raise LoadError(f"{describe(path)}: sheet {name!r} is empty (--sheet NAME picks another)")
+        raise LoadError(f"{describe(path)}: sheet {shown(name)} is empty (--sheet NAME picks another)")
     return rows, merged
 
 
@@ -211,38 +241,38 @@ _REFERENCE = re.compile(r"^([A-Z]{1,3})(\d+)$")
 _MERGE = re.compile(rb'<mergeCell\b[^>]*\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 
 
-def read_xlsx_fast(path: Path, sheet: str, plan: Planner) -> Table | None:
-    """The sheet as read_xlsx reads it (the same frame and line numbers), or None."""
+def read_xlsx_fast(path: Path, sheet: str, plan: Planner, facts: SheetFacts | None = None) -> Table | None:
+    """The sheet as read_xlsx reads it (the same frame and line numbers), or None. `facts`:
+    what xlsx_guard's scan of the sheet found (its odd cells and merged ranges), which spares
+    inflating the sheet once more."""
     try:
         import fastexcel
     except ImportError:  # an install without it: python-calamine reads every sheet
         return None
-    with zipfile.ZipFile(path) as archive:
-        part = _sheet_part(archive, sheet)
-        if part is None:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:  # checked sound a moment ago: changed since
+        raise LoadError(
+            f"{describe(path)}: cannot be read ({shown(error)}); did it change while kfollow read it?"
+        ) from None
+    with archive:
+        head = _sheet_head(archive, sheet)
+        found = _header(head[1], plan) if head is not None else None
+        if head is None or found is None:
             return None
-        head = _head_rows(archive, part)
-        if head is None:
-            return None
-        rows = head
-        found = _header(rows, plan)
-        if found is None:
-            return None
+        part, rows = head
         header_row, columns = found
         names = _names(rows[header_row], columns)
         if names is None:
             return None
-        # Merged ranges come after the cells: the whole member is inflated for them, on the
-        # other core while fastexcel reads the cells (zlib lets go of the GIL).
-        merges: list[tuple[int, int, int, int]] = []
-        odd: list[bool] = []
-        scan = threading.Thread(target=lambda: odd.append(_scan(archive, part, merges)))
-        scan.start()
-        try:
+        if facts is not None and facts.part == part and facts.merges is not None:
             batch, errors = _load(fastexcel, path, sheet, header_row, columns, names)
-        finally:
-            scan.join()
-    if batch is None or errors or odd != [False]:
+            odd, merges = facts.odd, facts.merges
+        else:
+            batch, errors, odd, merges = _load_and_scan(
+                fastexcel, archive, part, path, sheet, header_row, columns, names
+            )
+    if batch is None or errors or odd:
         return None  # a text or date amount, or a boolean or error cell somewhere
     wanted = {*columns.text, *columns.amounts}
     if any(
@@ -252,6 +282,53 @@ def read_xlsx_fast(path: Path, sheet: str, plan: Planner) -> Table | None:
     ):
         return None  # codes to fill in, or an amount to name: python-calamine's reader does both
     return _table(path, batch, columns, header_row, names)  # None: a date among the codes
+
+
+def _load_and_scan(
+    fastexcel: Any,
+    archive: zipfile.ZipFile,
+    part: str,
+    path: Path,
+    sheet: str,
+    header_row: int,
+    columns: ColumnPlan,
+    names: dict[int, str],
+) -> tuple[Any, Any, bool, list[tuple[int, int, int, int]]]:
+    """_load, with the sheet's odd cells and merged ranges (_scan) found meanwhile."""
+    # Merged ranges come after the cells: the whole member is inflated for them, on the
+    # other core while fastexcel reads the cells (zlib lets go of the GIL).
+    merges: list[tuple[int, int, int, int]] = []
+    odd: list[bool | BaseException] = []
+    scan = threading.Thread(target=_on_thread, args=(odd, lambda: _scan(archive, part, merges)))
+    scan.start()
+    try:
+        batch, errors = _load(fastexcel, path, sheet, header_row, columns, names)
+    finally:
+        scan.join()
+    if odd and isinstance(odd[0], BaseException):  # the sheet changed since it was checked, or the like
+        raise LoadError(f"{describe(path)}: sheet {shown(sheet)} cannot be read ({shown(odd[0])})")
+    return batch, errors, odd != [False], merges
+
+
+def _sheet_head(archive: zipfile.ZipFile, sheet: str) -> tuple[str, dict[int, dict[int, object]]] | None:
+    """The sheet's member and its first rows (_head_rows), or None."""
+    try:
+        part = _sheet_part(archive, sheet)
+        head = _head_rows(archive, part) if part is not None else None
+    except ValueError:  # a row number or text that is not one: python-calamine's reader names it
+        return None
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):  # checked sound a moment ago: changed since
+        return None  # python-calamine's reader says what it finds
+    return (part, head) if part is not None and head is not None else None
+
+
+def _on_thread(result: list[bool | BaseException], work: Any) -> None:
+    """Run work() on a thread: its result, or what it raised, for the main thread to see (a
+    thread's exception would otherwise print a traceback and be lost)."""
+    try:
+        result.append(work())
+    except BaseException as error:
+        result.append(error)
 
 
 def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
@@ -476,7 +553,8 @@ def _load(
             return None, None
         batch_and_errors: tuple[Any, Any] = sheet_data.to_arrow_with_errors()
         return batch_and_errors
-    except Exception:  # fastexcel's own error types: a name not found, a sheet it cannot read
+    except BaseException as error:  # fastexcel's own error types, a Rust panic: python-calamine's reader names it
+        _reraise_interrupt(error)
         return None, None
 
 
