@@ -219,7 +219,7 @@ def _check_declared(book: Workbook, parts: list[str], sheet: str | None) -> None
         raise LoadError(
             f"{describe(book.path)}: {what} to {size(declared)} ({biggest}: "
             f"{size(book.archive.getinfo(biggest).file_size)}), more than an xlsx ledger needs; "
-            f"{book.limits.hint('xlsx-size')}"
+            f"{book.limits.hint('xlsx-size', declared)}"
         )
 
 
@@ -567,7 +567,7 @@ class Scan:
         raise Refusal(
             f"sheet {shown(self.sheet)} reaches cell {corner}{beyond}: A1:{corner} is "
             f"{extent.rows:,} rows × {extent.columns:,} columns = {cells:,} cells".replace(",", " ")
-            + f", more than a ledger needs; {self.book.limits.hint('sheet-cells')}"
+            + f", more than a ledger needs; {self.book.limits.hint('sheet-cells', cells)}"
         )
 
 
