@@ -192,11 +192,6 @@ def test_an_exponent_in_an_xlsx_text_cell(tmp_path: Path, config: Path, cell: st
     assert f"l.xlsx:{BAD_LINE}: column 'Belopp': {shown(cell)}" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="read_xlsx_fast: fastexcel turns a text cell '1.5E2' into the number 150 in a float column "
-    "(kfollow/read/xlsx.py, not changed here: see the report of branch i13-amounts)",
-)
 @pytest.mark.parametrize("cell", EXPONENTS)
 def test_an_exponent_in_an_xlsx_text_cell_of_a_plain_sheet(tmp_path: Path, config: Path, cell: str) -> None:
     err = refused(variance(xlsx_ledger(tmp_path / "l.xlsx", [100.0, -250.5, 1234, cell]), config))

@@ -542,17 +542,33 @@ def _names(cells: dict[int, object], columns: ColumnPlan) -> dict[int, str] | No
 def _load(
     fastexcel: Any, path: Path, sheet: str, header_row: int, columns: ColumnPlan, names: dict[int, str]
 ) -> tuple[Any, Any]:
-    """The planned columns by their header names: codes as text, amounts as numbers (a text
-    amount is an error cell, and sends the sheet to python-calamine's reader)."""
-    dtypes = {names[p]: "string" for p in columns.text} | {names[p]: "float" for p in columns.amounts}
+    """The planned columns by their header names: codes as text, amounts as numbers. An amount
+    column that holds text cells is left to python-calamine's reader, which parses text as CSV
+    text and names a bad cell: fastexcel would turn a text '1.5E2' into 150 (so its types are
+    inferred from every row, strictly, not given)."""
+    import pyarrow as pa
+
+    dtypes = {names[p]: "string" for p in columns.text}
+    amounts = [names[p] for p in columns.amounts]
     try:
         sheet_data = fastexcel.read_excel(str(path)).load_sheet(
-            sheet, header_row=header_row, use_columns=list(dtypes), dtypes=dtypes
+            sheet,
+            header_row=header_row,
+            use_columns=[*dtypes, *amounts],
+            dtypes=dtypes,
+            dtype_coercion="strict",
+            schema_sample_rows=None,
         )
-        if sorted(c.name for c in sheet_data.selected_columns) != sorted(dtypes):
+        if sorted(c.name for c in sheet_data.selected_columns) != sorted([*dtypes, *amounts]):
             return None, None
-        batch_and_errors: tuple[Any, Any] = sheet_data.to_arrow_with_errors()
-        return batch_and_errors
+        batch, errors = sheet_data.to_arrow_with_errors()
+        for name in amounts:
+            kind = batch.schema.field(name).type
+            if not (pa.types.is_floating(kind) or pa.types.is_integer(kind) or pa.types.is_null(kind)):
+                return None, None  # text (or dates) in an amount column
+            index = batch.schema.get_field_index(name)
+            batch = batch.set_column(index, name, batch.column(name).cast(pa.float64()))
+        return batch, errors
     except BaseException as error:  # fastexcel's own error types, a Rust panic: python-calamine's reader names it
         _reraise_interrupt(error)
         return None, None
