@@ -339,6 +339,7 @@ def reconcile_ledger(
     tolerance: int = 0,
     strict: bool = False,
     duplicates: list[Finding] | None = None,
+    drill: Drill | None = None,
 ) -> Reconciliation:
     """Every check of SPEC §6 on the rows `where`/`exclude` select, and the Drift table (with
     its period budget) and, where the rules have [investments], the Investeringar table built
@@ -369,7 +370,20 @@ def reconcile_ledger(
         full_year_only=ledger.full_year_only,
         unmapped_year=report.year,
         unterminated=ledger.unterminated,
+        drilled=_drilled(report, part, rules, drill),
     )
+
+
+def _drilled(report: Report, part: Ledger, rules: Rules, drill: Drill | None) -> Report | str | None:
+    """The Drift table with its parts by --by, for reconcile's drill-parts check; the message of
+    drill_down's own check where the parts do not sum; None without --by."""
+    if drill is None:
+        return None
+    named = replace(drill, names=_drill_names(part.frame, drill, rules))
+    try:
+        return drill_down(report, part.frame, part.mapped(), named, UNMAPPED)
+    except AssertionError as error:
+        return str(error)
 
 
 # --- listings and output ------------------------------------------------------------------------

@@ -770,6 +770,12 @@ RECONCILE_SUFFIXES = {".json": "json", ".xml": "junit"}
 )
 @click.option("--strict", is_flag=True, help="Warnings count as errors (exit 1).")
 @click.option(
+    "--by",
+    type=ByType(),
+    help="Also check that the Drift table's parts by konto or a dimension (as variance --by shows them) sum "
+    "to their rows, to the öre.",
+)
+@click.option(
     "-o",
     "--output",
     "outputs",
@@ -796,6 +802,7 @@ def reconcile(**kwargs: Any) -> None:
     from .api import find_duplicates, reconcile_ledger
     from .reconcile import RENDERERS, parse_tolerance, summary_line
     from .render import write_outputs
+    from .report import Drill
 
     outputs: tuple[Path, ...] = kwargs["outputs"] or (Path("-"),)
     if kwargs["fmt"] and len(outputs) > 1:
@@ -812,7 +819,8 @@ def reconcile(**kwargs: Any) -> None:
     # Read collapsed, as variance does, with a hash of every row for the duplicate check:
     # memory follows the combinations, not the file. Only where two rows hash alike is the
     # file read again row by row (find_duplicates), to compare them in full.
-    ledger, rules = load_mapped(kwargs, every_column=True, columns=("projekt",), collapse=True, hash_rows=True)
+    columns = ("projekt", *_drill_columns(kwargs))
+    ledger, rules = load_mapped(kwargs, every_column=True, columns=columns, collapse=True, hash_rows=True)
     again = _read_options(kwargs, every_column=True, columns=(), collapse=False)
     duplicates = find_duplicates(ledger, _sources(kwargs), again, **_filters(kwargs))
     result = reconcile_ledger(
@@ -823,6 +831,7 @@ def reconcile(**kwargs: Any) -> None:
         tolerance=tolerance,
         strict=kwargs["strict"],
         duplicates=duplicates,
+        drill=Drill(*kwargs["by"]) if kwargs["by"] else None,
         **_filters(kwargs),
     )
     rendered = [(path, RENDERERS[fmt](result).encode("utf-8")) for path, fmt in zip(outputs, formats, strict=True)]

@@ -43,6 +43,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "unmapped-account": (ERROR, "every account maps to a row of the table"),
     "conservation": (ERROR, "each column's rows sum to the ledger rows of that column, to the öre"),
     "identity": (ERROR, "subtotals, result and deviations follow from their parts (unrounded)"),
+    "drill-parts": (ERROR, "the parts of every row drilled by --by sum to it in every column, to the öre"),
     "control-total": (ERROR, "the table matches the control totals of --control"),
     "unmapped-project": (ERROR, "every project on an investment account is in an [investments] category"),
     "ambiguous-project": (ERROR, "no project is in two [investments] categories"),
@@ -737,6 +738,39 @@ def _without_project(table: InvestmentTable, ledger: pd.DataFrame) -> list[Findi
 # --- all of it -------------------------------------------------------------------------------
 
 
+def check_drill(drilled: Report | str) -> list[Finding]:
+    """Each drilled row against the sum of its parts (kind detail), column by column, in öre:
+    the parts come from a group-by of their own, the row from the table's."""
+    if isinstance(drilled, str):
+        return [Finding("drill-parts", drilled)]
+    totals = _part_sums(drilled)
+    findings = []
+    for row in drilled.rows:
+        parts = totals.get(row.key) or totals.get(row.label)
+        if row.kind == "detail" or parts is None:
+            continue
+        for column in drilled.columns:
+            if parts.get(column.key, 0) != row.values[column.key]:
+                subject = f"{row.label} / {column.header}"
+                message = (
+                    f"{subject}: its parts sum to {format_kr(parts.get(column.key, 0))}, "
+                    f"the row is {format_kr(row.values[column.key])}"
+                )
+                findings.append(Finding("drill-parts", message, subject))
+    return findings
+
+
+def _part_sums(drilled: Report) -> dict[str, dict[str, int]]:
+    """Per parent row, the sum of its parts' values, column by column."""
+    totals: dict[str, dict[str, int]] = {}
+    for row in drilled.rows:
+        if row.kind == "detail" and row.parent is not None:
+            into = totals.setdefault(row.parent, {})
+            for key, value in row.values.items():
+                into[key] = into.get(key, 0) + value
+    return totals
+
+
 def table_findings(report: Report, ledger: pd.DataFrame, rows: pd.Categorical) -> list[Finding]:
     """The checks on the table itself (conservation, identities): what `variance` runs too."""
     return check_conservation(report, ledger_totals(ledger, rows)) + check_identities(report)
@@ -759,12 +793,14 @@ def reconcile(
     full_year_only: Iterable[FullYearOnly] = (),
     unmapped_year: int | None = None,
     unterminated: Iterable[str] = (),
+    drilled: Report | str | None = None,
 ) -> Reconciliation:
     """Every check on a filtered, mapped ledger and the tables built from it. `duplicates`:
     the duplicate-rows findings where the caller has them (a ledger read collapsed cannot
     tell them itself). `unmapped_year`: the year whose amounts an unmapped account's finding
     gives (the table's; None: all years together). `unterminated`: `file:line` of text files
-    whose last line has no line end (Ledger.unterminated)."""
+    whose last line has no line end (Ledger.unterminated). `drilled`: the Drift table with its
+    parts by --by (or the message of a drill-down whose parts did not sum); None: no --by."""
     totals = ledger_totals(ledger, rows)
     findings = [
         *check_unmapped(ledger, rows, unmapped_year),
@@ -794,8 +830,11 @@ def reconcile(
             )
             for where in unterminated
         ),
+        *(check_drill(drilled) if drilled is not None else []),
     ]
     skipped = {} if controls is not None else {"control-total": "no --control file given"}
+    if drilled is None:
+        skipped["drill-parts"] = "no --by given"
     if investments is None:
         skipped |= {
             code: "no [investments] in kfollow.toml"

@@ -80,3 +80,32 @@ def test_an_unknown_previous_forecast_is_a_usage_error(tmp_path: Path) -> None:
     result = run("variance", ledger, "--config", config, "--previous-forecast", "prognos", ok=False)
     assert result.exit_code == 2
     assert "that is the forecast shown" in result.stderr
+
+
+def test_reconcile_by_checks_that_the_parts_sum_to_their_rows(tmp_path: Path, monkeypatch) -> None:
+    """reconcile --by DIM: drill-parts passes on a sound table, and is an error (exit 1) naming
+    the row and column where a part is off (here made so by a drill-down that loses one öre)."""
+    from dataclasses import replace
+
+    from kfollow import api
+    from kfollow.report import drill_down
+
+    ledger = write(tmp_path / "led.csv", LEDGER)
+    config = write(tmp_path / "k.toml", KOMMUNBIDRAG)
+    args = ("reconcile", ledger, "--config", config, "--by", "konto", "--format", "json")
+    checks = {c["code"]: c for c in json.loads(run(*args, ok=False).stdout)["checks"]}
+    assert (checks["drill-parts"]["status"], checks["drill-parts"]["findings"]) == ("pass", 0)
+
+    def off_by_one(*given, **named):
+        report = drill_down(*given, **named)
+        rows = list(report.rows)
+        at = next(i for i, row in enumerate(rows) if row.kind == "detail")
+        rows[at] = replace(rows[at], values={**rows[at].values, "budget": rows[at].values["budget"] + 1})
+        return replace(report, rows=tuple(rows))
+
+    monkeypatch.setattr(api, "drill_down", off_by_one)
+    result = run(*args, ok=False)
+    assert result.exit_code == 1
+    found = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "drill-parts"]
+    assert [f["subject"] for f in found] == ["Verksamhetens intäkter / Budget 2024"]
+    assert "its parts sum to 1 200,01 kr, the row is 1 200,00 kr" in found[0]["message"]
