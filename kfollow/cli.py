@@ -845,6 +845,44 @@ def reconcile(**kwargs: Any) -> None:
     click.get_current_context().exit(result.exit_code)
 
 
+EXPLAIN_FORMATS = ("table", "markdown", "json")
+
+
+@cli.command()
+@ledger_options
+@table_options
+@click.option("--unit", type=click.Choice(["kr", "tkr", "mkr"]), default="tkr", show_default=True)
+@click.option("--by", type=ByType(), default="konto", show_default=True, help="The dimension of the largest parts.")
+@click.option("--top", type=click.IntRange(0), default=3, show_default=True, help="How many parts a paragraph names.")
+@click.option("--allow-unmapped", is_flag=True, help="Explain unmapped accounts as a row 'Ej mappat'.")
+@output_options(EXPLAIN_FORMATS)
+def explain(**kwargs: Any) -> None:
+    """The report's sentences: a paragraph per row of the Drift table (SPEC §10).
+
+    The outcome for the period, its deviation against the period budget, the forecast against
+    the budget for the year (and against --previous-forecast), and the largest parts of the
+    deviation by --by. Figures and directions only: the causes are the economist's to write.
+    The wording is in kfollow/explain.py (TEMPLATES, SUBJECTS).
+    """
+    from .api import drift_table
+    from .explain import explain as paragraphs
+    from .explain import render
+    from .report import Drill
+
+    fmt = _format(kwargs["fmt"], kwargs["output"], EXPLAIN_FORMATS)
+    check_outputs(kwargs, [kwargs["output"]])
+    by = kwargs["by"]
+    columns = ("account_name",) if by[0] == "konto" else (by[0],)
+    ledger, rules = load_mapped(kwargs, columns=columns, collapse=True)
+    drill = Drill(by[0], by[1], kwargs["top"]) if kwargs["top"] else None
+    report = drift_table(
+        ledger, rules, _spec(kwargs, True), allow_unmapped=kwargs["allow_unmapped"], drill=drill, **_filters(kwargs)
+    )
+    _warn(report.warnings)
+    text = render(paragraphs(report), "markdown" if fmt == "markdown" else "json" if fmt == "json" else "text", "drift")
+    emit(text.encode("utf-8"), kwargs["output"])
+
+
 @cli.command()
 @ledger_options
 @output_options(LISTING_FORMATS)
