@@ -18,6 +18,7 @@ from .report import Report, round_cells
 # words of DIRECTIONS.
 TEMPLATES = {
     "outcome": "{subject} redovisas under perioden till {outcome} {unit}",
+    "no_outcome": "{subject}: inget utfall för perioden",
     "period_deviation": ", vilket motsvarar en {direction} avvikelse mot periodbudget om {deviation} {unit}",
     "no_period_deviation": ", i nivå med periodbudget",
     "forecast": ". Prognosen för helåret är {forecast} {unit}, {direction} mot budget om {deviation} {unit}",
@@ -79,7 +80,9 @@ def explain(report: Report) -> list[Paragraph]:
         # the named parts only: Övrigt (the rest, or rows without a code) names nothing
         if row.kind == "detail" and row.parent is not None and row.code is not None and "period_deviation" in values:
             parts.setdefault(row.parent, []).append((row.label, values["period_deviation"]))
-    keys = {column.key for column in report.columns}
+    # a column with no data (its version has no rows for the year) is said nothing of: no data
+    # is not a zero
+    keys = {column.key for column in report.columns} - set(report.empty)
     return [
         Paragraph(row.label, _paragraph(row.label, values, keys, parts.get(row.label, []), report.unit))
         for row, values in zip(report.rows, cells, strict=True)
@@ -91,20 +94,14 @@ def _paragraph(label: str, values: dict[str, int], keys: set[str], parts: list[t
     def figure(value: int) -> str:
         return format_amount(abs(value) if label in AS_MAGNITUDE else value).replace("-", "−")
 
-    text = TEMPLATES["outcome"].format(subject=SUBJECTS.get(label, label), outcome=figure(values["outcome"]), unit=unit)
+    subject = SUBJECTS.get(label, label)
+    if "outcome" not in keys:
+        return TEMPLATES["no_outcome"].format(subject=subject) + TEMPLATES["end"]
+    text = TEMPLATES["outcome"].format(subject=subject, outcome=figure(values["outcome"]), unit=unit)
     if "period_deviation" in keys:
         text += _directed("period_deviation", values["period_deviation"], unit, "no_period_deviation")
-    deviation = values["forecast_deviation"]  # forecast − budget, as printed in the Drift table
-    if deviation:
-        positive, negative = DIRECTIONS["forecast"]
-        text += TEMPLATES["forecast"].format(
-            forecast=figure(values["forecast"]),
-            direction=positive if deviation > 0 else negative,
-            deviation=format_amount(abs(deviation)),
-            unit=unit,
-        )
-    else:
-        text += TEMPLATES["forecast_on_budget"].format(forecast=figure(values["forecast"]), unit=unit)
+    if "forecast_deviation" in keys:
+        text += _forecast(values, figure(values["forecast"]), unit)
     if "forecast_change" in keys and values["forecast_change"]:
         positive, negative = DIRECTIONS["forecast_change"]
         text += TEMPLATES["forecast_change"].format(
@@ -113,17 +110,35 @@ def _paragraph(label: str, values: dict[str, int], keys: set[str], parts: list[t
             change=format_amount(abs(values["forecast_change"])),
             unit=unit,
         )
-    named = [(name, value) for name, value in parts if value]
+    named = [(name, value) for name, value in parts if value] if "period_deviation" in keys else []
     if named:
-        listed = [
-            TEMPLATES["part"].format(
-                name=name, sign="+" if value > 0 else "−", deviation=format_amount(abs(value)), unit=unit
-            )
-            for name, value in named
-        ]
-        joined = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " och " + listed[-1]
-        text += TEMPLATES["parts"].format(parts=joined)
+        text += TEMPLATES["parts"].format(parts=_listed(named, unit))
     return text + TEMPLATES["end"]
+
+
+def _forecast(values: dict[str, int], forecast: str, unit: str) -> str:
+    """The forecast for the year against the budget (forecast − budget, as the table prints it)."""
+    deviation = values["forecast_deviation"]
+    if not deviation:
+        return TEMPLATES["forecast_on_budget"].format(forecast=forecast, unit=unit)
+    positive, negative = DIRECTIONS["forecast"]
+    return TEMPLATES["forecast"].format(
+        forecast=forecast,
+        direction=positive if deviation > 0 else negative,
+        deviation=format_amount(abs(deviation)),
+        unit=unit,
+    )
+
+
+def _listed(named: list[tuple[str, int]], unit: str) -> str:
+    """'A (+1 tkr), B (−2 tkr) och C (+3 tkr)'."""
+    listed = [
+        TEMPLATES["part"].format(
+            name=name, sign="+" if value > 0 else "−", deviation=format_amount(abs(value)), unit=unit
+        )
+        for name, value in named
+    ]
+    return listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " och " + listed[-1]
 
 
 def _directed(kind: str, value: int, unit: str, level: str) -> str:

@@ -86,3 +86,16 @@ def test_the_example_gives_the_reference_reports_sentence() -> None:
     if os.environ.get("KFOLLOW_UPDATE_GOLDEN"):
         path.write_text(result.stdout, "utf-8")
     assert result.stdout == path.read_text("utf-8")
+
+
+def test_a_column_with_no_data_is_said_nothing_of(tmp_path: Path) -> None:
+    """No prognos rows: no sentence on the forecast (never 'Prognosen … är 0 kr')."""
+    ledger = write(tmp_path / "led.csv", "".join(line + "\n" for line in LEDGER.splitlines() if "prognos" not in line))
+    config = write(tmp_path / "k.toml", KOMMUNBIDRAG)
+    result = run("explain", ledger, "--config", config, "--unit", "kr", "--format", "json", "-q")
+    texts = {p["label"]: p["text"] for p in json.loads(result.stdout)["paragraphs"]}
+    assert texts["Verksamhetens intäkter"] == (
+        "Verksamhetens intäkter redovisas under perioden till 2 300 kr, vilket motsvarar en positiv avvikelse "
+        "mot periodbudget om 300 kr. Störst avvikelse mot periodbudget har 3111 Taxor (+300 kr)."
+    )
+    assert "no prognos rows for 2024" in result.stderr
