@@ -11,29 +11,13 @@ ratio --by konto / plain (issue 14: at most 1.25).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
-import time
 from pathlib import Path
+
+from bench_ab import run  # one child process from /tmp, PYTHONPATH on a tree: wall, CPU, peak, output
 
 BENCH = Path(__file__).resolve().parent
 TREE = BENCH.parent
-
-
-def run(args: list[str]) -> tuple[float, float, float]:
-    started = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "kfollow", *args],
-        cwd="/tmp",
-        env={**os.environ, "PYTHONPATH": str(TREE)},
-        stdout=subprocess.DEVNULL,
-    )
-    _, status, usage = os.wait4(child.pid, 0)
-    if os.waitstatus_to_exitcode(status):
-        sys.exit(f"{' '.join(args)}: exit {os.waitstatus_to_exitcode(status)}")
-    return time.perf_counter() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -46,7 +30,7 @@ def main() -> None:
     results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in cases}
     for _ in range(args.rounds):
         for name, command in cases.items():
-            results[name].append(run(command))
+            results[name].append(run(TREE, command, "/tmp")[:3])
     medians = {}
     for name, runs in results.items():
         medians[name] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))

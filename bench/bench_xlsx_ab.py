@@ -12,12 +12,10 @@ A 1M-row workbook: bench/make_ledger.py writes CSV; bench_engines.py shows how t
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
-import time
 from pathlib import Path
+
+from bench_ab import run  # one child process from /tmp, PYTHONPATH on a tree: wall, CPU, peak, output
 
 BENCH = Path(__file__).resolve().parent
 
@@ -30,22 +28,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     trees = {"before": args.before.resolve(), "after": args.after.resolve()}
-    command = ["-m", "kfollow", "variance", str(args.ledger.resolve()), "--config", str(BENCH / "kfollow.toml")]
+    command = ["variance", str(args.ledger.resolve()), "--config", str(BENCH / "kfollow.toml"), "--format", "json"]
     results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in trees}
     for _ in range(args.rounds):
         for name, tree in trees.items():
-            started = time.perf_counter()
-            child = subprocess.Popen(
-                [sys.executable, *command, "--format", "json", "-q"],
-                cwd="/tmp",
-                env={**os.environ, "PYTHONPATH": str(tree)},
-                stdout=subprocess.DEVNULL,
-            )
-            _, status, usage = os.wait4(child.pid, 0)
-            if os.waitstatus_to_exitcode(status):
-                sys.exit(f"{name}: exit {os.waitstatus_to_exitcode(status)}")
-            cpu = usage.ru_utime + usage.ru_stime
-            results[name].append((time.perf_counter() - started, cpu, usage.ru_maxrss / 1024))
+            results[name].append(run(tree, [*command, "-q"], "/tmp")[:3])
     for name, runs in results.items():
         wall = statistics.median(r[0] for r in runs)
         cpu = statistics.median(r[1] for r in runs)

@@ -234,8 +234,15 @@ def _explained(
     """SPEC §8 on a table that has passed its own checks: the parts come after them, as they
     are no rows of the table's sums (reconcile's leaves)."""
     if drill is not None:
-        report = drill_down(report, frame, rows, replace(drill, names=_drill_names(frame, drill, rules)), unmapped)
+        report = _with_parts(report, frame, rows, rules, unmapped, drill)
     return replace(report, percent=percent, threshold=threshold)
+
+
+def _with_parts(
+    report: Report, frame: pd.DataFrame, rows: pd.Categorical, rules: Rules, unmapped: str, drill: Drill
+) -> Report:
+    """The report with the parts of its leaf rows by drill (names from the ledger and the rules)."""
+    return drill_down(report, frame, rows, replace(drill, names=_drill_names(frame, drill, rules)), unmapped)
 
 
 def _drill_names(frame: pd.DataFrame, drill: Drill, rules: Rules) -> dict[str, str]:
@@ -379,9 +386,8 @@ def _drilled(report: Report, part: Ledger, rules: Rules, drill: Drill | None) ->
     drill_down's own check where the parts do not sum; None without --by."""
     if drill is None:
         return None
-    named = replace(drill, names=_drill_names(part.frame, drill, rules))
     try:
-        return drill_down(report, part.frame, part.mapped(), named, UNMAPPED)
+        return _with_parts(report, part.frame, part.mapped(), rules, UNMAPPED, drill)
     except AssertionError as error:
         return str(error)
 

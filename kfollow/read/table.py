@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from ..errors import MAX_REPORTED, QUOTE_LIMIT, shown
+from ..errors import MAX_REPORTED, shown, shown_code
 from ..ledger import (
     BUDGET,
     COLUMN_NAMES,
@@ -291,12 +291,7 @@ def found_cells(table_or_cells: Iterable[str]) -> str:
     """A row's cells for an error message: at most QUOTE_LIMIT characters of them, control
     characters escaped (a damaged file's line may be megabytes of anything)."""
     cells = [c for c in table_or_cells if c.strip()]
-    if not cells:
-        return "(nothing)"
-    joined = ", ".join(cells)
-    if joined.isprintable() and len(joined) <= QUOTE_LIMIT:
-        return joined
-    return shown(joined)
+    return shown_code(", ".join(cells)) if cells else "(nothing)"
 
 
 # A cell that reads as an amount in any dialect of SPEC §1 (for telling data from titles).
