@@ -218,12 +218,12 @@ def drift_table(
         year = spec.year if spec.year is not None else spec.default_period[0] if spec.default_period else None
         check_unmapped(part.frame, part.mapped(), rules, year)
     report = _warnings(build_drift(part.frame, part.mapped(), spec), part, part.mapped(), where, exclude)
-    return _explained(report, part.frame, part.mapped(), rules, UNMAPPED, drill, percent, threshold)
+    return _explained(report, part, part.mapped(), rules, UNMAPPED, drill, percent, threshold)
 
 
 def _explained(
     report: Report,
-    frame: pd.DataFrame,
+    ledger: Ledger,
     rows: pd.Categorical,
     rules: Rules,
     unmapped: str,
@@ -234,28 +234,31 @@ def _explained(
     """SPEC §8 on a table that has passed its own checks: the parts come after them, as they
     are no rows of the table's sums (reconcile's leaves)."""
     if drill is not None:
-        report = _with_parts(report, frame, rows, rules, unmapped, drill)
+        report = _with_parts(report, ledger, rows, rules, unmapped, drill)
     return replace(report, percent=percent, threshold=threshold)
 
 
 def _with_parts(
-    report: Report, frame: pd.DataFrame, rows: pd.Categorical, rules: Rules, unmapped: str, drill: Drill
+    report: Report, ledger: Ledger, rows: pd.Categorical, rules: Rules, unmapped: str, drill: Drill
 ) -> Report:
     """The report with the parts of its leaf rows by drill (names from the ledger and the rules)."""
-    return drill_down(report, frame, rows, replace(drill, names=_drill_names(frame, drill, rules)), unmapped)
+    named = replace(drill, names=_drill_names(ledger, drill, rules))
+    return drill_down(report, ledger.frame, rows, named, unmapped)
 
 
-def _drill_names(frame: pd.DataFrame, drill: Drill, rules: Rules) -> dict[str, str]:
-    """Code -> name for the drill-down: the ledger's account names (its name column, SIE
-    #KONTO) for konto, then [names.<dimension>] of kfollow.toml for the codes they leave
-    without one, then names the caller gave. A code cut by --by DIM:N is named where it is
-    itself a code with a name."""
+def _drill_names(ledger: Ledger, drill: Drill, rules: Rules) -> dict[str, str]:
+    """Code -> name for the drill-down: the names the caller gave, then [names.<dimension>] of
+    kfollow.toml, then the ledger's own, which win (its account-name column and SIE #KONTO for
+    konto, SIE #OBJEKT for a dimension). A code cut by --by DIM:N is named where it is itself a
+    code with a name."""
     from .accounts import account_names
 
+    frame = ledger.frame
     names: dict[str, str] = dict(drill.names)
     configured = rules.sections.get("names", {}).get(drill.dimension, {})
     if isinstance(configured, dict):
         names.update({str(code): str(name) for code, name in configured.items()})
+    names.update(ledger.code_names.get(drill.dimension, {}))
     if drill.dimension == "konto":
         found = account_names(frame)
         if found is not None:
@@ -292,7 +295,7 @@ def investment_table(
     last = dict(found for found in latest if found is not None)
     report = replace(report, warnings=(*report.warnings, *through_warnings(last, report.through, spec)))
     report = _warnings(report, part, rows, where, exclude)
-    return _explained(report, part.frame, rows, rules, UNCATEGORISED, drill, percent, threshold)
+    return _explained(report, part, rows, rules, UNCATEGORISED, drill, percent, threshold)
 
 
 # --- reconcile --------------------------------------------------------------------------------
@@ -387,7 +390,7 @@ def _drilled(report: Report, part: Ledger, rules: Rules, drill: Drill | None) ->
     if drill is None:
         return None
     try:
-        return _with_parts(report, part.frame, part.mapped(), rules, UNMAPPED, drill)
+        return _with_parts(report, part, part.mapped(), rules, UNMAPPED, drill)
     except AssertionError as error:
         return str(error)
 

@@ -851,35 +851,63 @@ EXPLAIN_FORMATS = ("table", "markdown", "json")
 @cli.command()
 @ledger_options
 @table_options
+@click.option(
+    "--table",
+    "table_kind",
+    type=click.Choice(["drift", "investments"]),
+    default="drift",
+    show_default=True,
+    help="The table whose rows are explained: Drift, or Investeringar (from [investments]).",
+)
 @click.option("--unit", type=click.Choice(["kr", "tkr", "mkr"]), default="tkr", show_default=True)
-@click.option("--by", type=ByType(), default="konto", show_default=True, help="The dimension of the largest parts.")
+@click.option(
+    "--by", type=ByType(), help="The dimension of the largest parts [default: konto; projekt with --table investments]."
+)
 @click.option("--top", type=click.IntRange(0), default=3, show_default=True, help="How many parts a paragraph names.")
-@click.option("--allow-unmapped", is_flag=True, help="Explain unmapped accounts as a row 'Ej mappat'.")
+@click.option(
+    "--threshold",
+    "thresholds",
+    multiple=True,
+    metavar="AMOUNT|PCT%",
+    help="Name also every part whose deviation reaches AMOUNT (in --unit) and/or PCT% (at least the largest).",
+)
+@click.option("--allow-unmapped", is_flag=True, help="Explain unmapped accounts (projects) as a row of their own.")
 @output_options(EXPLAIN_FORMATS)
 def explain(**kwargs: Any) -> None:
-    """The report's sentences: a paragraph per row of the Drift table (SPEC §10).
+    """The report's sentences: a paragraph per row of the Drift (or Investeringar) table, SPEC §10.
 
     The outcome for the period, its deviation against the period budget, the forecast against
     the budget for the year (and against --previous-forecast), and the largest parts of the
     deviation by --by. Figures and directions only: the causes are the economist's to write.
     The wording is in kfollow/explain.py (TEMPLATES, SUBJECTS).
     """
-    from .api import drift_table
+    from .api import drift_table, investment_table
+    from .explain import PART_DEVIATION, render
     from .explain import explain as paragraphs
-    from .explain import render
     from .report import Drill
 
     fmt = _format(kwargs["fmt"], kwargs["output"], EXPLAIN_FORMATS)
     check_outputs(kwargs, [kwargs["output"]])
-    by = kwargs["by"]
+    investments = kwargs["table_kind"] == "investments"
+    table = "investeringar" if investments else "drift"
+    by = kwargs["by"] or (("projekt", None) if investments else ("konto", None))
     columns = ("account_name",) if by[0] == "konto" else (by[0],)
-    ledger, rules = load_mapped(kwargs, columns=columns, collapse=True)
-    drill = Drill(by[0], by[1], kwargs["top"]) if kwargs["top"] else None
-    report = drift_table(
-        ledger, rules, _spec(kwargs, True), allow_unmapped=kwargs["allow_unmapped"], drill=drill, **_filters(kwargs)
+    ledger, rules = load_mapped(kwargs, columns=("projekt", *columns) if investments else columns, collapse=True)
+    # every part, sorted by the deviation the paragraphs speak of: explain picks the --top
+    # largest and those --threshold makes material
+    drill = Drill(by[0], by[1], sort=PART_DEVIATION[table])
+    build = investment_table if investments else drift_table
+    report = build(
+        ledger,
+        rules,
+        _spec(kwargs, not investments),
+        allow_unmapped=kwargs["allow_unmapped"],
+        drill=drill,
+        threshold=_threshold(kwargs["thresholds"], kwargs["unit"]),
+        **_filters(kwargs),
     )
     _warn(report.warnings)
-    text = render(paragraphs(report), "markdown" if fmt == "markdown" else "json" if fmt == "json" else "text", "drift")
+    text = render(paragraphs(report, kwargs["top"]), "markdown" if fmt == "markdown" else fmt, table)
     emit(text.encode("utf-8"), kwargs["output"])
 
 

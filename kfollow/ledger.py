@@ -152,6 +152,9 @@ class Ledger:
     # Text files (CSV, SIE) whose last line has no line end, as `name:line`: it is read, but
     # the file may have been cut off there (reconcile notes it)
     unterminated: tuple[str, ...] = ()
+    # Names of dimension codes the files give (SIE #OBJEKT): column -> code -> name; read only
+    # for the dimensions a command asks for by name (the drill-down's)
+    code_names: dict[str, dict[str, str]] = field(default_factory=dict)
     rows: pd.Categorical | None = None  # the table row of each ledger row, once mapped
 
     def select(self, keep: np.ndarray | None) -> Ledger:

@@ -543,6 +543,9 @@ class Drill:
     rows: tuple[str, ...] = ()  # labels (or category paths) of the rows to drill; () = every leaf row
     # code -> name: the ledger's (account names, SIE #KONTO) first, then [names.<dim>]
     names: dict[str, str] = field(default_factory=dict)
+    # the column the parts are sorted by (None: the table's last deviation); explain sorts the
+    # Investeringar table's parts by the forecast's deviation from budget
+    sort: str | None = None
 
     @property
     def column(self) -> str:
@@ -630,7 +633,7 @@ def drill_down(report: Report, ledger: pd.DataFrame, rows: pd.Categorical, drill
         out.append(row)
         if row.key in drilled:
             parts = [replace(filled[p.key], level=row.level + 1, parent=row.label) for p in by_row.get(row.key, [])]
-            out += _ordered_parts(row, parts, drill, last_deviation(report))
+            out += _ordered_parts(row, parts, drill, drill.sort or last_deviation(report))
     return replace(report, rows=tuple(out))
 
 
@@ -694,10 +697,11 @@ def share(deviation: int, base: int) -> float | None:
     return (tenths if deviation >= 0 else -tenths) / 10
 
 
-def flagged(report: Report, row: Row) -> bool:
-    """Whether the row's last deviation reaches every bound of --threshold. A deviation from
-    a figure of 0 is no share: it passes a percent bound where it is not 0."""
-    threshold, key = report.threshold, last_deviation(report)
+def flagged(report: Report, row: Row, key: str | None = None) -> bool:
+    """Whether the row's last deviation (or the deviation `key`) reaches every bound of
+    --threshold. A deviation from a figure of 0 is no share: it passes a percent bound where
+    it is not 0."""
+    threshold, key = report.threshold, key or last_deviation(report)
     if threshold is None or key is None or key in report.empty:
         return False
     deviation = row.values[key]

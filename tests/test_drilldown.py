@@ -355,3 +355,16 @@ def test_names_from_sie_konto_records() -> None:
     assert {r["parent"] for r in details} == {"Köp av tjänster"}
     part = next(r for r in details if r["code"] == "7451")
     assert (part["label"], part["name"]) == ("7451 Konsulttjänster", "Konsulttjänster")
+
+
+def test_sie_objekt_names_the_parts_of_a_dimension() -> None:
+    """SIE #OBJEKT 1 "2300" "Kost och lokalvård" names the ansvar part; [names.ansvar] is not needed."""
+    args = ("variance", EXAMPLES / "ks-2024.se", "--forecast", EXAMPLES / "prognos-2024.csv")
+    result = run(*args, "--config", EXAMPLES / "kfollow.toml", "--exclude", "verksamhet=289", "--by", "ansvar",
+                 "--top", "1", "--row", "Personalkostnader", "--format", "json", "-q")
+    parts = [row for row in json.loads(result.stdout)["rows"] if row["kind"] == "detail"]
+    assert [(p["code"], p["name"], p["label"]) for p in parts] == [
+        ("2300", "Kost och lokalvård", "2300 Kost och lokalvård"),
+        (None, None, "Övrigt"),
+    ]
+    assert parts[0]["values"]["budget"] == -36992

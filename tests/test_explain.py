@@ -99,3 +99,75 @@ def test_a_column_with_no_data_is_said_nothing_of(tmp_path: Path) -> None:
         "mot periodbudget om 300 kr. Störst avvikelse mot periodbudget har 3111 Taxor (+300 kr)."
     )
     assert "no prognos rows for 2024" in result.stderr
+
+
+# Investeringar, 2024, outcome months 1–2, in kr (expenditure +; deviation = budget − forecast):
+#   Mark (91): budget 0, forecast 1 000 -> 1 000 negativ; previous 1 500 -> justeras ned 500
+#   Skola (93): budget 10 000, forecast 6 000 -> 4 000 positiv; previous 5 000 -> justeras upp
+#     1 000; parts by projekt: 93001 Skola norr +3 500, 93002 +600, 93003 −100
+INVESTMENTS_LEDGER = """\
+år;period;version;konto;projekt;belopp
+2024;12;budget;1121;93001;6000,00
+2024;12;budget;1121;93002;3000,00
+2024;12;budget;1121;93003;1000,00
+2024;12;prognos;1121;91001;1000,00
+2024;12;prognos;1121;93001;2500,00
+2024;12;prognos;1121;93002;2400,00
+2024;12;prognos;1121;93003;1100,00
+2024;12;prognos-april;1121;91001;1500,00
+2024;12;prognos-april;1121;93001;2000,00
+2024;12;prognos-april;1121;93002;2000,00
+2024;12;prognos-april;1121;93003;1000,00
+2024;1;utfall;1121;91001;1000,00
+2024;2;utfall;1121;93001;700,00
+2024;2;utfall;5011;;10,00
+"""
+INVESTMENTS_CONFIG = """\
+[accounts]
+"91" = "Kommunbidrag"
+[investments]
+"Mark" = ["91"]
+"Skola" = ["93"]
+[names.projekt]
+93001 = "Skola norr"
+"""
+
+
+def investment_paragraphs(tmp_path: Path, *args: str) -> dict[str, str]:
+    ledger = write(tmp_path / "inv.csv", INVESTMENTS_LEDGER)
+    config = write(tmp_path / "k.toml", INVESTMENTS_CONFIG)
+    result = run("explain", ledger, "--config", config, "--table", "investments", "--unit", "kr", "--format", "json",
+                 "-q", *args)
+    data = json.loads(result.stdout)
+    assert data["table"] == "investeringar"
+    return {p["label"]: p["text"] for p in data["paragraphs"]}
+
+
+def test_investment_paragraphs_figures_directions_and_forecast_change(tmp_path: Path) -> None:
+    texts = investment_paragraphs(tmp_path, "--previous-forecast", "prognos-april")
+    assert texts["Mark"] == (
+        "Mark: utfallet för perioden uppgår till 1 000 kr. Prognosen för helåret uppgår till 1 000 kr, vilket "
+        "motsvarar en negativ avvikelse mot budget om 1 000 kr. Jämfört med föregående prognos (1 500 kr) justeras "
+        "prognosen ned med 500 kr. Störst avvikelse mot budget har 91001 (−1 000 kr)."
+    )
+    assert texts["Skola"] == (
+        "Skola: utfallet för perioden uppgår till 700 kr. Prognosen för helåret uppgår till 6 000 kr, vilket "
+        "motsvarar en positiv avvikelse mot budget om 4 000 kr. Jämfört med föregående prognos (5 000 kr) justeras "
+        "prognosen upp med 1 000 kr. Störst avvikelse mot budget har 93001 Skola norr (+3 500 kr), "
+        "93002 (+600 kr) och 93003 (−100 kr)."
+    )
+    assert list(texts) == ["Mark", "Skola", "Totala utgifter"]
+    assert texts["Totala utgifter"].startswith("Totala utgifter: utfallet för perioden uppgår till 1 700 kr.")
+
+
+def test_threshold_names_every_material_part_and_at_least_the_largest(tmp_path: Path) -> None:
+    # --top 1 names the largest; --threshold 500 adds 93002 (+600), not 93003 (−100)
+    texts = investment_paragraphs(tmp_path, "--top", "1", "--threshold", "500")
+    assert texts["Skola"].endswith("har 93001 Skola norr (+3 500 kr) och 93002 (+600 kr).")
+    # no part reaches 5 000 kr: the largest is still named
+    texts = investment_paragraphs(tmp_path, "--top", "0", "--threshold", "5000")
+    assert texts["Skola"].endswith("har 93001 Skola norr (+3 500 kr).")
+    assert "Störst" not in investment_paragraphs(tmp_path, "--top", "0")["Skola"]
+    # Drift: 5021 (−50 kr) is 100 % of its period budget of 0, 5011 (−200 kr) 20 % of 1 000
+    texts = paragraphs(tmp_path, "--top", "0", "--threshold", "50%")
+    assert texts["Personalkostnader"].endswith("Störst avvikelse mot periodbudget har 5021 Semesterlön (−50 kr).")

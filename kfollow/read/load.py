@@ -200,6 +200,7 @@ class _Files:
     signed: set[str] = field(default_factory=set)  # files whose sign is known: SIE is debit + by definition
     as_read: bool = True  # every row is a row of a file, with every column read (nothing summed)
     unterminated: list[str] = field(default_factory=list)  # text files without a last line end: name:line
+    code_names: dict[str, dict[str, str]] = field(default_factory=dict)  # SIE #OBJEKT names, per column
 
     def add_sie(self, source: Source, options: ReadOptions) -> None:
         """An SIE file: ledger rows already, and its checks, notes and fiscal years."""
@@ -214,7 +215,11 @@ class _Files:
         # #KONTO names: only where asked for by name (accounts, drill-down), not on a read of
         # every column: #TRANS rows carry no name, and convert writes the rows as read
         names = options.columns is None or "account_name" in options.columns  # every column, or asked for
-        sie = read_sie(source.path, options.encoding, options.dims, details=details, names=names)
+        # #OBJEKT names of the dimensions asked for by name (the drill-down's), not on every read
+        objects = tuple(c for c in options.columns or () if c in DIMENSIONS)
+        sie = read_sie(source.path, options.encoding, options.dims, details=details, names=names, objects=objects)
+        for column, found in sie.object_names.items():
+            self.code_names.setdefault(column, {}).update(found)
         self.notes += sie.notes
         self.sie_notes += sie.notes
         self.sie_checks += sie.checks
@@ -262,6 +267,7 @@ class _Files:
             row_hashes=np.concatenate(self.hashes) if self.hashes else None,
             rows_as_read=self.as_read,
             unterminated=tuple(self.unterminated),
+            code_names=self.code_names,
         )
 
 

@@ -82,6 +82,7 @@ class SieFile:
     year_labels: dict[int, str] = field(default_factory=dict)
     vouchers: int = 0  # #VER records read
     full_year: list[FullYearOnly] = field(default_factory=list)  # years whose outcome is #RES only
+    object_names: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> code -> #OBJEKT name
 
 
 def tokens(line: str) -> list[str]:
@@ -167,10 +168,12 @@ def read_sie(
     dims: dict[int, str] | None = None,
     details: bool = True,
     names: bool = False,
+    objects: tuple[str, ...] = (),
 ) -> SieFile:
     """Read one SIE file into ledger rows (`details`: with the #TRANS/#VER texts and each row's
     voucher, which only listings and reconcile's duplicate check need; `names`: with each
-    account's #KONTO name, column account_name). Raises LoadError with every problem found."""
+    account's #KONTO name, column account_name; `objects`: the ledger columns whose #OBJEKT
+    names to read, for the drill-down). Raises LoadError with every problem found."""
     name = path.name
     notes: list[str] = []
     problems: list[str] = []
@@ -209,7 +212,8 @@ def read_sie(
     out = _ledger_frame(frame, name, columns)
     if names:
         _add_account_names(out, header["#KONTO"])
-    return SieFile(out, notes, checks, years.labels(), len(vouchers), full_year)
+    named = _object_names(lines, labels.where("#OBJEKT"), columns, objects) if objects else {}
+    return SieFile(out, notes, checks, years.labels(), len(vouchers), full_year, named)
 
 
 def _decoded_lines(raw: bytes, name: str, encoding: str | None, notes: list[str]) -> Lines:
@@ -352,6 +356,21 @@ def account_names(records: list[tuple[int, list[str]]]) -> dict[str, str]:
     """#KONTO kontonr kontonamn -> {account: name}; a record without a name gives none, and of
     two records for one account the last counts (as a later #KONTO corrects an earlier one)."""
     return {fields[1]: fields[2].strip() for _, fields in records if len(fields) >= 3 and fields[2].strip()}
+
+
+def _object_names(
+    lines: Lines, found: np.ndarray, columns: dict[int, str], wanted: tuple[str, ...]
+) -> dict[str, dict[str, str]]:
+    """#OBJEKT dimensionsnr objektnr objektnamn -> {column: {object: name}} for the `wanted`
+    ledger columns (a dimension kfollow reads as one). A line per object, not per ledger row;
+    of two records for one object the last counts, as for #KONTO."""
+    out: dict[str, dict[str, str]] = {}
+    for at in found.tolist():
+        fields = tokens(lines[at])
+        column = columns.get(int(fields[1])) if len(fields) >= 4 and fields[1].isdigit() else None
+        if column in wanted and fields[3].strip():
+            out.setdefault(column, {})[fields[2]] = fields[3].strip()
+    return out
 
 
 def _add_account_names(out: pd.DataFrame, records: list[tuple[int, list[str]]]) -> None:
