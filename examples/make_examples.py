@@ -71,6 +71,9 @@ YEAR, THROUGH = 2024, 8
 UNIT = 100_000  # öre per tkr
 HEADER = ["år", "period", "version", "konto", "ansvar", "verksamhet", "aktivitet", "projekt",
           "text", "belopp"]
+# The files' columns: the rows' fields and each account's name (kontotext) after its code, as
+# Raindance and Visma export it. The name is not in the rows: KONTO_NAMES gives it.
+FILE_HEADER = [*HEADER[:4], "kontotext", *HEADER[4:]]
 KOMMUNBIDRAG_PREFIX = "91"
 
 # --------------------------------------------------------------------------------------------
@@ -881,8 +884,55 @@ def add_investments(rows: list[dict], rng: random.Random) -> list[dict]:
     return sort_rows(rows + build_investments(totals, rng))
 
 
+# The forecast of the fördjupade månadsuppföljning per april, version prognos-april, for
+# --previous-forecast: the prognos rows with some rows' full-year totals as they stood then.
+# Figures: the change since april (forecast − prognos-april) in tkr, report sign, after the
+# reference report's text ("som angav ungefär 1 000 tkr högre överskott" on personalkostnader,
+# "en ökning med omkring 2 800 tkr" of köp av tjänster, revenue that is rebilled following it;
+# investments "justeras ned med ca 15 400 tkr": expansion 10 900, anpassning 2 400, reinvestering
+# 2 100). Drift rows not named here, and the exploatering table, are unchanged.
+APRIL = "prognos-april"
+APRIL_DRIFT_CHANGE = {INT: 1_800, PERS: -1_000, KOP: -2_800}
+APRIL_INVESTMENT_CHANGE = {"Markinköp": -900, "Verksamhetsområde norr": -1_000,
+                           "Övriga exploateringsområden": -9_000, "Fastigheter": -2_100,
+                           "IT-infrastruktur": -400, "Lokalanpassningar": -2_000}
+
+
+def april_forecast(rows: list[dict]) -> list[dict]:
+    """The prognos-april rows: the prognos rows, each changed leaf's change spread over its
+    rows of the months after the period (the part of the year a forecast moves), by size."""
+    amap = {**BUILTIN_MAP, **tomllib.loads(TOML_TEXT)["accounts"]}
+    leaf_of_project = {p.code: p.leaf for p in PROJECTS}
+
+    def change_of(r: dict) -> tuple[str, int] | None:  # (leaf, ledger öre to add to its rows)
+        if r["projekt"] in leaf_of_project and r["konto"].startswith(tuple(INV_ACCOUNTS)):
+            leaf = leaf_of_project[r["projekt"]]  # expenditure +: april = forecast − change
+            return (leaf, -APRIL_INVESTMENT_CHANGE[leaf] * UNIT) if leaf in APRIL_INVESTMENT_CHANGE else None
+        leaf = map_account(r["konto"], amap)
+        if r["verksamhet"].startswith("289") or leaf not in APRIL_DRIFT_CHANGE:
+            return None
+        return leaf, APRIL_DRIFT_CHANGE[leaf] * UNIT  # report sign is −ledger: april = forecast + change
+
+    april = [dict(r, version=APRIL) for r in rows if r["version"] == "prognos" and r["år"] == YEAR]
+    moved: dict[str, tuple[int, list[dict]]] = {}
+    for r in april:
+        if (found := change_of(r)) is not None and r["period"] > THROUGH:
+            moved.setdefault(found[0], (found[1], []))[1].append(r)
+    for leaf in {*APRIL_INVESTMENT_CHANGE, *APRIL_DRIFT_CHANGE} - set(moved):
+        # no forecast left for the year (Lokalanpassningar: 0; Markinköp: bought in June):
+        # april's is one row in December, on the leaf's first row's codes
+        r = next(r for r in sorted(rows, key=lambda r: r["år"] != YEAR) if (c := change_of(r)) and c[0] == leaf)
+        april.append(dict(r, version=APRIL, år=YEAR, period=12, text="Prognos april"))
+        moved[leaf] = (change_of(r)[1], [april[-1]])
+        april[-1]["belopp"] = 0
+    for ore, changed in moved.values():
+        for r, part in zip(changed, prop_split(ore, [abs(r["belopp"]) or 1 for r in changed])):
+            r["belopp"] += part
+    return [r for r in april if r["belopp"]]
+
+
 def sort_rows(rows: list[dict]) -> list[dict]:
-    order = {"utfall": 0, "budget": 1, "prognos": 2}
+    order = {"utfall": 0, "budget": 1, "prognos": 2, APRIL: 3}
     return sorted(rows, key=lambda r: (r["år"], order[r["version"]], r["period"], r["ansvar"],
                                        r["verksamhet"], r["konto"], r["projekt"], r["text"]))
 
@@ -895,11 +945,12 @@ def swedish_amount(ore: int) -> str:
     return ("-" if ore < 0 else "") + f"{kr:,}".replace(",", " ") + f",{o:02d}"
 
 
-def csv_bytes(rows: list[dict], header: list[str] = HEADER) -> bytes:
+def csv_bytes(rows: list[dict], header: list[str] = FILE_HEADER) -> bytes:
     """Swedish CSV: cp1252, ';', decimal comma, space as thousands separator, CRLF."""
     lines = [";".join(header)]
     for r in rows:
-        fields = [str(r[h]) for h in header[:-1]] + [swedish_amount(r["belopp"])]
+        fields = [str(r[h]) if h != "kontotext" else KONTO_NAMES[r["konto"]] for h in header[:-1]]
+        fields.append(swedish_amount(r["belopp"]))
         assert not any(";" in f or '"' in f for f in fields)
         lines.append(";".join(fields))
     return ("\r\n".join(lines) + "\r\n").encode("cp1252")
@@ -923,17 +974,17 @@ def write_xlsx(rows: list[dict]) -> None:
     ws["A1"].font = Font(bold=True, size=13)
     ws["A2"] = "Belopp i kr"
     ws.append([])
-    ws.append(HEADER)
+    ws.append(FILE_HEADER)
     for cell in ws[4]:
         cell.font = Font(bold=True)
     for r in rows:
-        ws.append([r["år"], r["period"], r["version"], r["konto"], r["ansvar"], r["verksamhet"],
-                   r["aktivitet"] or None, r["projekt"] or None, r["text"], r["belopp"] / 100])
-        ws.cell(row=ws.max_row, column=10).number_format = "#,##0.00"
-    for col, width in zip("ABCDEFGHIJ", [6, 7, 9, 7, 7, 11, 10, 8, 44, 16]):
+        ws.append([r["år"], r["period"], r["version"], r["konto"], KONTO_NAMES[r["konto"]], r["ansvar"],
+                   r["verksamhet"], r["aktivitet"] or None, r["projekt"] or None, r["text"], r["belopp"] / 100])
+        ws.cell(row=ws.max_row, column=11).number_format = "#,##0.00"
+    for col, width in zip("ABCDEFGHIJK", [6, 7, 13, 7, 30, 7, 11, 10, 8, 44, 16]):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A5"
-    ws.auto_filter.ref = f"A4:J{ws.max_row}"
+    ws.auto_filter.ref = f"A4:K{ws.max_row}"
     wb.properties.creator = "kfollow examples/make_examples.py"
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
@@ -951,6 +1002,11 @@ def write_xlsx(rows: list[dict]) -> None:
             fixed.compress_type = zipfile.ZIP_DEFLATED
             dst.writestr(fixed, data)
     XLSX.write_bytes(out.getvalue())
+
+
+def names_toml() -> str:
+    """[names.projekt] of kfollow.toml: each project's name."""
+    return "\n".join(f'{p.code} = "{p.name}"' for p in PROJECTS)
 
 
 def investments_toml() -> str:
@@ -995,6 +1051,11 @@ TOML_TEXT = f'''\
 # 9203x-9205x other exploatering areas, 941xx-944xx reinvestering, 951xx-952xx anpassning.
 # Rows: the accounts of [investments.options] with a projekt that starts with a prefix.
 {investments_toml()}
+# [names.projekt]: the projects' names, for --by projekt (kfollow explain --table investments).
+# Account names come from the ledger's kontotext column; SIE files name both themselves.
+[names.projekt]
+{names_toml()}
+
 # The report's tables from this ledger (exploatering = verksamhet 289xx):
 #   kfollow variance ks-2024.xlsx --exclude verksamhet=289 --period-budget   # Drift
 #   kfollow variance ks-2024.xlsx --where verksamhet=289                     # Exploatering
@@ -1159,7 +1220,8 @@ def write_readme(rows: list[dict]) -> None:
     versions = [("utfall", YEAR - 1, "months 1–12"), ("utfall", YEAR, f"months 1–{THROUGH}"),
                 ("budget", YEAR - 1, "months 1–12"), ("budget", YEAR, "months 1–12"),
                 ("prognos", YEAR, f"months 1–{THROUGH} = utfall, {THROUGH + 1}–12 = rest of "
-                 "the forecast")]
+                 "the forecast"),
+                (APRIL, YEAR, "the forecast of the follow-up per april, for `--previous-forecast`")]
     lines = "\n".join(f"| `{v}` | {y} | {what} | {count(version=v, år=y)} |"
                       for v, y, what in versions)
     accounts = sorted({r["konto"] for r in rows})
@@ -1187,7 +1249,7 @@ kommun's Kommunstyrelsens delårsbokslut 2024, including their printed rounding 
 | `ci/` | (written by hand) running `kfollow reconcile` from cron, GitHub Actions or GitLab CI |
 | `broken.csv` | (written by hand) a small export with mistakes, to show kfollow's error messages |
 
-Columns: `{';'.join(HEADER)}`. Amounts are in **ledger sign** (debit positive: costs +,
+Columns: `{';'.join(FILE_HEADER)}` (`kontotext`: the account's name). Amounts are in **ledger sign** (debit positive: costs +,
 revenue −, kommunbidrag −, investment expenditure +). Rows (investments included):
 
 | version | år | months | rows |
@@ -1301,11 +1363,13 @@ BUILTIN_MAP = {"3": INT, "5": PERS, "60": LOK, "46": KOP, "74": KOP, "75": KOP, 
 def read_csv_rows() -> list[tuple]:
     import pandas as pd
 
-    text_cols = {h: str for h in ["konto", "ansvar", "verksamhet", "aktivitet", "projekt",
-                                  "text"]}
+    text_cols = {h: str for h in ["konto", "kontotext", "ansvar", "verksamhet", "aktivitet",
+                                  "projekt", "text"]}
     df = pd.read_csv(CSV, sep=";", decimal=",", thousands=" ", encoding="cp1252",
                      dtype=text_cols, keep_default_na=False)
-    assert list(df.columns) == HEADER, list(df.columns)
+    assert list(df.columns) == FILE_HEADER, list(df.columns)
+    assert (df["kontotext"] == df["konto"].map(KONTO_NAMES)).all()
+    df = df.drop(columns="kontotext")
     assert df["belopp"].dtype.kind == "f", df["belopp"].dtype
     out = []
     for rec in df.itertuples(index=False):
@@ -1315,7 +1379,7 @@ def read_csv_rows() -> list[tuple]:
                     rec.verksamhet, rec.aktivitet, rec.projekt, rec.text, ore))
     # Exactly the same öre from the raw text, without any float.
     raw = CSV.read_bytes().decode("cp1252").split("\r\n")
-    assert raw[-1] == "" and raw[0] == ";".join(HEADER)
+    assert raw[-1] == "" and raw[0] == ";".join(FILE_HEADER)
     exact = [int(Decimal(line.rsplit(";", 1)[1].replace(" ", "").replace(",", ".")) * 100)
              for line in raw[1:-1]]
     assert exact == [r[-1] for r in out]
@@ -1331,13 +1395,14 @@ def read_xlsx_rows() -> list[tuple]:
     assert next(it)[0].startswith("Kommunstyrelsen")
     assert next(it)[0] == "Belopp i kr"
     assert all(v is None for v in next(it))
-    assert list(next(it)) == HEADER
+    assert list(next(it)) == FILE_HEADER
     out = []
     for v in it:
-        assert isinstance(v[9], (int, float)) and all(isinstance(v[i], str) for i in (3, 4, 5, 8)), v
-        ore = round(v[9] * 100)
-        assert abs(v[9] * 100 - ore) < 1e-4
-        out.append((v[0], v[1], v[2], v[3], v[4], v[5], v[6] or "", v[7] or "", v[8], ore))
+        assert isinstance(v[10], (int, float)) and all(isinstance(v[i], str) for i in (3, 4, 5, 6, 9)), v
+        assert v[4] == KONTO_NAMES[v[3]], v
+        ore = round(v[10] * 100)
+        assert abs(v[10] * 100 - ore) < 1e-4
+        out.append((v[0], v[1], v[2], v[3], v[5], v[6], v[7] or "", v[8] or "", v[9], ore))
     return out
 
 
@@ -1390,7 +1455,7 @@ def self_check() -> None:
     amap = account_map()
     for r in rows:
         assert r[3].isdigit() and len(r[3]) in (4, 5), r
-        assert r[2] in ("utfall", "budget", "prognos") and 1 <= r[1] <= 12, r
+        assert r[2] in ("utfall", "budget", "prognos", APRIL) and 1 <= r[1] <= 12, r
     utfall = {(r[0], r[1]) for r in rows if r[2] == "utfall"}
     assert utfall == {(YEAR - 1, m) for m in range(1, 13)} | {(YEAR, m) for m in
                                                                range(1, THROUGH + 1)}
@@ -1649,7 +1714,7 @@ def check_kfollow_investments(table: list[tuple[str, int, dict[str, int]]]) -> N
 # class 1 (the investments), 3711 and 4011.
 SIE = HERE / "ks-2024.se"
 FORECAST = HERE / "prognos-2024.csv"
-FORECAST_HEADER = [h for h in HEADER if h != "version"]  # --forecast says the version
+FORECAST_HEADER = [h for h in FILE_HEADER if h != "version"]  # --forecast says the version
 # Dimension number -> (#DIM name, ledger column); the pairs of an object list in SIE_OBJECT_ORDER.
 SIE_DIMS = {1: ("Ansvar", "ansvar"), 6: ("Projekt", "projekt"), 20: ("Verksamhet", "verksamhet"),
             21: ("Aktivitet", "aktivitet")}
@@ -1948,7 +2013,9 @@ def check_sie(rows: list[tuple]) -> None:
     for line in lines[1:-1]:
         *codes, amount = line.split(";")
         ore = int(Decimal(amount.replace(" ", "").replace(",", ".")) * 100)
-        forecast.append((int(codes[0]), int(codes[1]), "prognos", *codes[2:], ore))
+        konto, name = codes[2], codes[3]
+        assert name == KONTO_NAMES[konto], line
+        forecast.append((int(codes[0]), int(codes[1]), "prognos", konto, *codes[4:], ore))
     assert forecast == [r for r in rows if r[2] == "prognos"]
     kinds = sorted({tuple(sorted(s)) for s in carried.values()})
     print(f"{SIE.name}: {len(records)} records, {sum(1 for k in totals if k[0] == 'utfall')} + "
@@ -1970,7 +2037,7 @@ def check_kfollow_sie() -> None:
     import json
     import subprocess
 
-    if importlib.util.find_spec("kfollow") is None or importlib.util.find_spec("kfollow.sie") is None:
+    if importlib.util.find_spec("kfollow") is None or importlib.util.find_spec("kfollow.read.sie") is None:
         print(f"kfollow cannot read SIE yet: {SIE.name} not cross-checked")
         return
 
@@ -1998,6 +2065,7 @@ def main() -> None:
         rows = build_ledger(totals, rng)
         # The investment rows draw on their own generator: the Drift rows stay as they were.
         rows = add_investments(rows, random.Random(SEED + 1))
+        rows = sort_rows(rows + april_forecast(rows))
         write_xlsx(rows)
         write_csv(rows)
         TOML.write_text(TOML_TEXT, encoding="utf-8")

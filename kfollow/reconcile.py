@@ -33,7 +33,7 @@ from .mapping import (
 )
 from .money import exact_group_sums, format_amount, format_kr, kr, text_to_ore
 from .read.hashing import frame_row_hashes
-from .report import COSTS, NET_COSTS, PERIOD_SLOTS, RESULT, Column, Report, Selection, round_cells
+from .report import COSTS, NET_COSTS, PERIOD_SLOTS, RESULT, Column, Report, Selection, other_forecast, round_cells
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
@@ -52,7 +52,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "missing-version": (WARNING, "budget, forecast and outcome all have rows for the year"),
     "missing-months": (WARNING, "outcome has every month of the period, this year and last"),
     "missing-previous-year": (WARNING, "the previous year has outcome to compare with"),
-    "unused-version": (WARNING, "every version in the ledger is shown in a column"),
+    "unused-version": (WARNING, "every version in the ledger is shown in a column, or is another forecast"),
     "duplicate-rows": (WARNING, "no ledger row appears twice"),
     "sie-result": (WARNING, "an SIE file's #RES equal the sums of its period balances or vouchers"),
     "sie-period-balance": (WARNING, "an SIE file's #PSALDO equal the sums of its vouchers"),
@@ -381,9 +381,12 @@ def check_coverage(
         )
     findings += _missing_months(outcome, year, through, whole_years)
     recent = totals[totals["year"].isin((year, year - 1))]
+    forecast = next((c.selection.version for c in report.columns if c.selection and c.key == "forecast"), "")
     for version in sorted(set(versions) - set(shown)):
         rows = int(recent.loc[recent["version"] == version, "rows"].sum())
-        if rows:
+        # another forecast beside the one shown (prognos-april beside prognos) is no mistake: a
+        # ledger carries every forecast of the year, and --previous-forecast shows one
+        if rows and not (forecast and other_forecast(version, forecast, found)):
             findings.append(
                 Finding(
                     "unused-version",

@@ -434,15 +434,29 @@ def empty_column_warnings(columns: tuple[Column, ...], empty: frozenset[str]) ->
     return warnings
 
 
+# Names that begin so are forecasts: prognos-april, prognos_augusti, "Prognos T2"
+FORECAST_NAMES = ("prognos", "forecast")
+
+
+def other_forecast(name: str, forecast: str, found: set[str]) -> bool:
+    """Whether version `name` is another forecast beside the one the table shows (prognos-april
+    beside prognos): a ledger carries every forecast of the year, and the earlier ones are no
+    mistake. Only where the forecast shown has rows: else `name` may be the one meant."""
+    folded, shown = name.casefold(), forecast.casefold()
+    return forecast in found and folded != shown and folded.startswith((*FORECAST_NAMES, shown))
+
+
 def _version_warnings(
     sums: pd.DataFrame, columns: tuple[Column, ...], empty: frozenset[str], forecast: str
 ) -> list[str]:
-    """What an economist should know before trusting the table: versions missing or unused."""
+    """What an economist should know before trusting the table: versions missing or unused
+    (not the other forecasts of the year: other_forecast)."""
     warnings = empty_column_warnings(columns, empty)
     year = next(c.selection.year for c in columns if c.selection)
     found = set(sums.loc[sums["year"] == year, "version"].astype(str))
     shown = {c.selection.version for c in columns if c.selection}
-    for name in sorted(found - shown - {BUDGET, forecast, OUTCOME}):
+    unused = {name for name in found - shown - {BUDGET, forecast, OUTCOME} if not other_forecast(name, forecast, found)}
+    for name in sorted(unused):
         warnings.append(
             f"version {name!r} is in no column (use --forecast-version {name} to show it as the forecast, "
             f"or --previous-forecast {name} to compare the forecast with it)"

@@ -37,6 +37,16 @@ def config(tmp_path: Path) -> Path:
     return write(tmp_path / "kfollow.toml", KOMMUNBIDRAG)
 
 
+def without_column(source: Path, target: Path, column: str) -> Path:
+    """A copy of a cp1252 ';' CSV (the examples') without one column: e.g. the example ledger
+    as an export without kontotext."""
+    lines = source.read_bytes().split(b"\r\n")
+    at = lines[0].split(b";").index(column.encode("cp1252"))
+    target.write_bytes(b"\r\n".join(b";".join(f for i, f in enumerate(line.split(b";")) if i != at) if line else line
+                                     for line in lines))
+    return target
+
+
 def run(*args: object, ok: bool = True) -> Result:
     """Run the CLI; on the success path let exceptions through, on error paths catch them."""
     result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=not ok)

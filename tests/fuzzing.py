@@ -611,7 +611,8 @@ def account_sums(stdout: str) -> dict[str, tuple[int, dict[str, int]]]:
     rows = list(csv.reader(io.StringIO(stdout)))
     header = rows[0]
     columns = [(i, h.removesuffix(" (kr)")) for i, h in enumerate(header) if h.endswith(" (kr)")]
-    return {cells[0]: (int(cells[3]), {name: int(cells[i]) for i, name in columns}) for cells in rows[1:]}
+    count = header.index("Rader")  # after Namn where the ledger names its accounts
+    return {cells[0]: (int(cells[count]), {name: int(cells[i]) for i, name in columns}) for cells in rows[1:]}
 
 
 def check_exit_zero(run: Run, ledger: Ledger, rules: dict[str, str]) -> list[str]:

@@ -18,6 +18,7 @@ huge sizes) need a process of their own: they are in test_hostile_inputs.py, in 
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -487,11 +488,11 @@ def xlsx_cells(sheet: bytes) -> list[list[object]]:
 
 
 def xlsx_row(row: bytes) -> list[object]:
-    cells: list[object] = [""] * 10
+    cells: list[object] = [""] * 11  # A–K: the example's columns
     for cell in re.finditer(rb'<c r="([A-Z]+)\d+"([^>]*)>(.*?)</c>', row, re.S):
         column = ord(cell[1].decode()[-1]) - ord("A")
-        text = re.sub(rb"<[^>]+>", b"", cell[3]).decode("utf-8")
-        text = text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+        # entities and character references (&#229;: openpyxl writes them where lxml is installed)
+        text = html.unescape(re.sub(rb"<[^>]+>", b"", cell[3]).decode("utf-8"))
         cells[column] = Number(text) if b't="n"' in cell[2] or b"t=" not in cell[2] else text
     return cells
 

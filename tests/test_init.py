@@ -247,7 +247,7 @@ def test_the_projects_listed_are_every_project_investments_needs(tmp_path: Path)
     text = run("init", CSV, "-o", "-").stdout
     part = text[text.index("[investments]") : text.index("# [investments.options]")]
     assert "# The 24 projects on the investment accounts (10*, 11*, 12*), to group into categories:\n" in part
-    assert "#   92041  5 rows: prognos 4 300 000,00 kr, utfall 4 249 873,37 kr\n" in part
+    assert "#   92041  8 rows: prognos 4 300 000,00 kr, utfall 4 249 873,37 kr, prognos-april 5 237 660,74 kr\n" in part
     assert "#   91011  no rows in 2024 (3 rows in other years)\n" in part
     projects = [line.split()[1] for line in part.splitlines() if line.startswith("#   9")]
     assert len(projects) == 24

@@ -21,20 +21,21 @@ FILTER = ("--exclude", "verksamhet=289")
 
 
 def ordinary_rows() -> list[str]:
-    """år;period;version;konto;ansvar;verksamhet;aktivitet;projekt;text;belopp lines."""
+    """år;period;version;konto;kontotext;ansvar;verksamhet;aktivitet;projekt;text;belopp lines
+    (the account's name in kontotext, as the example writes it)."""
     rows = []
     for year in (2023, 2024):
         for month in range(1, 9 if year == 2024 else 13):
             rows += [
-                f"{year};{month};utfall;19300;;;;;Bank, motbokning;-1 234 567,89",
-                f"{year};{month};utfall;1510;;;;;Kundfordran;45 000,00",
-                f"{year};{month};utfall;19300;;;;;Inbetalning kundfordran;-45 000,00",
-                f"{year};{month};utfall;7810;2100;10100;;;Avskrivning inventarier;12 500,00",
-                f"{year};{month};utfall;1229;;;;;Ack. avskrivning inventarier;-12 500,00",
+                f"{year};{month};utfall;19300;Bank;;;;;Bank, motbokning;-1 234 567,89",
+                f"{year};{month};utfall;1510;Kundfordringar;;;;;Kundfordran;45 000,00",
+                f"{year};{month};utfall;19300;Bank;;;;;Inbetalning kundfordran;-45 000,00",
+                f"{year};{month};utfall;7810;Avskrivningar inventarier;2100;10100;;;Avskrivning inventarier;12 500,00",
+                f"{year};{month};utfall;1229;Ack. avskrivningar;;;;;Ack. avskrivning inventarier;-12 500,00",
             ]
     rows += [
-        "2023;12;utfall;8999;;;;;Årets resultat;5 166 811,02",
-        "2023;12;utfall;2010;;;;;Eget kapital;-5 166 811,02",
+        "2023;12;utfall;8999;Årets resultat;;;;;Årets resultat;5 166 811,02",
+        "2023;12;utfall;2010;Eget kapital;;;;;Eget kapital;-5 166 811,02",
     ]
     return rows
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import KOMMUNBIDRAG, run, write
+from conftest import EXAMPLES, KOMMUNBIDRAG, run, write
 
 LEDGER = """\
 år;period;version;konto;projekt;belopp
@@ -109,3 +109,36 @@ def test_reconcile_by_checks_that_the_parts_sum_to_their_rows(tmp_path: Path, mo
     found = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "drill-parts"]
     assert [f["subject"] for f in found] == ["Verksamhetens intäkter / Budget 2024"]
     assert "its parts sum to 1 200,01 kr, the row is 1 200,00 kr" in found[0]["message"]
+
+
+def test_the_example_gives_the_reference_reports_forecast_changes() -> None:
+    """The example's prognos-april is made after the reference report's text: personalkostnader
+    "ungefär 1 000 tkr högre överskott" in april, köp av tjänster "en ökning med omkring
+    2 800 tkr"; investeringsutgifterna "justeras ned med ca 15 400 tkr" (expansion 10 900,
+    anpassning 2 400, reinvestering 2 100)."""
+    args = ("--config", EXAMPLES / "kfollow.toml", "--previous-forecast", "prognos-april", "--format", "json", "-q")
+    drift = json.loads(run("variance", EXAMPLES / "ks-2024.csv", "--exclude", "verksamhet=289", *args).stdout)
+    change = {row["label"]: row["values"]["forecast_change"] for row in drift["rows"]}
+    assert change == {
+        "Verksamhetens intäkter": 1800,
+        "Personalkostnader": -1000,
+        "Lokalhyror": 0,
+        "Köp av tjänster": -2800,
+        "Övriga kostnader": 0,
+        "Verksamhetens kostnader": -3800,
+        "Verksamhetens nettokostnader": -2000,
+        "Kommunbidrag": 0,
+        "Finansnetto": 0,
+        "Årets resultat": -2000,
+    }
+    investments = json.loads(run("investments", EXAMPLES / "ks-2024.xlsx", *args).stdout)
+    change = {row["label"]: row["values"]["forecast_change"] for row in investments["rows"] if row["level"] == 0}
+    assert change == {
+        "Expansionsinvestering": -10900,
+        "Imageinvestering": 0,
+        "Reinvestering": -2100,
+        "Anpassningsinvestering": -2400,
+        "Totala utgifter": -15400,
+    }
+    previous = {row["label"]: row["values"]["previous_forecast"] for row in investments["rows"]}
+    assert previous["Totala utgifter"] == 35262 + 15400

@@ -62,12 +62,12 @@ def same(fast: Table, slow: Table) -> None:
 
 
 def test_the_example_reads_the_same_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
-    """examples/ks-2024.xlsx: two title rows, a blank row, the header on row 4, 4 456 rows."""
+    """examples/ks-2024.xlsx: two title rows, a blank row, the header on row 4, 5 331 rows."""
     fast, slow = both(EXAMPLES / "ks-2024.xlsx", monkeypatch)
     assert fast is not None
     same(fast, slow)
     assert fast.header_line == 4
-    assert fast.frame["line"].iloc[0] == 5 and fast.frame["line"].iloc[-1] == 4460
+    assert fast.frame["line"].iloc[0] == 5 and fast.frame["line"].iloc[-1] == 5335
     assert int(fast.frame["amount"].iloc[0]) == 27478470  # 274 784,70 kr on row 5
 
 
