@@ -911,6 +911,80 @@ def explain(**kwargs: Any) -> None:
     emit(text.encode("utf-8"), kwargs["output"])
 
 
+REPORT_SUFFIXES = (".xlsx", ".docx")
+
+
+@cli.command()
+@ledger_options
+@table_options
+@click.option(
+    "--unit", type=click.Choice(["kr", "tkr", "mkr"]), help="The unit of every table [default: [report]'s, else tkr]."
+)
+@click.option(
+    "--title", help="The chapter's title [default: [report] title, else 'Ekonomisk uppföljning' and the period]."
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="FILE.xlsx (a sheet per table, charts, a sheet Kontroll) or FILE.docx (a Word chapter); written whole "
+    "or not at all.",
+)
+def report(**kwargs: Any) -> None:
+    """The chapter: every table [report] of kfollow.toml names, from one load of the ledger.
+
+    Each [[report.table]] has a name, a kind (drift or investments) and its command's options
+    (where, exclude, period_budget, by, top, previous_forecast, forecast_version, year, through,
+    unit). Under each table its explain paragraphs. Without [report]: Drift with the period
+    budget and, with [investments], Investeringar. --where/--exclude apply to every table; the
+    other options take the place of the config's.
+    """
+    from dataclasses import replace
+
+    from .chapter import Overrides, build_chapter, chapter_spec, provenance, read_columns, start_digests, versions
+
+    output: Path = kwargs["output"]
+    if output.suffix.lower() not in REPORT_SUFFIXES:
+        raise click.UsageError(f"-o {output}: give FILE.xlsx or FILE.docx")
+    check_outputs(kwargs, [output])
+    from .api import load_rules, map_accounts
+
+    rules = load_rules(_config(kwargs))  # before the long load: a bad [report] stops here
+    spec = chapter_spec(rules, _overrides(kwargs, Overrides))
+    sources = _sources(kwargs)
+    digests = start_digests([source.path for source in sources])  # while the ledger loads
+    options = _read_options(
+        dict(kwargs, forecast_version=None, previous_forecast=None), False, read_columns(spec), True
+    )
+    ledger = map_accounts(_load(kwargs, replace(options, extra_versions=versions(spec))), rules)
+    chapter = build_chapter(ledger, rules, spec, provenance(digests.result()))
+    _warn(chapter.warnings)
+    if output.suffix.lower() == ".xlsx":
+        from .workbook import workbook_bytes
+
+        data = workbook_bytes(chapter)
+    else:
+        from .document import document_bytes
+
+        data = document_bytes(chapter)
+    emit(data, output)
+
+
+def _overrides(kwargs: dict[str, Any], overrides: Any) -> Any:
+    """The command line's options over [report] (chapter.Overrides)."""
+    return overrides(
+        where=tuple(kwargs["where"]),
+        exclude=tuple(kwargs["exclude"]),
+        year=kwargs["year"],
+        through=kwargs["through"],
+        unit=kwargs["unit"],
+        forecast_version=kwargs["forecast_version"],
+        previous_forecast=kwargs["previous_forecast"],
+        title=kwargs["title"],
+    )
+
+
 @cli.command()
 @ledger_options
 @output_options(LISTING_FORMATS)

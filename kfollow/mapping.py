@@ -64,9 +64,28 @@ KNOWN = (
 INVESTMENT_OPTIONS = ("accounts",)
 NAMED = ("konto", *DIMENSIONS)
 YEAR_KEYS = ("start_month",)
-REPORT_KEYS = ("table",)
-REPORT_TABLE_KEYS = ("name", "kind", "where", "exclude", "period_budget", "by", "top", "previous_forecast")
+# [report] (SPEC §12, kfollow report): the chapter's title and period, and its tables, each
+# with the options of its command as keys. year, through and unit: for every table, or one's own.
+REPORT_KEYS = ("title", "year", "through", "unit", "table")
+REPORT_PERIOD_KEYS = ("year", "through", "unit")
+REPORT_TABLE_KEYS = (
+    "name",
+    "kind",
+    "where",
+    "exclude",
+    "period_budget",
+    "by",
+    "top",
+    "previous_forecast",
+    "forecast_version",
+    *REPORT_PERIOD_KEYS,
+)
 REPORT_KINDS = ("drift", "investments")
+REPORT_UNITS = ("kr", "tkr", "mkr")
+REPORT_TABLE_NAMES = {"drift": "Drift", "investments": "Investeringar"}
+# A table's name is its sheet's name: what Excel allows in one.
+SHEET_NAME_LIMIT = 31
+SHEET_NAME_FORBIDDEN = "[]:*?/\\"
 # The Investeringar table's own rows (investments.TOTAL, UNCATEGORISED; that module imports
 # this one): no category may be named so.
 OWN_INVESTMENT_ROWS = ("Totala utgifter", "Ej kategoriserat")
@@ -321,30 +340,115 @@ def _check_year(table: dict[str, Any]) -> list[_Problem]:
 
 
 def _check_report(table: dict[str, Any]) -> list[_Problem]:
-    problems = [
-        _unknown(("report", key), value, {"table": "[[report.table]]"}, "[[report.table]]")
-        for key, value in table.items()
-        if key not in REPORT_KEYS
-    ]
+    """[report]: title, the period keys for every table, and [[report.table]] sections."""
+    known = {k: k for k in REPORT_KEYS if k != "table"} | {"table": "[[report.table]]"}
+    listing = ", ".join(k for k in REPORT_KEYS if k != "table") + " and [[report.table]]"
+    problems = [_unknown(("report", key), value, known, listing) for key, value in table.items() if key not in known]
+    title: _ValueCheck = ("title", lambda v: isinstance(v, str) and bool(v.strip()), "give the title as text")
+    problems += _value_problems(("report",), table, (title, *_PERIOD_CHECKS))
     tables = table.get("table", [])
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         text = f"report.table = {_found(tables)}: give each of the report's tables as a [[report.table]] section"
         return [*problems, _Problem(("report", "table"), text)]
+    names: dict[str, list[int]] = {}
     for number, entry in enumerate(tables):
         problems += _check_report_table(("report", "table", number), entry)
+        name = report_table_name(entry)
+        if isinstance(name, str):
+            names.setdefault(name.strip().casefold(), []).append(number)
+    for first, *later in names.values():
+        for number in later:
+            at: KeyPath = ("report", "table", number, *(("name",) if "name" in tables[number] else ()))
+            text = (
+                f"[[report.table]] #{number + 1} name = {_found(report_table_name(tables[number]))}: the same name as "
+                f"#{first + 1}'s, case ignored (a name is a sheet's and a heading's; a table without one takes its "
+                "kind's, Drift or Investeringar); give each table its own"
+            )
+            problems.append(_Problem(at, text))
     return problems
+
+
+def report_table_name(entry: dict[str, Any]) -> object:
+    """A [[report.table]]'s name: its own, else its kind's table's (Drift, Investeringar)."""
+    return entry.get("name", REPORT_TABLE_NAMES.get(entry.get("kind", REPORT_KINDS[0]), ""))
+
+
+# (key, whether a value is good, what to write instead), of [report] and [[report.table]]
+_ValueCheck = tuple[str, Callable[[Any], bool], str]
+_PERIOD_CHECKS: tuple[_ValueCheck, ...] = (
+    ("year", lambda v: type(v) is int and 1900 <= v <= 2200, "give the fiscal year, e.g. 2024"),  # True is an int
+    ("through", lambda v: type(v) is int and 1 <= v <= 12, "give the period's last month, 1 to 12"),
+    ("unit", lambda v: v in REPORT_UNITS, "give " + " or ".join(f'"{u}"' for u in REPORT_UNITS)),
+)
+_TABLE_CHECKS: tuple[_ValueCheck, ...] = (
+    ("kind", lambda v: v in REPORT_KINDS, "give " + " or ".join(f'"{k}"' for k in REPORT_KINDS)),
+    (
+        "name",
+        lambda v: _sheet_name(v),
+        f"a name is text of 1 to {SHEET_NAME_LIMIT} characters (a sheet's), none of [ ] : * ? / \\",
+    ),
+    *(
+        (
+            key,
+            lambda v: _filters(v),
+            'give filters as on the command line, DIM=PREFIX[,PREFIX…], e.g. ["verksamhet=289"]',
+        )
+        for key in ("where", "exclude")
+    ),
+    *(
+        (key, lambda v: isinstance(v, str) and bool(v.strip()), 'give a version\'s name, e.g. "prognos-april"')
+        for key in ("previous_forecast", "forecast_version")
+    ),
+    ("period_budget", lambda v: isinstance(v, bool), "give true or false"),
+    (
+        "by",
+        lambda v: _drill_by(v),
+        f'give DIM or DIM:N, DIM one of konto, {", ".join(DIMENSIONS)}, e.g. "konto" or "konto:3"',
+    ),
+    ("top", lambda v: type(v) is int and v >= 0, "give how many parts to name, 0 or more"),
+    *_PERIOD_CHECKS,
+)
+
+
+def _value_problems(at: KeyPath, entry: dict[str, Any], checks: tuple[_ValueCheck, ...]) -> list[_Problem]:
+    section = _section(at)
+    return [
+        _Problem((*at, key), f"{section} {key} = {_found(entry[key])}: {hint}")
+        for key, good, hint in checks
+        if key in entry and not good(entry[key])
+    ]
 
 
 def _check_report_table(at: KeyPath, entry: dict[str, Any]) -> list[_Problem]:
     known = {k: k for k in REPORT_TABLE_KEYS}
     problems = [_unknown((*at, k), v, known, ", ".join(known)) for k, v in entry.items() if k not in known]
-    kind = entry.get("kind", REPORT_KINDS[0])
-    if kind not in REPORT_KINDS:
-        kinds = " or ".join(f'"{k}"' for k in REPORT_KINDS)
-        problems.append(_Problem((*at, "kind"), f"{_section(at)} kind = {_found(kind)}: give {kinds}"))
-    if not isinstance(entry.get("name", ""), str):
-        problems.append(_Problem((*at, "name"), f"{_section(at)} name = {_found(entry['name'])}: a name is text"))
-    return problems
+    return problems + _value_problems(at, entry, _TABLE_CHECKS)
+
+
+def _sheet_name(name: object) -> bool:
+    return (
+        isinstance(name, str)
+        and 0 < len(name.strip()) <= SHEET_NAME_LIMIT
+        and not any(c in name for c in SHEET_NAME_FORBIDDEN)
+        and not name.startswith("'")
+        and not name.endswith("'")
+    )
+
+
+def _filters(value: object) -> bool:
+    """One filter (text) or a list of them, each DIM=PREFIX[,PREFIX…]."""
+    filters = [value] if isinstance(value, str) else value
+    return isinstance(filters, list) and all(
+        isinstance(f, str) and f.partition("=")[0].strip() and any(p.strip() for p in f.partition("=")[2].split(","))
+        for f in filters
+    )
+
+
+def _drill_by(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    dim, sep, width = value.partition(":")
+    return dim.strip().lower() in ("konto", *DIMENSIONS) and (not sep or (width.isdigit() and int(width) > 0))
 
 
 def _code_keys(at: KeyPath, table: dict[str, Any], what: str) -> list[_Problem]:

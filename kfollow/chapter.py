@@ -1,0 +1,322 @@
+"""The chapter (SPEC §12, `kfollow report`): the tables [report] of kfollow.toml names, each
+with its own filters and options, their drill-down and explain paragraphs, and reconcile's
+findings, all from one load of the ledger. workbook.py and document.py write it.
+
+Without [report], the chapter is what a nämnd's chapter most often holds: Drift (with the
+period budget) and, where kfollow.toml has [investments], Investeringar. The command line's
+--where/--exclude apply to every table (with each table's own); its --year, --through, --unit,
+--forecast-version and --previous-forecast take the place of those of [report] and its tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .api import Filter, drift_table, investment_table, reconcile_ledger
+from .errors import ConfigError
+from .explain import Paragraph, explain
+from .investments import has_investments
+from .ledger import Ledger, canonical_version
+from .mapping import REPORT_TABLE_NAMES, Rules
+from .reconcile import Finding, Reconciliation
+from .report import Drill, Report, ReportSpec, filter_words, period_words
+
+# The tables explain.explain writes paragraphs for. The Investeringar table joins when explain
+# writes its own sentences for it (`explain --table investments`): its deviation is budget −
+# forecast, which the Drift wording would call the wrong way round. Add "investeringar" here then.
+EXPLAINED = frozenset({"drift"})
+
+# The parts explain names where a table gives no `by`/`top`: those of `kfollow explain`.
+EXPLAIN_BY = ("konto", None)
+EXPLAIN_TOP = 3
+
+SHA_PREFIX = 12  # hex digits of a source file's SHA-256 shown in the title block
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One [[report.table]]: its command's options."""
+
+    name: str
+    kind: str  # drift | investments
+    where: tuple[Filter, ...] = ()
+    exclude: tuple[Filter, ...] = ()
+    period_budget: bool = False
+    by: tuple[str, int | None] | None = None  # shown as parts in the table; None: explain's own
+    top: int = EXPLAIN_TOP  # 0: no parts, in the table or in the text
+    previous_forecast: str | None = None
+    forecast_version: str | None = None
+    year: int | None = None
+    through: int | None = None
+    unit: str = "tkr"
+
+
+@dataclass(frozen=True)
+class ChapterSpec:
+    title: str
+    tables: tuple[TableSpec, ...]
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """The command line's options, over [report]: filters added to every table's."""
+
+    where: tuple[Filter, ...] = ()
+    exclude: tuple[Filter, ...] = ()
+    year: int | None = None
+    through: int | None = None
+    unit: str | None = None
+    forecast_version: str | None = None
+    previous_forecast: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where the figures come from, for the title block."""
+
+    sources: tuple[tuple[str, str], ...]  # (file name, SHA-256 prefix)
+    version: str
+    written: str  # 'YYYY-MM-DD HH:MM', local time
+
+
+@dataclass(frozen=True)
+class ChapterTable:
+    spec: TableSpec
+    report: Report  # as shown: parts only where the table gives `by`
+    paragraphs: tuple[Paragraph, ...]
+    period: str  # 'januari–augusti 2024'
+    selection: str  # 'exkl. verksamhet 289', '' for the whole ledger
+
+
+@dataclass(frozen=True)
+class Check:
+    """A reconcile finding, with the tables whose reconciliation found it."""
+
+    severity: str
+    code: str
+    message: str
+    sources: tuple[str, ...]
+    tables: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Chapter:
+    title: str
+    tables: tuple[ChapterTable, ...]
+    checks: tuple[Check, ...]
+    verdicts: tuple[tuple[str, str], ...]  # (table, reconcile's summary line)
+    provenance: Provenance
+    warnings: tuple[str, ...] = field(default=())
+
+
+# --- what to build ------------------------------------------------------------------------------
+
+
+def _filters(value: Any) -> tuple[Filter, ...]:
+    """'verksamhet=289' or a list of them (checked by mapping) -> ((verksamhet, (289,)), …)."""
+    out = []
+    for text in [value] if isinstance(value, str) else value or []:
+        name, _, prefixes = str(text).partition("=")
+        out.append((name.strip(), tuple(p.strip() for p in prefixes.split(",") if p.strip())))
+    return tuple(out)
+
+
+def _by(value: Any) -> tuple[str, int | None] | None:
+    if value is None:
+        return None
+    dim, sep, width = str(value).partition(":")
+    return dim.strip().lower(), int(width) if sep else None
+
+
+def _version(name: Any) -> str | None:
+    return canonical_version(str(name)) if name else None
+
+
+def chapter_spec(rules: Rules, overrides: Overrides) -> ChapterSpec:
+    """The tables of [report] (a checked kfollow.toml), the command line over them; without
+    [report], Drift with the period budget and, with [investments], Investeringar."""
+    section: dict[str, Any] = rules.sections.get("report", {})
+    entries: list[dict[str, Any]] = section.get("table", [])
+    if not entries:
+        entries = [{"kind": "drift", "period_budget": True}]
+        if has_investments(rules):
+            entries.append({"kind": "investments"})
+    tables = tuple(_table_spec(entry, section, overrides) for entry in entries)
+    if any(t.kind == "investments" for t in tables) and not has_investments(rules):
+        where = str(rules.config.name) if rules.config else "no kfollow.toml"
+        raise ConfigError(
+            f"{where}: [report] names an investments table, but there is no [investments] with its categories; "
+            "add them (kfollow projects lists the projects) or drop the table"
+        )
+    return ChapterSpec(overrides.title or str(section.get("title", "")).strip(), tables)
+
+
+def _table_spec(entry: dict[str, Any], section: dict[str, Any], overrides: Overrides) -> TableSpec:
+    def pick(key: str) -> Any:
+        given = getattr(overrides, key)
+        return given if given is not None else entry.get(key, section.get(key))
+
+    kind = str(entry.get("kind", "drift"))
+    return TableSpec(
+        name=str(entry.get("name", REPORT_TABLE_NAMES[kind])).strip(),
+        kind=kind,
+        where=(*_filters(entry.get("where")), *overrides.where),
+        exclude=(*_filters(entry.get("exclude")), *overrides.exclude),
+        period_budget=bool(entry.get("period_budget", False)) and kind == "drift",
+        by=_by(entry.get("by")),
+        top=int(entry.get("top", EXPLAIN_TOP)),
+        previous_forecast=_version(overrides.previous_forecast or entry.get("previous_forecast")),
+        forecast_version=_version(overrides.forecast_version or entry.get("forecast_version")),
+        year=pick("year"),
+        through=pick("through"),
+        unit=str(pick("unit") or "tkr"),
+    )
+
+
+def read_columns(spec: ChapterSpec) -> tuple[str, ...]:
+    """The ledger columns the chapter's tables need read: their filters' (each table filters on
+    its own, so a filter's column is read whole), projekt for investments, the drill-down's."""
+    from .ledger import column_key
+
+    columns: set[str] = set()
+    for table in spec.tables:
+        columns |= {column_key(name) for name, _ in (*table.where, *table.exclude)}
+        if table.kind == "investments":
+            columns.add("projekt")
+        if table.top:
+            dim = (table.by or EXPLAIN_BY)[0]
+            columns.add("account_name" if dim == "konto" else dim)
+    return tuple(sorted(columns - {"konto", "account"}))
+
+
+def versions(spec: ChapterSpec) -> tuple[str, ...]:
+    """Every version a table names (ReadOptions.extra_versions)."""
+    named = {v for t in spec.tables for v in (t.forecast_version, t.previous_forecast) if v}
+    return tuple(sorted(named))
+
+
+# --- provenance ---------------------------------------------------------------------------------
+
+
+def start_digests(paths: Sequence[Path]) -> Future[tuple[tuple[str, str], ...]]:
+    """The SHA-256 prefix of every source file, computed in a thread while the ledger loads
+    (hashlib lets go of the GIL on large blocks): a 600 MB file costs no wall time of its own."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(lambda: tuple((path.name, _digest(path)) for path in paths))
+    pool.shutdown(wait=False)
+    return future
+
+
+def _digest(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()[:SHA_PREFIX]
+
+
+def provenance(digests: tuple[tuple[str, str], ...], now: datetime | None = None) -> Provenance:
+    from . import __version__
+
+    written = (now or datetime.now().astimezone()).strftime("%Y-%m-%d %H:%M")
+    return Provenance(digests, __version__, written)
+
+
+# --- building -----------------------------------------------------------------------------------
+
+
+def build_chapter(ledger: Ledger, rules: Rules, spec: ChapterSpec, origin: Provenance) -> Chapter:
+    """Every table of `spec` from the one (mapped) ledger, its paragraphs and the reconcile
+    findings for its selection."""
+    tables = tuple(_build_table(ledger, rules, table) for table in spec.tables)
+    results = [(t, _reconcile(ledger, rules, t)) for t in spec.tables]
+    checks, verdicts = _checks(results)
+    warnings = tuple(f"{t.spec.name}: {w}" for t in tables for w in t.report.warnings)
+    title = spec.title or f"Ekonomisk uppföljning {tables[0].period}"
+    return Chapter(title, tables, checks, verdicts, origin, warnings)
+
+
+def _report_spec(table: TableSpec) -> ReportSpec:
+    return ReportSpec(
+        year=table.year,
+        through=table.through,
+        unit=table.unit,
+        forecast_version=table.forecast_version,
+        previous_forecast=table.previous_forecast,
+        period_budget=table.period_budget,
+    )
+
+
+def _build_table(ledger: Ledger, rules: Rules, table: TableSpec) -> ChapterTable:
+    """The table, drilled once for its parts (shown where `by` is given) and its paragraphs."""
+    by = table.by or EXPLAIN_BY
+    drill = Drill(by[0], by[1], table.top) if table.top else None
+    build = drift_table if table.kind == "drift" else investment_table
+    drilled = build(ledger, rules, _report_spec(table), where=table.where, exclude=table.exclude, drill=drill)
+    paragraphs = tuple(explain(drilled)) if drilled.table in EXPLAINED else ()
+    shown = drilled if table.by else replace(drilled, rows=tuple(r for r in drilled.rows if r.kind != "detail"))
+    period = period_words(drilled.year, drilled.through, ledger.year_labels)
+    selection = filter_words(table.where, table.exclude).removeprefix(", ")
+    return ChapterTable(table, shown, paragraphs, period, selection)
+
+
+def _reconcile(ledger: Ledger, rules: Rules, table: TableSpec) -> Reconciliation:
+    """reconcile's checks on the table's selection. The ledger is read summed, so duplicate
+    rows cannot be told apart here: that check is left to `kfollow reconcile`."""
+    result = reconcile_ledger(
+        ledger, rules, _report_spec(table), where=table.where, exclude=table.exclude, duplicates=[]
+    )
+    skipped = {**result.skipped, "duplicate-rows": "the report reads the ledger summed: run kfollow reconcile"}
+    return replace(result, skipped=skipped)
+
+
+# reconcile checks the Drift table and the Investeringar table of a selection together; a
+# chapter's table shows the findings about itself and about the ledger. Findings about the
+# Investeringar table have these codes, or a message that starts with its name.
+INVESTMENT_CODES = frozenset({"unmapped-project", "ambiguous-project", "investment-no-project"})
+INVESTMENT_PREFIX = "Investeringar:"
+# Findings about the Drift table's figures (else: about the ledger, shown for every table).
+DRIFT_CODES = frozenset(
+    {"conservation", "identity", "rounding-difference", "budget-unbalanced", "drill-parts", "control-total"}
+)
+
+
+def _about(finding: Finding, kind: str) -> bool:
+    """Whether a finding of reconcile is about a table of `kind` (or the ledger)."""
+    investments = finding.code in INVESTMENT_CODES or finding.message.startswith(INVESTMENT_PREFIX)
+    if kind == "investments":
+        return investments or finding.code not in DRIFT_CODES
+    return not investments
+
+
+def _checks(
+    results: list[tuple[TableSpec, Reconciliation]],
+) -> tuple[tuple[Check, ...], tuple[tuple[str, str], ...]]:
+    """The findings of every table's reconciliation about it, each once, with the tables that
+    found it, errors first; and each table's counts."""
+    from .reconcile import SEVERITIES
+
+    found: dict[tuple[str, str, str], tuple[Finding, list[str]]] = {}
+    verdicts = []
+    for table, result in results:
+        counts = dict.fromkeys(SEVERITIES, 0)
+        for finding in result.findings:
+            if _about(finding, table.kind):
+                counts[finding.severity] += finding.stands_for
+                key = (finding.severity, finding.code, finding.message)
+                found.setdefault(key, (finding, []))[1].append(table.name)
+        words = ", ".join(f"{n} {COUNT_WORDS[s][n != 1]}" for s, n in counts.items())
+        verdicts.append((table.name, f"{words}: {'inte godkänd' if counts['error'] else 'godkänd'}"))
+    order = {severity: at for at, severity in enumerate(SEVERITIES)}
+    checks = sorted(
+        (Check(f.severity, f.code, f.message, f.sources, tuple(names)) for f, names in found.values()),
+        key=lambda c: order[c.severity],
+    )
+    return tuple(checks), tuple(verdicts)
+
+
+COUNT_WORDS = {"error": ("fel", "fel"), "warning": ("varning", "varningar"), "info": ("info", "info")}
