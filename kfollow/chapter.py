@@ -11,7 +11,7 @@ period budget) and, where kfollow.toml has [investments], Investeringar. The com
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -181,19 +181,50 @@ def _table_spec(entry: dict[str, Any], section: dict[str, Any], overrides: Overr
 
 
 def read_columns(spec: ChapterSpec) -> tuple[str, ...]:
-    """The ledger columns the chapter's tables need read: their filters' (each table filters on
-    its own, so a filter's column is read whole), projekt for investments, the drill-down's."""
-    from .ledger import column_key
+    """The ledger columns the chapter's tables need: their filters', projekt for investments,
+    the drill-down's (account names for konto)."""
+    return tuple(sorted(_filtered_on(spec) | _kept(spec)))
 
+
+def _kept(spec: ChapterSpec) -> set[str]:
+    """The columns whose codes a table shows or groups by: read whole."""
     columns: set[str] = set()
     for table in spec.tables:
-        columns |= {column_key(name) for name, _ in (*table.where, *table.exclude)}
         if table.kind == "investments":
             columns.add("projekt")
         if table.top:
             dim = (table.by or EXPLAIN_BY)[0]
             columns.add("account_name" if dim == "konto" else dim)
-    return tuple(sorted(columns - {"konto", "account"}))
+    return columns
+
+
+def _filtered_on(spec: ChapterSpec) -> set[str]:
+    from .ledger import column_key
+
+    return {column_key(name) for t in spec.tables for name, _ in (*t.where, *t.exclude)} - {"konto", "account"}
+
+
+def filter_verdicts(spec: ChapterSpec) -> dict[str, Callable[[str], Any]]:
+    """ReadOptions.filter_only for a chapter: a column read only for the tables' filters keeps
+    one code per combination of the tables' verdicts on it (the reader keys its classes by the
+    verdict, which need only be hashable: here a tuple, one verdict per table), so that the
+    summed read stays as small as variance's while every table's filter still sees a code
+    that it judges as it would the code it stands for."""
+    from .ledger import DIMENSIONS, filter_verdict
+
+    out: dict[str, Callable[[str], Any]] = {}
+    for column in _filtered_on(spec) - _kept(spec):
+        if column in DIMENSIONS:
+            verdicts = [filter_verdict(column, list(t.where), list(t.exclude)) for t in spec.tables]
+            out[column] = _verdicts(verdicts)
+    return out
+
+
+def _verdicts(verdicts: list[Callable[[str], bool]]) -> Callable[[str], tuple[bool, ...]]:
+    def judge(code: str) -> tuple[bool, ...]:
+        return tuple(passes(code) for passes in verdicts)
+
+    return judge
 
 
 def versions(spec: ChapterSpec) -> tuple[str, ...]:

@@ -942,7 +942,16 @@ def report(**kwargs: Any) -> None:
     """
     from dataclasses import replace
 
-    from .chapter import Overrides, build_chapter, chapter_spec, provenance, read_columns, start_digests, versions
+    from .chapter import (
+        Overrides,
+        build_chapter,
+        chapter_spec,
+        filter_verdicts,
+        provenance,
+        read_columns,
+        start_digests,
+        versions,
+    )
 
     output: Path = kwargs["output"]
     if output.suffix.lower() not in REPORT_SUFFIXES:
@@ -954,10 +963,11 @@ def report(**kwargs: Any) -> None:
     spec = chapter_spec(rules, _overrides(kwargs, Overrides))
     sources = _sources(kwargs)
     digests = start_digests([source.path for source in sources])  # while the ledger loads
-    options = _read_options(
-        dict(kwargs, forecast_version=None, previous_forecast=None), False, read_columns(spec), True
-    )
-    ledger = map_accounts(_load(kwargs, replace(options, extra_versions=versions(spec))), rules)
+    # The tables' own filters differ: the read keeps what each needs (chapter.filter_verdicts).
+    plain = dict(kwargs, where=(), exclude=(), forecast_version=None, previous_forecast=None)
+    options = _read_options(plain, False, read_columns(spec), True)
+    options = replace(options, extra_versions=versions(spec), filter_only=filter_verdicts(spec))
+    ledger = map_accounts(_load(kwargs, options), rules)
     chapter = build_chapter(ledger, rules, spec, provenance(digests.result()))
     _warn(chapter.warnings)
     if output.suffix.lower() == ".xlsx":
