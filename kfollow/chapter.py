@@ -316,12 +316,18 @@ DRIFT_CODES = frozenset(
 )
 
 
-def _about(finding: Finding, kind: str) -> bool:
-    """Whether a finding of reconcile is about a table of `kind` (or the ledger)."""
+# reconcile checks the Drift table with its period budget: where a chapter's table has none,
+# findings about those columns are about no figure it shows.
+PERIOD_BUDGET_HEADERS = ("Periodbudget ", "Avv. utfall/periodbudget ")
+
+
+def _about(finding: Finding, table: TableSpec) -> bool:
+    """Whether a finding of reconcile is about `table` (or the ledger)."""
     investments = finding.code in INVESTMENT_CODES or finding.message.startswith(INVESTMENT_PREFIX)
-    if kind == "investments":
+    if table.kind == "investments":
         return investments or finding.code not in DRIFT_CODES
-    return not investments
+    hidden = not table.period_budget and any(header in finding.message for header in PERIOD_BUDGET_HEADERS)
+    return not investments and not (hidden and finding.code in DRIFT_CODES)
 
 
 def _checks(
@@ -336,7 +342,7 @@ def _checks(
     for table, result in results:
         counts = dict.fromkeys(SEVERITIES, 0)
         for finding in result.findings:
-            if _about(finding, table.kind):
+            if _about(finding, table):
                 counts[finding.severity] += finding.stands_for
                 key = (finding.severity, finding.code, finding.message)
                 found.setdefault(key, (finding, []))[1].append(table.name)

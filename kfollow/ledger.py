@@ -285,9 +285,7 @@ def filter_mask(
         for name, _ in rules:
             column = column_key(name)
             if column not in frame or column in ("amount", "line", "year", "period"):
-                files = "; ".join(
-                    f"{file}: {', '.join(cells)}" for file, cells in (headers or {}).items()
-                )
+                files = "; ".join(f"{file}: {', '.join(cells)}" for file, cells in (headers or {}).items())
                 raise OptionError(
                     f"{option} {name}=…: no column {name!r} to filter on in the ledger "
                     f"(use a code column: {', '.join(DIMENSIONS)} or konto). Columns found: {files}"

@@ -222,6 +222,7 @@ def chart_series(report: Report) -> tuple[list[tuple[str, str]], list[tuple[str,
 def _charts(sheet: Worksheet, report: Report, top: int, width: int) -> None:
     """The charts' data at row `top` (below the print area), the two charts under it."""
     from openpyxl.chart import BarChart, Reference
+    from openpyxl.chart.data_source import AxDataSource, StrRef
 
     rows = chart_rows(report)
     amounts, deviations = chart_series(report)
@@ -236,7 +237,7 @@ def _charts(sheet: Worksheet, report: Report, top: int, width: int) -> None:
         for at, (key, _) in enumerate(keys, 2):
             _put(sheet, line, at, values[key]).number_format = NUMBER
     bottom = top + len(rows)
-    labels = Reference(sheet, min_col=1, min_row=top + 1, max_row=bottom)
+    quoted = f"{Reference(sheet, min_col=1, min_row=top + 1, max_row=bottom)}"
     anchor = top + len(rows) + 2
     for title, first, count in (
         (f"Budget, prognos och utfall ({report.unit})", 2, len(amounts)),
@@ -248,8 +249,14 @@ def _charts(sheet: Worksheet, report: Report, top: int, width: int) -> None:
         chart.type, chart.grouping, chart.title = "bar", "clustered", title
         chart.y_axis.number_format = NUMBER
         chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes unless told
-        chart.add_data(Reference(sheet, min_col=first, max_col=first + count - 1, min_row=top, max_row=bottom), True)
-        chart.set_categories(labels)
+        chart.x_axis.scaling.orientation = "maxMin"  # the rows top down, as in the table
+        chart.x_axis.tickLblPos = "low"  # the row names left of the bars, not over the negative ones
+        chart.add_data(
+            Reference(sheet, min_col=first, max_col=first + count - 1, min_row=top, max_row=bottom),
+            titles_from_data=True,
+        )
+        for series in chart.series:  # the row labels are text: a string reference (openpyxl makes a number one)
+            series.cat = AxDataSource(strRef=StrRef(f=quoted))
         chart.height, chart.width = 9, 18
         sheet.add_chart(chart, f"A{anchor}")
         anchor += 20
