@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -251,10 +251,16 @@ def _digest(path: Path) -> str:
 
 
 def provenance(digests: tuple[tuple[str, str], ...], now: datetime | None = None) -> Provenance:
+    """The sources, kfollow's version and the time written: now, or SOURCE_DATE_EPOCH where
+    set (the reproducible-builds convention: a regenerated example changes only with its data)."""
+    import os
+
     from . import __version__
 
-    written = (now or datetime.now().astimezone()).strftime("%Y-%m-%d %H:%M")
-    return Provenance(digests, __version__, written)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if now is None:
+        now = datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else datetime.now().astimezone()
+    return Provenance(digests, __version__, now.strftime("%Y-%m-%d %H:%M"))
 
 
 # --- building -----------------------------------------------------------------------------------
