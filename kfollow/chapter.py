@@ -31,6 +31,8 @@ from .report import Drill, Report, ReportSpec, filter_words, period_words
 # writes its own sentences for it (`explain --table investments`): its deviation is budget −
 # forecast, which the Drift wording would call the wrong way round. Add "investeringar" here then.
 EXPLAINED = frozenset({"drift"})
+# A [[report.table]] kind -> the table it builds (Report.table)
+REPORT_TABLES = {"drift": "drift", "investments": "investeringar"}
 
 # The parts explain names where a table gives no `by`/`top`: those of `kfollow explain`.
 EXPLAIN_BY = ("konto", None)
@@ -61,6 +63,9 @@ class TableSpec:
 class ChapterSpec:
     title: str
     tables: tuple[TableSpec, ...]
+    # kfollow.toml has [investments]: reconcile checks the Investeringar table of every
+    # table's selection, so projekt is read whatever the tables are.
+    investments: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,7 +160,7 @@ def chapter_spec(rules: Rules, overrides: Overrides) -> ChapterSpec:
             f"{where}: [report] names an investments table, but there is no [investments] with its categories; "
             "add them (kfollow projects lists the projects) or drop the table"
         )
-    return ChapterSpec(overrides.title or str(section.get("title", "")).strip(), tables)
+    return ChapterSpec(overrides.title or str(section.get("title", "")).strip(), tables, has_investments(rules))
 
 
 def _table_spec(entry: dict[str, Any], section: dict[str, Any], overrides: Overrides) -> TableSpec:
@@ -188,14 +193,17 @@ def read_columns(spec: ChapterSpec) -> tuple[str, ...]:
 
 def _kept(spec: ChapterSpec) -> set[str]:
     """The columns whose codes a table shows or groups by: read whole."""
-    columns: set[str] = set()
+    columns: set[str] = {"projekt"} if spec.investments else set()
     for table in spec.tables:
-        if table.kind == "investments":
-            columns.add("projekt")
-        if table.top:
+        if _drilled(table):
             dim = (table.by or EXPLAIN_BY)[0]
             columns.add("account_name" if dim == "konto" else dim)
     return columns
+
+
+def _drilled(table: TableSpec) -> bool:
+    """Whether the table is drilled: its parts shown (`by`), or named by its paragraphs."""
+    return bool(table.top) and (table.by is not None or REPORT_TABLES[table.kind] in EXPLAINED)
 
 
 def _filtered_on(spec: ChapterSpec) -> set[str]:
@@ -272,9 +280,18 @@ def build_chapter(ledger: Ledger, rules: Rules, spec: ChapterSpec, origin: Prove
     tables = tuple(_build_table(ledger, rules, table) for table in spec.tables)
     results = [(t, _reconcile(ledger, rules, t)) for t in spec.tables]
     checks, verdicts = _checks(results)
-    warnings = tuple(f"{t.spec.name}: {w}" for t in tables for w in t.report.warnings)
+    warnings = _warnings(tables)
     title = spec.title or f"Ekonomisk uppföljning {tables[0].period}"
     return Chapter(title, tables, checks, verdicts, origin, warnings)
+
+
+def _warnings(tables: tuple[ChapterTable, ...]) -> tuple[str, ...]:
+    """Each table's warnings, with its name; one that every table has (about the ledger), once."""
+    found: dict[str, list[str]] = {}
+    for table in tables:
+        for warning in table.report.warnings:
+            found.setdefault(warning, []).append(table.spec.name)
+    return tuple(w if len(names) == len(tables) else f"{', '.join(names)}: {w}" for w, names in found.items())
 
 
 def _report_spec(table: TableSpec) -> ReportSpec:
@@ -291,7 +308,7 @@ def _report_spec(table: TableSpec) -> ReportSpec:
 def _build_table(ledger: Ledger, rules: Rules, table: TableSpec) -> ChapterTable:
     """The table, drilled once for its parts (shown where `by` is given) and its paragraphs."""
     by = table.by or EXPLAIN_BY
-    drill = Drill(by[0], by[1], table.top) if table.top else None
+    drill = Drill(by[0], by[1], table.top) if _drilled(table) else None
     build = drift_table if table.kind == "drift" else investment_table
     drilled = build(ledger, rules, _report_spec(table), where=table.where, exclude=table.exclude, drill=drill)
     paragraphs = tuple(explain(drilled)) if drilled.table in EXPLAINED else ()

@@ -217,6 +217,29 @@ def test_without_report_section_drift_and_investeringar(tmp_path: Path) -> None:
     assert workbook["Drift"].cell(1, 1).value == "Ekonomisk uppföljning januari–augusti 2024"
 
 
+def test_a_tables_parts_and_the_command_lines_period(tmp_path: Path) -> None:
+    """`by`/`top` show a table's parts as variance --by/--top does (grouped rows); --through
+    and --where on the command line apply to every table, over [report]."""
+    from openpyxl import load_workbook
+
+    chapter = '[[report.table]]\nname = "Drift"\nby = "konto"\ntop = 2\nperiod_budget = true\nthrough = 8\n'
+    config = write(tmp_path / "kfollow.toml", RULES + chapter)
+    out = tmp_path / "r.xlsx"
+    run("report", LEDGER, "--config", config, "--through", "6", "--where", "ansvar=21", "-q", "-o", out)
+    options = ["--period-budget", "--by", "konto", "--top", "2", "--through", "6", "--where", "ansvar=21"]
+    expected = json.loads(run("variance", LEDGER, "--config", config, *options, "--format", "json").stdout)
+    sheet = load_workbook(out)["Drift"]
+    _, rows = sheet_table(sheet)
+    keys = [c["key"] for c in expected["columns"]]
+    assert [[r[0], *r[1:]] for r in rows] == [[r["label"], *(r["values"][k] for k in keys)] for r in expected["rows"]]
+    details = [at for at, r in enumerate(expected["rows"]) if r["kind"] == "detail"]
+    assert len(details) == 16  # two parts and Övrigt under each row that has more than two
+    header = next(r for r in range(1, 20) if sheet.cell(r, 1).value == "Belopp i tkr")
+    assert all(sheet.row_dimensions[header + 1 + at].outline_level == 1 for at in details)
+    assert sheet.cell(2, 1).value == "Drift januari–juni 2024"
+    assert sheet.cell(3, 1).value == "Urval: endast ansvar 21"
+
+
 def test_text_cells_never_run(tmp_path: Path) -> None:
     """SPEC §5: a title or category name that looks like a formula is a text cell."""
     from openpyxl import load_workbook
