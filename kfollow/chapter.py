@@ -262,13 +262,13 @@ def provenance(digests: tuple[tuple[str, str], ...], now: datetime | None = None
     """The sources, kfollow's version and the time written: now, or SOURCE_DATE_EPOCH where
     set (the reproducible-builds convention: a regenerated example changes only with its data)."""
     import os
-
-    from . import __version__
+    from importlib import import_module
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
     if now is None:
         now = datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else datetime.now().astimezone()
-    return Provenance(digests, __version__, now.strftime("%Y-%m-%d %H:%M"))
+    version = str(import_module("kfollow").__version__)  # the package's, as `kfollow --version` names it
+    return Provenance(digests, version, now.strftime("%Y-%m-%d %H:%M"))
 
 
 # --- building -----------------------------------------------------------------------------------

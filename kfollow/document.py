@@ -17,7 +17,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from .chapter import Chapter, ChapterTable
-from .render import UNIT_HEADERS, XLSX_ILLEGAL, _rule_before, _wrapped
+from .render import UNIT_HEADERS, XLSX_ILLEGAL, rule_before, wrapped_header
 from .report import Report, flagged, printed_cells, shown_columns
 from .workbook import SEVERITY_WORDS, amount_text, chart_rows, chart_series, title_lines
 
@@ -122,7 +122,7 @@ def _table(document: Document, report: Report) -> None:
     widths = [Cm(LABEL_CM), *(Cm(number_cm) for _ in columns)]
     for column, width in zip(grid.columns, widths, strict=True):  # w:gridCol: LibreOffice reads these
         column.width = width
-    header = [UNIT_HEADERS[report.unit], *(_hyphenated(_wrapped(h)) for _, h in columns)]
+    header = [UNIT_HEADERS[report.unit], *(_hyphenated(wrapped_header(h)) for _, h in columns)]
     for at, (cell, text) in enumerate(zip(grid.rows[0].cells, header, strict=True)):
         _write(cell, text, bold=True, right=at > 0, width=widths[at])
         _rules(cell, bottom=True)
@@ -134,7 +134,7 @@ def _table(document: Document, report: Report) -> None:
         texts = [label, *(amount_text(values[key]) for key, _ in columns)]
         for at, (cell, text) in enumerate(zip(cells, texts, strict=True)):
             _write(cell, text, bold=bold, right=at > 0, width=widths[at])
-            if _rule_before(report, index):
+            if rule_before(report, index):
                 _rules(cell, top=True)
             if flagged(report, row):
                 _shade(cell)

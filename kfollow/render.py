@@ -91,7 +91,7 @@ def xlsx_special(text: str) -> bool:
     return text.startswith("=") or text in XLSX_ERROR_CODES or formula_like(text)
 
 
-def _wrapped(header: str, width: int = 13) -> str:
+def wrapped_header(header: str, width: int = 13) -> str:
     """'Avv. prognos/budget 2024' -> three lines 'Avv. prognos/', 'budget', '2024': narrow
     columns with the year on a line of its own, as the report sets its headers."""
     head, _, year = header.rpartition(" ")
@@ -112,7 +112,7 @@ def tabulate(rows: Sequence[Sequence[object]], **options: Any) -> str:
         tabulate_module.MIN_PADDING = padding
 
 
-def _rule_before(report: Report, index: int) -> bool:
+def rule_before(report: Report, index: int) -> bool:
     """The Drift table rules off each subtotal (it follows its parts); a hierarchical table,
     whose parents come first, rules off each top-level group and the total."""
     row = report.rows[index]
@@ -158,7 +158,7 @@ def render_table(report: Report) -> str:
         ["  " * row.level + _marked(report, row), *(_shown(v[key]) for key, _ in columns)]
         for row, v in zip(report.rows, cells, strict=True)
     ]
-    headers = [UNIT_HEADERS[report.unit], *(_wrapped(header) for _, header in columns)]
+    headers = [UNIT_HEADERS[report.unit], *(wrapped_header(header) for _, header in columns)]
     text = tabulate(
         body,
         headers=headers,
@@ -170,7 +170,7 @@ def render_table(report: Report) -> str:
     rule = lines[rule_at]
     out = lines[: rule_at + 1]
     for index, line in enumerate(lines[rule_at + 1 :]):
-        if _rule_before(report, index):
+        if rule_before(report, index):
             out.append(rule)
         out.append(line)
     caption = [report.caption, ""] if report.caption else []

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from .chapter import Chapter, ChapterTable, Provenance
 from .money import format_amount
-from .render import UNIT_HEADERS, XLSX_ILLEGAL, _rule_before, _wrapped, xlsx_text
+from .render import UNIT_HEADERS, XLSX_ILLEGAL, rule_before, wrapped_header, xlsx_text
 from .report import Report, flagged, printed_cells, shown_columns
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def _write_table(sheet: Worksheet, report: Report, top: int) -> int:
 
     rule = Side(style="thin")
     columns = shown_columns(report)
-    headers = [UNIT_HEADERS[report.unit], *(_wrapped(header) for _, header in columns)]
+    headers = [UNIT_HEADERS[report.unit], *(wrapped_header(header) for _, header in columns)]
     for at, header in enumerate(headers, 1):
         cell = _put(sheet, top, at, header, bold=True)
         cell.alignment = Alignment(horizontal="left" if at == 1 else "right", vertical="bottom", wrap_text=True)
@@ -132,7 +132,7 @@ def _write_table(sheet: Worksheet, report: Report, top: int) -> int:
             cell = _put(sheet, at, number, values[key], bold=bold)  # None: an empty cell, never 0
             cell.number_format = SHARE if key.endswith("_pct") else NUMBER
         cells = [cast("Cell", sheet.cell(row=at, column=c)) for c in range(1, len(columns) + 2)]
-        _mark(cells, rule if _rule_before(report, index) else None, flagged(report, row))
+        _mark(cells, rule if rule_before(report, index) else None, flagged(report, row))
         if row.kind == "detail":
             sheet.row_dimensions[at].outline_level = 1
     return top + len(report.rows)
