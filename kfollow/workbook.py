@@ -127,7 +127,7 @@ def _write_table(sheet: Worksheet, report: Report, top: int) -> int:
         bold = row.kind in ("subtotal", "total")
         label = _put(sheet, at, 1, row.label + (" *" if flagged(report, row) else ""), bold=bold)
         if row.level:
-            label.alignment = Alignment(indent=2 * row.level)
+            label.alignment = Alignment(horizontal="left", indent=2 * row.level)  # an indent needs "left"
         for number, (key, _) in enumerate(columns, 2):
             cell = _put(sheet, at, number, values[key], bold=bold)  # None: an empty cell, never 0
             cell.number_format = SHARE if key.endswith("_pct") else NUMBER

@@ -159,6 +159,9 @@ def test_print_setup_font_number_format_and_rules(built: dict[str, Path]) -> Non
     ruled = [sheet.cell(r, 1).value for r in range(header + 1, header + 11) if sheet.cell(r, 2).border.top.style]
     assert ruled == ["Verksamhetens kostnader", "Verksamhetens nettokostnader", "Årets resultat"]
     assert sheet.cell(header + 6, 1).font.bold and not sheet.cell(header + 1, 1).font.bold
+    investments = load_workbook(built["xlsx"])["Investeringar"]
+    child = next(c for c in investments["A"] if c.value == "Markinköp")
+    assert (child.alignment.horizontal, child.alignment.indent) == ("left", 2)  # sub-categories indented
 
 
 def test_native_charts_per_table(built: dict[str, Path]) -> None:
