@@ -253,7 +253,14 @@ def start_digests(paths: Sequence[Path]) -> Future[tuple[tuple[str, str], ...]]:
     return future
 
 
+NO_DIGEST = "ingen, ej en vanlig fil"
+
+
 def _digest(path: Path) -> str:
+    """The SHA-256 prefix of a regular file. A FIFO or device (a ledger piped in through
+    <(…)) is read once, by the loader: read here too, it would lose the loader its rows."""
+    if not path.is_file():
+        return NO_DIGEST
     with path.open("rb") as file:
         return hashlib.file_digest(file, "sha256").hexdigest()[:SHA_PREFIX]
 

@@ -243,6 +243,20 @@ def test_a_tables_parts_and_the_command_lines_period(tmp_path: Path) -> None:
     assert sheet.cell(3, 1).value == "Urval: endast ansvar 21"
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no FIFOs here")
+def test_no_checksum_is_taken_of_what_is_no_regular_file(tmp_path: Path) -> None:
+    """A FIFO or device is not opened for the checksum (it would wait for a writer, or take
+    the loader's rows); a regular file's is its SHA-256."""
+    import os
+
+    from kfollow.chapter import NO_DIGEST, start_digests
+
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    found = start_digests([fifo, LEDGER]).result(timeout=10)
+    assert found == (("pipe.csv", NO_DIGEST), ("ks-2024.csv", hashlib.sha256(LEDGER.read_bytes()).hexdigest()[:12]))
+
+
 def test_text_cells_never_run(tmp_path: Path) -> None:
     """SPEC §5: a title or category name that looks like a formula is a text cell."""
     from openpyxl import load_workbook
