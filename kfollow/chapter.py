@@ -116,9 +116,10 @@ class Chapter:
     title: str
     tables: tuple[ChapterTable, ...]
     checks: tuple[Check, ...]
-    verdicts: tuple[tuple[str, str], ...]  # (table, reconcile's summary line)
+    verdicts: tuple[tuple[str, str], ...]  # (table, its counts and verdict)
     provenance: Provenance
     warnings: tuple[str, ...] = field(default=())
+    skipped: tuple[tuple[str, str], ...] = ()  # (check, why it did not run), as reconcile says
 
 
 # --- what to build ------------------------------------------------------------------------------
@@ -289,7 +290,8 @@ def build_chapter(ledger: Ledger, rules: Rules, spec: ChapterSpec, origin: Prove
     checks, verdicts = _checks(results)
     warnings = _warnings(tables)
     title = spec.title or f"Ekonomisk uppföljning {tables[0].period}"
-    return Chapter(title, tables, checks, verdicts, origin, warnings)
+    skipped = {code: why for _, result in results for code, why in result.skipped.items()}
+    return Chapter(title, tables, checks, verdicts, origin, warnings, tuple(skipped.items()))
 
 
 def _warnings(tables: tuple[ChapterTable, ...]) -> tuple[str, ...]:

@@ -289,16 +289,26 @@ def _kontroll_sheet(sheet: Worksheet, chapter: Chapter) -> None:
         for column, text in enumerate(cells, 1):
             _put(sheet, at, column, text).alignment = Alignment(wrap_text=True, vertical="top")
         sheet.row_dimensions[at].height = max(1, -(-len(check.message) // 90)) * LINE_POINTS + 2
-    if not chapter.checks:
-        at += 1
-        _put(sheet, at, 1, "Inga anmärkningar.")
-    for warning in chapter.warnings:
-        at += 2 if warning is chapter.warnings[0] else 1
-        _put(sheet, at, 1, f"Varning: {warning}")
+    at = _kontroll_notes(sheet, chapter, at)
     for letter, width in zip("ABCDE", (12, 22, 22, 95, 30), strict=True):
         sheet.column_dimensions[letter].width = width
     _print_setup(sheet, header, at, 5)
     sheet.page_setup.fitToHeight = 0  # as many pages as the findings take
+
+
+def _kontroll_notes(sheet: Worksheet, chapter: Chapter, at: int) -> int:
+    """Under the findings: the checks not run and why, and the tables' warnings; the last row."""
+    lines = [
+        *(["Inga anmärkningar."] if not chapter.checks else []),
+        "",
+        *(f"Ej kontrollerat: {code} ({why})" for code, why in chapter.skipped),
+        *(f"Varning: {warning}" for warning in chapter.warnings),
+    ]
+    for line in lines:
+        at += 1
+        if line:
+            _put(sheet, at, 1, line)
+    return at
 
 
 def amount_text(value: int | float | None) -> str:

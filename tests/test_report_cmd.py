@@ -199,13 +199,16 @@ def test_the_kontroll_sheet_holds_reconciles_findings(built: dict[str, Path]) ->
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert ["Drift: 0 fel, 0 varningar, 11 info: godkänd"] == [r[0] for r in values if str(r[0]).startswith("Drift:")]
     header = next(i for i, r in enumerate(values) if r[0] == "Allvarlighet")
-    findings = values[header + 1 :]
+    end = next(i for i in range(header + 1, len(values)) if values[i][0] is None)
+    findings, rest = values[header + 1 : end], values[end:]
     assert any(r[1] == "rounding-difference" and r[2] == "Drift" and "Personalkostnader" in r[3] for r in findings)
     assert any(r[2] == "Investeringar" and r[3].startswith("Investeringar: Reinvestering") for r in findings)
     # each table's findings are about it: the Drift table's about no investment row, and a
     # table without a period budget gets none about one
     assert not any("Drift" in r[2] and r[3].startswith("Investeringar:") for r in findings)
     assert not any("Exploatering" in r[2] and "eriodbudget" in r[3] for r in findings)
+    notes = [r[0] for r in rest if str(r[0]).startswith("Ej kontrollerat:")]
+    assert "Ej kontrollerat: duplicate-rows (the report reads the ledger summed: run kfollow reconcile)" in notes
 
 
 def test_without_report_section_drift_and_investeringar(tmp_path: Path) -> None:
@@ -430,3 +433,6 @@ def test_rendered_by_libreoffice(built: dict[str, Path], tmp_path: Path) -> None
         last = printed(built["config"], name)["rows"][-1]["label"]
         found = [page for page in pages if re.search(rf"^\s*{name}\s*$", page, re.M)]
         assert len(found) == 1 and last in found[0], name  # the table whole on the page of its heading
+        if name == "Drift":
+            figures = [kfollow_amount(v) for row in drift["rows"] for v in row["values"].values()]
+            assert all(figure in found[0] for figure in figures)
