@@ -260,6 +260,34 @@ def test_no_checksum_is_taken_of_what_is_no_regular_file(tmp_path: Path) -> None
     assert found == (("pipe.csv", NO_DIGEST), ("ks-2024.csv", hashlib.sha256(LEDGER.read_bytes()).hexdigest()[:12]))
 
 
+def test_a_column_with_no_data_is_empty_not_0(tmp_path: Path) -> None:
+    """No forecast in the ledger: its columns are empty cells in the workbook and the
+    document, and drawn in no chart; the other figures as variance prints them."""
+    import docx
+    from openpyxl import load_workbook
+
+    ledger = write(
+        tmp_path / "l.csv",
+        """
+        år;period;version;konto;belopp
+        2024;1;budget;5011;1000000
+        2024;1;utfall;5011;900000
+        2023;1;utfall;5011;800000
+        2024;1;budget;3011;-1000000
+        2024;1;utfall;3011;-950000
+        """,
+    )
+    config = write(tmp_path / "kfollow.toml", '[accounts]\n"91" = "Kommunbidrag"\n')
+    run("report", ledger, "--config", config, "-q", "-o", tmp_path / "r.xlsx")
+    run("report", ledger, "--config", config, "-q", "-o", tmp_path / "r.docx")
+    headers, rows = sheet_table(load_workbook(tmp_path / "r.xlsx")["Drift"])
+    empty = [headers.index("Prognos helår 2024"), headers.index("Avv. prognos/budget 2024")]
+    assert all(row[at] is None for row in rows for at in empty)
+    assert rows[1][:2] == ["Personalkostnader", -1000] and rows[1][headers.index("Delårsbokslut 2024")] == -900
+    grid = docx.Document(str(tmp_path / "r.docx")).tables[0]
+    assert all(grid.rows[r].cells[at].text == "" for r in range(1, len(grid.rows)) for at in empty)
+
+
 def test_text_cells_never_run(tmp_path: Path) -> None:
     """SPEC §5: a title or category name that looks like a formula is a text cell."""
     from openpyxl import load_workbook
