@@ -21,6 +21,7 @@ from .render import UNIT_HEADERS, XLSX_ILLEGAL, rule_before, wrapped_header, xls
 from .report import Report, flagged, printed_cells, shown_columns
 
 if TYPE_CHECKING:
+    from openpyxl import Workbook
     from openpyxl.cell.cell import Cell
     from openpyxl.worksheet.worksheet import Worksheet
 
@@ -41,6 +42,7 @@ def workbook_bytes(chapter: Chapter) -> bytes:
     from openpyxl import Workbook
 
     workbook = Workbook()
+    _default_font(workbook)
     first = cast("Worksheet", workbook.active)  # a new workbook's one sheet
     workbook.remove(first)
     for table in chapter.tables:
@@ -52,6 +54,20 @@ def workbook_bytes(chapter: Chapter) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _default_font(workbook: Workbook) -> None:
+    """The workbook's own default (the first font, of every cell not styled, and the Normal
+    style's): FONT, so that a cell someone types into matches the rest. openpyxl has no public
+    way to set it; where its internals differ, the default stays and every written cell still
+    has FONT."""
+    from openpyxl.styles import Font
+    from openpyxl.utils.indexed_list import IndexedList
+
+    fonts = getattr(workbook, "_fonts", None)
+    if isinstance(fonts, IndexedList) and len(fonts) == 1:
+        workbook._fonts = IndexedList([Font(name=FONT, size=SIZE)])  # type: ignore[attr-defined]
+        workbook._named_styles["Normal"].font = Font(name=FONT, size=SIZE)  # type: ignore[attr-defined]
 
 
 # --- cells --------------------------------------------------------------------------------------

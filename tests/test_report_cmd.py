@@ -155,6 +155,10 @@ def test_print_setup_font_number_format_and_rules(built: dict[str, Path]) -> Non
     assert re.fullmatch(r"'?Drift'?!\$A\$1:\$I\$\d+", sheet.print_area)
     fonts = {cell.font.name for row in sheet.iter_rows() for cell in row if cell.value is not None}
     assert fonts == {"Arial"}
+    import zipfile
+
+    styles = zipfile.ZipFile(built["xlsx"]).read("xl/styles.xml").decode()
+    assert set(re.findall(r'<name val="([^"]+)"', styles)) == {"Arial"}  # the default font too
     assert sheet.cell(header + 1, 2).number_format == "[$-41D]#,##0"
     ruled = [sheet.cell(r, 1).value for r in range(header + 1, header + 11) if sheet.cell(r, 2).border.top.style]
     assert ruled == ["Verksamhetens kostnader", "Verksamhetens nettokostnader", "Årets resultat"]
