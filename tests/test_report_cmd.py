@@ -292,6 +292,37 @@ def test_a_column_with_no_data_is_empty_not_0(tmp_path: Path) -> None:
     assert all(grid.rows[r].cells[at].text == "" for r in range(1, len(grid.rows)) for at in empty)
 
 
+def test_a_tables_previous_forecast(tmp_path: Path) -> None:
+    """previous_forecast of a [[report.table]] reads that version and adds its columns, as
+    --previous-forecast does; a table without it in the same chapter has none."""
+    from openpyxl import load_workbook
+
+    ledger = write(
+        tmp_path / "l.csv",
+        """
+        år;period;version;konto;belopp
+        2024;1;budget;5011;1000000
+        2024;1;prognos;5011;1200000
+        2024;1;prognos-april;5011;1100000
+        2024;1;utfall;5011;900000
+        2023;1;utfall;5011;800000
+        """,
+    )
+    tables = '[[report.table]]\nname = "A"\nprevious_forecast = "prognos-april"\n[[report.table]]\nname = "B"\n'
+    config = write(tmp_path / "kfollow.toml", '[accounts]\n"91" = "Kommunbidrag"\n' + tables)
+    run("report", ledger, "--config", config, "-q", "-o", tmp_path / "r.xlsx")
+    expected = json.loads(
+        run("variance", ledger, "--config", config, "--previous-forecast", "prognos-april", "--format", "json").stdout
+    )
+    workbook = load_workbook(tmp_path / "r.xlsx")
+    headers, rows = sheet_table(workbook["A"])
+    assert headers[1:] == [c["header"] for c in expected["columns"]]
+    assert "Prognos april 2024" in headers and "Prognosförändring 2024" in headers
+    keys = [c["key"] for c in expected["columns"]]
+    assert [r[1:] for r in rows] == [[r["values"][k] for k in keys] for r in expected["rows"]]
+    assert "Prognos april 2024" not in sheet_table(workbook["B"])[0]
+
+
 def test_text_cells_never_run(tmp_path: Path) -> None:
     """SPEC §5: a title or category name that looks like a formula is a text cell."""
     from openpyxl import load_workbook
