@@ -20,22 +20,18 @@ from typing import Any
 
 from .api import Filter, drift_table, investment_table, reconcile_ledger
 from .errors import ConfigError
-from .explain import Paragraph, explain
+from .explain import PART_DEVIATION, Paragraph, explain
 from .investments import has_investments
 from .ledger import Ledger, canonical_version
 from .mapping import REPORT_TABLE_NAMES, Rules
 from .reconcile import Finding, Reconciliation
 from .report import Drill, Report, ReportSpec, filter_words, period_words
 
-# The tables explain.explain writes paragraphs for. The Investeringar table joins when explain
-# writes its own sentences for it (`explain --table investments`): its deviation is budget −
-# forecast, which the Drift wording would call the wrong way round. Add "investeringar" here then.
-EXPLAINED = frozenset({"drift"})
 # A [[report.table]] kind -> the table it builds (Report.table)
 REPORT_TABLES = {"drift": "drift", "investments": "investeringar"}
-
-# The parts explain names where a table gives no `by`/`top`: those of `kfollow explain`.
-EXPLAIN_BY = ("konto", None)
+# The parts the paragraphs name where a table gives no `by`: those of `kfollow explain`
+# (--table drift: by konto; --table investments: by projekt), the `top` largest.
+EXPLAIN_BY: dict[str, tuple[str, int | None]] = {"drift": ("konto", None), "investments": ("projekt", None)}
 EXPLAIN_TOP = 3
 
 SHA_PREFIX = 12  # hex digits of a source file's SHA-256 shown in the title block
@@ -50,7 +46,7 @@ class TableSpec:
     where: tuple[Filter, ...] = ()
     exclude: tuple[Filter, ...] = ()
     period_budget: bool = False
-    by: tuple[str, int | None] | None = None  # shown as parts in the table; None: explain's own
+    by: tuple[str, int | None] | None = None  # shown as parts in the table; None: none (explain's own parts)
     top: int = EXPLAIN_TOP  # 0: no parts, in the table or in the text
     previous_forecast: str | None = None
     forecast_version: str | None = None
@@ -196,15 +192,10 @@ def _kept(spec: ChapterSpec) -> set[str]:
     """The columns whose codes a table shows or groups by: read whole."""
     columns: set[str] = {"projekt"} if spec.investments else set()
     for table in spec.tables:
-        if _drilled(table):
-            dim = (table.by or EXPLAIN_BY)[0]
+        if table.top:
+            dim = (table.by or EXPLAIN_BY[table.kind])[0]
             columns.add("account_name" if dim == "konto" else dim)
     return columns
-
-
-def _drilled(table: TableSpec) -> bool:
-    """Whether the table is drilled: its parts shown (`by`), or named by its paragraphs."""
-    return bool(table.top) and (table.by is not None or REPORT_TABLES[table.kind] in EXPLAINED)
 
 
 def _filtered_on(spec: ChapterSpec) -> set[str]:
@@ -315,16 +306,44 @@ def _report_spec(table: TableSpec) -> ReportSpec:
 
 
 def _build_table(ledger: Ledger, rules: Rules, table: TableSpec) -> ChapterTable:
-    """The table, drilled once for its parts (shown where `by` is given) and its paragraphs."""
-    by = table.by or EXPLAIN_BY
-    drill = Drill(by[0], by[1], table.top) if _drilled(table) else None
+    """The table as its command prints it (with `by`: its parts, as --by/--top), and its
+    paragraphs as `kfollow explain` writes them: from the table with the period budget (as
+    the reference report's text speaks of the deviation from it, whether or not its table
+    shows it) and every part, sorted by the deviation the text speaks of, of which explain
+    names the `top` largest."""
     build = drift_table if table.kind == "drift" else investment_table
-    drilled = build(ledger, rules, _report_spec(table), where=table.where, exclude=table.exclude, drill=drill)
-    paragraphs = tuple(explain(drilled)) if drilled.table in EXPLAINED else ()
-    shown = drilled if table.by else replace(drilled, rows=tuple(r for r in drilled.rows if r.kind != "detail"))
-    period = period_words(drilled.year, drilled.through, ledger.year_labels)
+    spec = _report_spec(table)
+
+    def built(spec: ReportSpec, drill: Drill | None) -> Report:
+        return build(ledger, rules, spec, where=table.where, exclude=table.exclude, drill=drill)
+
+    by = table.by or EXPLAIN_BY[table.kind]
+    kind = REPORT_TABLES[table.kind]
+    text = built(
+        replace(spec, period_budget=True), Drill(by[0], by[1], sort=PART_DEVIATION[kind]) if table.top else None
+    )
+    paragraphs = tuple(explain(text, table.top))
+    if table.by is not None and table.top:
+        shown = built(spec, Drill(by[0], by[1], table.top))
+    else:
+        shown = _as_specified(text, table)
+    period = period_words(shown.year, shown.through, ledger.year_labels)
     selection = filter_words(table.where, table.exclude).removeprefix(", ")
     return ChapterTable(table, shown, paragraphs, period, selection)
+
+
+PERIOD_BUDGET_KEYS = frozenset({"period_budget", "period_deviation"})
+
+
+def _as_specified(text: Report, table: TableSpec) -> Report:
+    """The paragraphs' table as the chapter shows it: no parts, and no period budget columns
+    where the table has none (every other figure is the same: each column is made alone)."""
+    rows = tuple(row for row in text.rows if row.kind != "detail")
+    if table.period_budget or text.table != "drift":
+        return replace(text, rows=rows)
+    keep = tuple(column for column in text.columns if column.key not in PERIOD_BUDGET_KEYS)
+    rows = tuple(replace(r, values={k: v for k, v in r.values.items() if k not in PERIOD_BUDGET_KEYS}) for r in rows)
+    return replace(text, columns=keep, rows=rows, empty=text.empty - PERIOD_BUDGET_KEYS)
 
 
 def _reconcile(ledger: Ledger, rules: Rules, table: TableSpec) -> Reconciliation:
