@@ -32,6 +32,7 @@ SIZE = 10
 NUMBER = "[$-41D]#,##0"
 SHARE = "[$-41D]0.0"
 HIGHLIGHT = "FFF2CC"  # a --threshold flag, as render's xlsx
+NUMBER_WIDTH = 15  # digits of FONT: 'Delårsbokslut' and '-1 234 567' with room to spare
 HEADER_LINES = 4  # the headers wrap as the reference report's ('Avv.', 'prognos/', 'budget', '2024')
 LINE_POINTS = 13.0  # a 10-point line
 KONTROLL = "Kontroll"
@@ -171,7 +172,7 @@ def _widths(sheet: Worksheet, report: Report) -> None:
     labels = [len("  " * r.level + r.label) for r in report.rows] + [len(UNIT_HEADERS[report.unit])]
     sheet.column_dimensions["A"].width = min(max(labels) + 3, 45)
     for at in range(2, len(shown_columns(report)) + 2):
-        sheet.column_dimensions[get_column_letter(at)].width = 12.5
+        sheet.column_dimensions[get_column_letter(at)].width = NUMBER_WIDTH
 
 
 def _write_paragraphs(sheet: Worksheet, table: ChapterTable, start: int, width: int) -> int:
@@ -181,8 +182,9 @@ def _write_paragraphs(sheet: Worksheet, table: ChapterTable, start: int, width: 
 
     if not table.paragraphs:
         return start - 2
-    # characters of a 10-point line: a column width counts digits of the default 11-point font
-    chars = int(sum(cast("float", sheet.column_dimensions[_letter(c)].width or 10) for c in range(1, width + 1)) * 1.4)
+    # characters of a line: a column width counts digits of the default font (FONT, SIZE), and
+    # text runs a little narrower than digits; counted short, so that no line is cut off
+    chars = int(sum(cast("float", sheet.column_dimensions[_letter(c)].width or 10) for c in range(1, width + 1)))
     at = start
     for paragraph in table.paragraphs:
         cell = _put(sheet, at, 1, paragraph.text)
