@@ -152,6 +152,10 @@ def _write_table(sheet: Worksheet, report: Report, top: int) -> int:
         _mark(cells, rule if rule_before(report, index) else None, flagged(report, row))
         if row.kind == "detail":
             sheet.row_dimensions[at].outline_level = 1
+    if any(row.kind == "detail" for row in report.rows):
+        from openpyxl.worksheet.properties import Outline
+
+        sheet.sheet_properties.outlinePr = Outline(summaryBelow=False)  # a row above its parts, folded or not
     return top + len(report.rows)
 
 

@@ -254,6 +254,7 @@ def test_a_tables_parts_and_the_command_lines_period(tmp_path: Path) -> None:
     assert len(details) == 16  # two parts and Övrigt under each row that has more than two
     header = next(r for r in range(1, 20) if sheet.cell(r, 1).value == "Belopp i tkr")
     assert all(sheet.row_dimensions[header + 1 + at].outline_level == 1 for at in details)
+    assert sheet.sheet_properties.outlinePr.summaryBelow is False
     assert sheet.cell(2, 1).value == "Drift januari–juni 2024"
     assert sheet.cell(3, 1).value == "Urval: endast ansvar 21"
 
