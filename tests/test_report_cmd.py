@@ -233,6 +233,14 @@ def test_without_report_section_drift_and_investeringar(tmp_path: Path) -> None:
     assert workbook.sheetnames == ["Drift", "Investeringar", "Kontroll"]
     assert sheet_table(workbook["Drift"])[0][-1] == "Avv. utfall/periodbudget 2024"
     assert workbook["Drift"].cell(1, 1).value == "Ekonomisk uppföljning januari–augusti 2024"
+    only_drift = write(
+        tmp_path / "drift.toml", '[accounts]\n"91" = "Kommunbidrag"\n[report]\ntitle = "T"\nunit = "mkr"\n'
+    )
+    run("report", LEDGER, "--config", only_drift, "--title", "Nämnden", "-q", "-o", out)
+    workbook = load_workbook(out)
+    assert workbook.sheetnames == ["Drift", "Kontroll"]  # no [investments]: no Investeringar
+    assert workbook["Drift"].cell(1, 1).value == "Nämnden"  # --title over [report] title
+    assert sheet_table(workbook["Drift"])[0][0] == "Belopp i mkr"  # [report] unit for every table
 
 
 def test_a_tables_parts_and_the_command_lines_period(tmp_path: Path) -> None:
