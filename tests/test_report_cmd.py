@@ -365,6 +365,13 @@ def test_the_document_has_a_heading_table_text_and_chart_per_table(built: dict[s
     assert headings == [*COMMANDS, "Kontroll"]
     assert len(document.tables) == 3
     assert len(document.inline_shapes) == 3
+    import io
+
+    from PIL import Image  # matplotlib's own dependency
+
+    pictures = [part for part in document.part.package.parts if part.content_type == "image/png"]
+    assert len(pictures) == 3
+    assert all(round(Image.open(io.BytesIO(p.blob)).info["dpi"][0]) == 300 for p in pictures)  # print resolution
     assert document.sections[0].page_width > document.sections[0].page_height  # landscape
     texts = [p.text for p in document.paragraphs]
     assert texts[0] == "Kommunstyrelsen, delårsbokslut augusti 2024"
