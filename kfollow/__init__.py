@@ -20,14 +20,7 @@ for pandas; type checkers see them through the imports below.
 from __future__ import annotations
 
 import importlib
-import os
 from typing import TYPE_CHECKING, Any
-
-# openpyxl writes its XML with lxml where lxml is installed (python-docx, which `kfollow report`
-# needs, brings it), and then writes some cells otherwise (a CR kept as &#13;, text elements
-# spelt differently). kfollow's workbooks are the same whichever is installed: openpyxl's own
-# writer, unless the environment already chose (set before openpyxl is first imported).
-os.environ.setdefault("OPENPYXL_LXML", "False")
 
 if TYPE_CHECKING:
     from .api import (
