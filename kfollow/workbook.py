@@ -187,8 +187,10 @@ def _write_paragraphs(sheet: Worksheet, table: ChapterTable, start: int, width: 
     if not table.paragraphs:
         return start - 2
     # characters of a line: a column width counts digits of the default font (FONT, SIZE), and
-    # text runs a little narrower than digits; counted short, so that no line is cut off
-    chars = int(sum(cast("float", sheet.column_dimensions[_letter(c)].width or 10) for c in range(1, width + 1)))
+    # Swedish text runs about 1.2 characters to a digit's width; counted as 1.1, so that a
+    # line word wrap leaves short is no line cut off
+    digits = sum(cast("float", sheet.column_dimensions[_letter(c)].width or 10) for c in range(1, width + 1))
+    chars = int(digits * 1.1)
     at = start
     for paragraph in table.paragraphs:
         cell = _put(sheet, at, 1, paragraph.text)
