@@ -30,6 +30,8 @@ SIZE = 10
 TABLE_SIZE = 9
 PAGE_WIDTH_CM, PAGE_HEIGHT_CM, MARGIN_CM = 29.7, 21.0, 2.0
 LABEL_CM = 6.0
+MIN_LABEL_CM = 4.5
+HEADER_SIZE = 8
 NUMBER_CM = 2.3
 DPI = 300  # print resolution
 HIGHLIGHT = "FFF2CC"
@@ -115,16 +117,20 @@ def _table(document: Document, report: Report) -> None:
     from docx.shared import Cm
 
     columns = shown_columns(report)
-    number_cm = min(NUMBER_CM, (PAGE_WIDTH_CM - 2 * MARGIN_CM - LABEL_CM) / max(len(columns), 1))
+    usable = PAGE_WIDTH_CM - 2 * MARGIN_CM
+    # many columns (a previous forecast, shares): the labels give way first, down to a width
+    # where they wrap onto two lines, as the reference report's do
+    label_cm = max(MIN_LABEL_CM, min(LABEL_CM, usable - NUMBER_CM * len(columns)))
+    number_cm = min(NUMBER_CM, (usable - label_cm) / max(len(columns), 1))
     grid = document.add_table(rows=1 + len(report.rows), cols=1 + len(columns))
     grid.alignment = WD_TABLE_ALIGNMENT.LEFT
     grid.autofit = False
-    widths = [Cm(LABEL_CM), *(Cm(number_cm) for _ in columns)]
+    widths = [Cm(label_cm), *(Cm(number_cm) for _ in columns)]
     for column, width in zip(grid.columns, widths, strict=True):  # w:gridCol: LibreOffice reads these
         column.width = width
     header = [UNIT_HEADERS[report.unit], *(_hyphenated(wrapped_header(h)) for _, h in columns)]
     for at, (cell, text) in enumerate(zip(grid.rows[0].cells, header, strict=True)):
-        _write(cell, text, bold=True, right=at > 0, width=widths[at])
+        _write(cell, text, bold=True, right=at > 0, width=widths[at], size=HEADER_SIZE)
         _rules(cell, bottom=True)
     _repeat_header(grid.rows[0])
     for index, (row, values) in enumerate(zip(report.rows, printed_cells(report), strict=True)):
@@ -142,14 +148,19 @@ def _table(document: Document, report: Report) -> None:
 
 
 # Words too long for a figure's column, broken as the reference report breaks them.
-HYPHENATED = {"Delårsbokslut": "Delårs-\nbokslut", "Periodbudget": "Period-\nbudget", "periodbudget": "period-\nbudget"}
+HYPHENATED = {
+    "Delårsbokslut": "Delårs-\nbokslut",
+    "Periodbudget": "Period-\nbudget",
+    "periodbudget": "period-\nbudget",
+    "Prognosförändring": "Prognos-\nförändring",
+}
 
 
 def _hyphenated(header: str) -> str:
     return "\n".join(HYPHENATED.get(line, line) for line in header.split("\n"))
 
 
-def _write(cell: _Cell, text: str, bold: bool, right: bool, width: Any) -> None:
+def _write(cell: _Cell, text: str, bold: bool, right: bool, width: Any, size: int = TABLE_SIZE) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
@@ -163,7 +174,7 @@ def _write(cell: _Cell, text: str, bold: bool, right: bool, width: Any) -> None:
     for number, line in enumerate(lines):
         run = paragraph.add_run(line)
         run.bold = bold
-        run.font.size = Pt(TABLE_SIZE)
+        run.font.size = Pt(size)
         if number < len(lines) - 1:
             run.add_break()
 

@@ -175,8 +175,10 @@ def _widths(sheet: Worksheet, report: Report) -> None:
 
     labels = [len("  " * r.level + r.label) for r in report.rows] + [len(UNIT_HEADERS[report.unit])]
     sheet.column_dimensions["A"].width = min(max(labels) + 3, 45)
-    for at in range(2, len(shown_columns(report)) + 2):
-        sheet.column_dimensions[get_column_letter(at)].width = NUMBER_WIDTH
+    for at, (_, header) in enumerate(shown_columns(report), 2):
+        # as wide as the header's longest line in bold ('Prognosförändring'), and no narrower
+        longest = max(len(line) for line in wrapped_header(header).split("\n"))
+        sheet.column_dimensions[get_column_letter(at)].width = max(NUMBER_WIDTH, int(longest * 1.15) + 1)
 
 
 def _write_paragraphs(sheet: Worksheet, table: ChapterTable, start: int, width: int) -> int:
