@@ -42,6 +42,7 @@ name = "Drift"
 kind = "drift"
 exclude = ["verksamhet=289"]
 period_budget = true
+previous_forecast = "prognos-april"
 
 [[report.table]]
 name = "Exploatering"
@@ -54,7 +55,7 @@ kind = "investments"
 """
 # Each table's command and options, as [report] gives them.
 COMMANDS = {
-    "Drift": ["variance", "--exclude", "verksamhet=289", "--period-budget"],
+    "Drift": ["variance", "--exclude", "verksamhet=289", "--period-budget", "--previous-forecast", "prognos-april"],
     "Exploatering": ["variance", "--where", "verksamhet=289"],
     "Investeringar": ["investments"],
 }
@@ -118,10 +119,13 @@ def test_every_cell_is_the_figure_the_command_prints(built: dict[str, Path], tab
 def test_the_drift_sheet_has_the_reference_reports_figures(built: dict[str, Path]) -> None:
     from openpyxl import load_workbook
 
-    _, rows = sheet_table(load_workbook(built["xlsx"])["Drift"])
-    by_label = {r[0]: r[1:] for r in rows}
-    assert by_label["Personalkostnader"][:6] == [-114196, -112465, 1730, -70328, -64523, -5806]
-    assert by_label["Årets resultat"][:6] == [0, 0, 0, 9902, 5167, 4735]
+    headers, rows = sheet_table(load_workbook(built["xlsx"])["Drift"])
+    shown = ["Budget 2024", "Prognos helår 2024", "Avv. prognos/budget 2024", "Prognos april 2024"]
+    shown += ["Prognosförändring 2024", "Delårsbokslut 2024", "Delårsbokslut 2023", "Diff. utfall 2023/2024"]
+    at = [headers.index(header) for header in shown]
+    by_label = {r[0]: [r[i] for i in at] for r in rows}
+    assert by_label["Personalkostnader"] == [-114196, -112465, 1730, -111465, -1000, -70328, -64523, -5806]
+    assert by_label["Årets resultat"] == [0, 0, 0, 2000, -2000, 9902, 5167, 4735]
 
 
 def test_the_title_block_names_title_period_filters_source_version_and_time(built: dict[str, Path]) -> None:
@@ -152,7 +156,7 @@ def test_print_setup_font_number_format_and_rules(built: dict[str, Path]) -> Non
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
     header = next(r for r in range(1, 20) if sheet.cell(r, 1).value == "Belopp i tkr")
     assert sheet.print_title_rows == f"${header}:${header}"
-    assert re.fullmatch(r"'?Drift'?!\$A\$1:\$I\$\d+", sheet.print_area)
+    assert re.fullmatch(r"'?Drift'?!\$A\$1:\$K\$\d+", sheet.print_area)  # ten columns of figures
     fonts = {cell.font.name for row in sheet.iter_rows() for cell in row if cell.value is not None}
     assert fonts == {"Arial"}
     import zipfile
@@ -180,13 +184,16 @@ def test_native_charts_per_table(built: dict[str, Path]) -> None:
     assert all("<barChart>" in x and "<strRef>" in x for x in xml)
     drift = [x for x in xml if "'Drift'!" in x or "Drift!" in x]
     assert len(drift) == 2
-    assert sum(x.count("<ser>") for x in drift) == 3 + 2  # budget, prognos, utfall; two deviations
+    assert sum(x.count("<ser>") for x in drift) == 3 + 3  # budget, prognos, utfall; three deviations
     assert "Budget, prognos och utfall (tkr)" in "".join(drift) and "Avvikelser (tkr)" in "".join(drift)
 
 
 @pytest.mark.parametrize(
     ("table", "options"),
-    [("Drift", ["--exclude", "verksamhet=289"]), ("Investeringar", ["--table", "investments"])],
+    [
+        ("Drift", ["--exclude", "verksamhet=289", "--previous-forecast", "prognos-april"]),
+        ("Investeringar", ["--table", "investments"]),
+    ],
 )
 def test_the_explain_paragraphs_are_under_each_table(built: dict[str, Path], table: str, options: list[str]) -> None:
     """Under each table, in the workbook and the document, the paragraphs `kfollow explain`
