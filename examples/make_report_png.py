@@ -25,7 +25,11 @@ ROOT = EXAMPLES.parent
 OUT = ROOT / "docs" / "report-drift.png"
 RESOLUTION = 110  # pixels per inch: a landscape A4 page about 1 290 pixels wide
 
+# What examples/kfollow.toml is to hold (issue 16); used where it has no [report] yet.
 REPORT = """
+# [report] makes the nämnd's chapter (kfollow report ks-2024.xlsx -o delår.xlsx, or -o
+# delår.docx): the tables above, each with its own filters and options, the explain text
+# under each, charts, and reconcile's findings (sheet Kontroll), from one load of the ledger.
 [report]
 title = "Kommunstyrelsen, delårsbokslut augusti 2024"
 
@@ -34,6 +38,7 @@ name = "Drift"
 kind = "drift"
 exclude = ["verksamhet=289"]
 period_budget = true
+previous_forecast = "prognos-april"
 
 [[report.table]]
 name = "Exploatering"
@@ -43,6 +48,7 @@ where = ["verksamhet=289"]
 [[report.table]]
 name = "Investeringar"
 kind = "investments"
+previous_forecast = "prognos-april"
 """
 
 
@@ -60,7 +66,9 @@ def main() -> int:
         workbook = work / "chapter.xlsx"
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         kfollow = [sys.executable, "-m", "kfollow", "report", str(EXAMPLES / "ks-2024.csv")]
-        subprocess.run([*kfollow, "--config", str(work / "kfollow.toml"), "-q", "-o", str(workbook)], check=True, env=env)
+        subprocess.run(
+            [*kfollow, "--config", str(work / "kfollow.toml"), "-q", "-o", str(workbook)], check=True, env=env
+        )
         profile = f"-env:UserInstallation=file://{work / 'profile'}"
         convert = [soffice, profile, "--headless", "--convert-to", "pdf", "--outdir", str(work), str(workbook)]
         subprocess.run(convert, check=True, capture_output=True)
