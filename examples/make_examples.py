@@ -1056,6 +1056,29 @@ TOML_TEXT = f'''\
 [names.projekt]
 {names_toml()}
 
+# [report] makes the nämnd's chapter (kfollow report ks-2024.xlsx -o delår.xlsx, or -o
+# delår.docx): the tables above, each with its own filters and options, the explain text
+# under each, charts, and reconcile's findings (sheet Kontroll), from one load of the ledger.
+[report]
+title = "Kommunstyrelsen, delårsbokslut augusti 2024"
+
+[[report.table]]
+name = "Drift"
+kind = "drift"
+exclude = ["verksamhet=289"]
+period_budget = true
+previous_forecast = "{APRIL}"
+
+[[report.table]]
+name = "Exploatering"
+kind = "drift"
+where = ["verksamhet=289"]
+
+[[report.table]]
+name = "Investeringar"
+kind = "investments"
+previous_forecast = "{APRIL}"
+
 # The report's tables from this ledger (exploatering = verksamhet 289xx):
 #   kfollow variance ks-2024.xlsx --exclude verksamhet=289 --period-budget   # Drift
 #   kfollow variance ks-2024.xlsx --where verksamhet=289                     # Exploatering

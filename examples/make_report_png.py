@@ -4,8 +4,7 @@ LibreOffice prints it.
 
     SOURCE_DATE_EPOCH=1725148800 .venv/bin/python examples/make_report_png.py
 
-Builds examples/ks-2024.csv's chapter with examples/kfollow.toml (and the [report] of
-REPORT below where that file has none) as an .xlsx, converts it to PDF with LibreOffice
+Builds examples/ks-2024.csv's chapter with examples/kfollow.toml (its [report]) as an .xlsx, converts it to PDF with LibreOffice
 (`soffice`), and writes the PDF's first page, the Drift sheet, to docs/report-drift.png with
 poppler's `pdftoppm`. SOURCE_DATE_EPOCH fixes the "skriven" time of the title block, so that
 the picture changes only with the figures. Needs LibreOffice and poppler-utils (README).
@@ -25,33 +24,6 @@ ROOT = EXAMPLES.parent
 OUT = ROOT / "docs" / "report-drift.png"
 RESOLUTION = 110  # pixels per inch: a landscape A4 page about 1 290 pixels wide
 
-# What examples/kfollow.toml is to hold (issue 16); used where it has no [report] yet.
-REPORT = """
-# [report] makes the nämnd's chapter (kfollow report ks-2024.xlsx -o delår.xlsx, or -o
-# delår.docx): the tables above, each with its own filters and options, the explain text
-# under each, charts, and reconcile's findings (sheet Kontroll), from one load of the ledger.
-[report]
-title = "Kommunstyrelsen, delårsbokslut augusti 2024"
-
-[[report.table]]
-name = "Drift"
-kind = "drift"
-exclude = ["verksamhet=289"]
-period_budget = true
-previous_forecast = "prognos-april"
-
-[[report.table]]
-name = "Exploatering"
-kind = "drift"
-where = ["verksamhet=289"]
-
-[[report.table]]
-name = "Investeringar"
-kind = "investments"
-previous_forecast = "prognos-april"
-"""
-
-
 def main() -> int:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None or shutil.which("pdftoppm") is None:
@@ -59,15 +31,11 @@ def main() -> int:
         return 2
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        config = (EXAMPLES / "kfollow.toml").read_text("utf-8")
-        if "[report]" not in config:
-            config += REPORT
-        (work / "kfollow.toml").write_text(config, "utf-8")
         workbook = work / "chapter.xlsx"
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         kfollow = [sys.executable, "-m", "kfollow", "report", str(EXAMPLES / "ks-2024.csv")]
         subprocess.run(
-            [*kfollow, "--config", str(work / "kfollow.toml"), "-q", "-o", str(workbook)], check=True, env=env
+            [*kfollow, "--config", str(EXAMPLES / "kfollow.toml"), "-q", "-o", str(workbook)], check=True, env=env
         )
         profile = f"-env:UserInstallation=file://{work / 'profile'}"
         convert = [soffice, profile, "--headless", "--convert-to", "pdf", "--outdir", str(work), str(workbook)]
