@@ -440,7 +440,9 @@ def _groups(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
             return group, first
         key *= span
         key += column.astype("int64") - low
-    if room <= max(4 * len(key), 1 << 16):  # dense keys: count them, no sort
+    # Dense keys: count them, no sort. Up to 2**20 whatever the rows (8 MiB of ranks): a block of
+    # reconcile's (konto × version × year × month × projekt: ~400k keys, 66k rows) 2.8x as fast.
+    if room <= max(4 * len(key), 1 << 20):
         present = np.flatnonzero(np.bincount(key, minlength=room))
         rank = np.zeros(room, dtype="int64")
         rank[present] = np.arange(len(present))
