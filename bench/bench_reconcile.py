@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -40,8 +39,8 @@ def child(args: list[str]) -> None:
 
     spent: dict[str, float] = {}
 
-    def timed(name: str, function):  # noqa: ANN001, ANN202
-        def run(*a, **k):  # noqa: ANN002, ANN003, ANN202
+    def timed(name: str, function):
+        def run(*a, **k):
             start, cpu = time.perf_counter(), time.process_time()
             try:
                 return function(*a, **k)
@@ -107,8 +106,10 @@ def report(rows: int, trees: dict[str, Path], runs: dict) -> None:
         return med(r["phases"].get(key, 0) for r in rs)
 
     for (label, name), rs in runs.items():
-        reads = (f"{phase(rs, 'first read'):.2f} ({phase(rs, 'first read CPU'):.2f}) | "
-                 f"{phase(rs, 'second read'):.2f} ({phase(rs, 'second read CPU'):.2f})") if name == "reconcile" else " | "
+        reads = " | "
+        if name == "reconcile":
+            reads = (f"{phase(rs, 'first read'):.2f} ({phase(rs, 'first read CPU'):.2f}) | "
+                     f"{phase(rs, 'second read'):.2f} ({phase(rs, 'second read CPU'):.2f})")
         print(f"| {label} | {name} | {med(r['wall'] for r in rs):.2f} | {med(r['cpu'] for r in rs):.2f} | "
               f"{med(r['sys'] for r in rs):.2f} | {max(r['mib'] for r in rs):.0f} | {reads} |")
     for label in trees:

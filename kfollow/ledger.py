@@ -132,8 +132,7 @@ class Ledger:
     files, and, once the accounts are mapped (mapping.assign_rows), each row's table row.
 
     select() keeps rows of the frame and of `rows` in step; everything else describes the
-    files, whatever rows are kept. (Not frozen: api.find_duplicates takes `row_hashes` over,
-    so that 8 bytes a row are let go before the files are read again.)
+    files, whatever rows are kept. (Not frozen: api.find_duplicates takes `row_hashes` over.)
     """
 
     frame: pd.DataFrame
