@@ -105,3 +105,20 @@ def test_a_read_keeps_candidates_not_a_hash_a_row(tmp_path: Path) -> None:
     ledger = api.read_ledger([path], options)
     assert ledger.row_hashes is not None
     assert 1 <= len(ledger.row_hashes) <= 5
+
+
+def test_many_files_make_few_filters(tmp_path: Path) -> None:
+    """Each new filter is as big as those before it together: 64 files of 64k rows each (their
+    size far under their rows) are looked up in a handful of filters, not 64; a twin in the
+    first file is found from the last."""
+    twins = TwinFilter()
+    rng = np.random.default_rng(5)
+    first = rng.integers(0, 2**63, 1000, dtype=np.int64).view("uint64")
+    for number in range(64):
+        path = tmp_path / f"{number}.csv"
+        path.write_bytes(b"x" * 1000)
+        twins.start(path)
+        twins.add(first if number == 0 else rng.integers(0, 2**63, 65_536, dtype=np.int64).view("uint64"))
+    twins.add(first[[17]])
+    assert len(twins.filters) <= 10
+    assert int(first[17]) in twins.candidates().tolist()

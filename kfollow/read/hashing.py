@@ -144,8 +144,8 @@ class TwinFilter:
     of the others are too (16 bits a row), and reconcile's second read compares them in full.
 
     The filter is sized when a file starts: a word for every FILE_BYTES_PER_WORD bytes. Where the
-    rows outgrow it (lines shorter than 64 bytes, or more files), a new filter of the same size
-    takes the new rows; a row is looked for in every one. 50M rows of 63 bytes: 94 MiB where the
+    rows outgrow it (lines shorter than 64 bytes, or more files), a new filter, as big as those
+    before it together, takes the new rows; a row is looked for in every one. 50M rows of 63 bytes: 94 MiB where the
     hashes took 400 MB (and twice that while they were joined)."""
 
     def __init__(self) -> None:
@@ -170,6 +170,9 @@ class TwinFilter:
             self._grow(words)
 
     def _grow(self, words: int) -> None:
+        """A new filter, at least as big as all before it: however many files or rows come,
+        the filters a row is looked for in stay few (their count grows as a logarithm)."""
+        words = max(words, sum(len(earlier) for earlier in self.filters))
         self.filters.append(np.zeros(words, dtype="uint64"))
         self.room = words * 64 // ROW_BITS
 
@@ -179,7 +182,7 @@ class TwinFilter:
         if not len(row_hash):
             return
         if not self.filters or self.room < len(row_hash):
-            self._grow(len(self.filters[-1]) if self.filters else max(len(row_hash) // 4, 1 << 10))
+            self._grow(max(len(row_hash) // 4, 1 << 10))
         mixed = _scrambled(row_hash)
         bits = np.zeros(len(row_hash), dtype="uint64")
         for place in range(FILTER_BITS):
