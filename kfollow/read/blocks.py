@@ -21,7 +21,17 @@ from ..money import (
     plain_decimals,
     text_to_ore,
 )
-from .hashing import HASH_MASK, HASHED_CONTENT, NULL_HASH, HashedRows, RowHashing, kept, mix_into, row_hashes
+from .hashing import (
+    HASH_MASK,
+    HASHED_CONTENT,
+    NULL_HASH,
+    HashedRows,
+    RowHashing,
+    keep_bitmap,
+    kept,
+    mix_into,
+    row_hashes,
+)
 from .normalise import CODE_KEYS, CONTROL_IN_CODE, has_control_characters
 from .table import EMPTY_INTEGER, ColumnPlan, FilterOnly, blank_rows, describe, more_bad_amounts
 
@@ -73,6 +83,7 @@ class Blocks:
         keeping = hashing is not None and hashing.keep is not None
         self.hashing = hashing if (collapse or keeping) and not wide else None
         self.filtering = self.hashing is not None and not keeping  # rows go into hashing.twins
+        self.keep_bitmap = keep_bitmap(hashing.keep) if hashing is not None and hashing.keep is not None else None
         if self.filtering:
             assert hashing is not None
             hashing.twins.start(path)
@@ -276,7 +287,8 @@ class Blocks:
             mix_into(row_hash, self.parts[f"{key}__empty"][-1].astype("uint64"))
             blank &= self.parts[f"{key}__empty"][-1]
         if hashing.keep is not None:
-            wanted = ~blank & kept(hashing.keep, row_hash)
+            assert self.keep_bitmap is not None
+            wanted = ~blank & kept(hashing.keep, self.keep_bitmap, row_hash)
             for parts in self.parts.values():
                 parts[-1] = parts[-1][wanted]
             return

@@ -213,24 +213,23 @@ class TwinFilter:
 
 KEPT_BITS = 24  # the top bits of a hash that index kept()'s bitmap (2 MiB)
 
-_bitmaps: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id(keep) -> (keep, its bitmap)
+
+def keep_bitmap(keep: np.ndarray) -> np.ndarray:
+    """A bitmap of the top KEPT_BITS bits of the hashes in `keep` (2 MiB), for kept()."""
+    bitmap = np.zeros(1 << (KEPT_BITS - 3), dtype="uint8")
+    top = keep >> np.uint64(64 - KEPT_BITS)
+    np.bitwise_or.at(bitmap, top >> np.uint64(3), np.left_shift(1, top & np.uint64(7)).astype("uint8"))
+    return bitmap
 
 
-def kept(keep: np.ndarray, row_hash: np.ndarray) -> np.ndarray:
-    """Which rows' hashes `keep` (sorted) holds. A bitmap by the hashes' top bits first (one look
-    in 2 MiB a row: 75k hashes let ~0.5 % of rows through), then a binary search for those
-    only: 50M rows against 75k hashes took ~5 s with the search alone."""
+def kept(keep: np.ndarray, bitmap: np.ndarray, row_hash: np.ndarray) -> np.ndarray:
+    """Which rows' hashes `keep` (sorted) holds. The bitmap of their top bits first (one look in
+    2 MiB a row: 75k hashes let ~0.5 % of rows through), then a binary search for those only:
+    50M rows against 75k hashes took ~5 s with the search alone."""
     if not len(keep):
         return np.zeros(len(row_hash), dtype=bool)
-    cached = _bitmaps.get(id(keep))
-    if cached is None or cached[0] is not keep:
-        bitmap = np.zeros(1 << (KEPT_BITS - 3), dtype="uint8")
-        top = keep >> np.uint64(64 - KEPT_BITS)
-        np.bitwise_or.at(bitmap, top >> np.uint64(3), np.left_shift(1, top & np.uint64(7)).astype("uint8"))
-        _bitmaps.clear()  # (one second read at a time)
-        cached = _bitmaps[id(keep)] = (keep, bitmap)
     top = row_hash >> np.uint64(64 - KEPT_BITS)
-    maybe = np.flatnonzero((cached[1][top >> np.uint64(3)] >> (top & np.uint64(7)).astype("uint8")) & 1)
+    maybe = np.flatnonzero((bitmap[top >> np.uint64(3)] >> (top & np.uint64(7)).astype("uint8")) & 1)
     at = np.minimum(np.searchsorted(keep, row_hash[maybe]), len(keep) - 1)
     found = np.zeros(len(row_hash), dtype=bool)
     found[maybe[keep[at] == row_hash[maybe]]] = True
