@@ -140,13 +140,13 @@ class TwinFilter:
     in memory that follows the files' size, not their rows: a blocked Bloom filter. Each row sets
     FILTER_BITS bits of one 64-bit word, both chosen by its hash; a row whose bits were all set
     before it may have been seen, and its hash is kept as a candidate (so are rows of one block
-    with equal hashes). A row with a twin is always a candidate (no false negatives); about 0.2 %
-    of the others are too (16 bits a row), and reconcile's second read compares them in full.
+    with equal hashes). A row with a twin is always a candidate (no false negatives); ~0.15 % of
+    the others are too (16 bits a row), and reconcile's second read compares them in full.
 
     The filter is sized when a file starts: a word for every FILE_BYTES_PER_WORD bytes. Where the
     rows outgrow it (lines shorter than 64 bytes, or more files), a new filter, as big as those
-    before it together, takes the new rows; a row is looked for in every one. 50M rows of 63 bytes: 94 MiB where the
-    hashes took 400 MB (and twice that while they were joined)."""
+    before it together, takes the new rows; a row is looked for in every one. 50M rows of 63
+    bytes: 94 MiB, where their hashes took 400 MB (and twice that while they were joined)."""
 
     def __init__(self) -> None:
         self.filters: list[np.ndarray] = []
