@@ -23,14 +23,15 @@ DATA = BENCH / ".data"
 CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def run_child(cmd: list[str], stdout=None, capture: bool = False) -> dict:
-    """Run cmd from the project folder: wall s (spawn to reap), cpu s, peak MiB (ru_maxrss),
-    exit code, stderr text, and stdout text when `capture` (else stdout goes to `stdout`, by
-    default nowhere)."""
+def run_child(cmd: list[str], stdout=None, capture: bool = False, cwd=None, env=None) -> dict:
+    """Run cmd from the project folder (or `cwd`, with `env`): wall s (spawn to reap), cpu s
+    (user + sys), sys s (kernel), minor page faults, peak MiB (ru_maxrss), exit code, stderr
+    text, and stdout text when `capture` (else stdout goes to `stdout`, by default nowhere)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         target = out if capture else (stdout if stdout is not None else subprocess.DEVNULL)
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=target, stderr=err, cwd=ROOT, env=CHILD_ENV)
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=target, stderr=err, cwd=cwd or ROOT,
+                                env=env or CHILD_ENV)
         _, status, ru = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped
@@ -39,6 +40,8 @@ def run_child(cmd: list[str], stdout=None, capture: bool = False) -> dict:
         return {
             "wall": wall,
             "cpu": ru.ru_utime + ru.ru_stime,
+            "sys": ru.ru_stime,
+            "minflt": ru.ru_minflt,
             "mib": ru.ru_maxrss / 1024,
             "rc": proc.returncode,
             "out": out.read().decode("utf-8", "replace"),

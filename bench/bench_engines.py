@@ -3,6 +3,15 @@
 
     .venv/bin/python bench/bench_engines.py [--only csv,xlsx,parquet,misc]
         [--sizes 1M,10M,100k] [--repeat 3] [--json FILE] [--kfollow CMD] [--no-exclude]
+    .venv/bin/python bench/bench_engines.py --anchors [--rounds 5] [--only csv-utf8,csv-sv,parquet]
+        [--tree before=/tmp/before] [--engines strict-duckdb,strict-polars,duckdb,polars]
+
+--anchors (issue 17): kfollow against DuckDB and polars doing kfollow's input checks
+(bench/strict_duckdb.py, bench/strict_polars.py) and the raw engines, on the 10M-row UTF-8,
+cp1252 and Parquet ledgers, interleaved, --rounds rounds; per row the median wall, CPU
+(user + sys), kernel (sys) time and minor page faults, and the highest peak RSS, and each
+÷ strict DuckDB's. kfollow runs as `python -m kfollow` with PYTHONPATH on this tree (and on
+each --tree), from a temporary folder.
 
 Every engine runs as a separate child process (wall = spawn..reap, imports included;
 peak = ru_maxrss of that child), best of --repeat, the engines alternating within each
@@ -37,13 +46,14 @@ import argparse
 import json
 import os
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _harness import BENCH, DATA, ROOT, kfollow_command, ledger_csv, parse_sizes, run_child
+from _harness import BENCH, CHILD_ENV, DATA, ROOT, kfollow_command, ledger_csv, parse_sizes, run_child
 
 CONFIG = BENCH / "kfollow.toml"
 KOMMUN_BAS = ROOT / "kfollow" / "data" / "kommun-bas.toml"
@@ -552,6 +562,139 @@ def print_table(results: list[dict], repeat: int) -> None:
           f"{os.cpu_count()} CPUs)")
 
 
+# ---------------------------------------------------------------------------------------
+# anchors (issue 17): kfollow against engines doing kfollow's checks, interleaved
+# ---------------------------------------------------------------------------------------
+
+STRICT = {"strict-duckdb": BENCH / "strict_duckdb.py", "strict-polars": BENCH / "strict_polars.py"}
+ANCHOR_TARGETS = {"csv-utf8": 1.2, "csv-sv": 1.3, "parquet": 1.2}  # kfollow / strict-duckdb
+ANCHOR_RSS_MIB = 400
+ANCHOR_SYS = 2.0  # kfollow's kernel time / strict-duckdb's
+
+
+def load() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def anchor_commands(kind: str, path: Path, trees: dict[str, Path], engines: list[str], out: Path,
+                    kf_extra: list[str]) -> dict[str, tuple[list[str], dict | None]]:
+    """engine -> (command, env); kfollow runs as `python -m kfollow` with PYTHONPATH on a tree
+    (from a folder outside every tree: a checkout as the working directory would come first)."""
+    cmds: dict[str, tuple[list[str], dict | None]] = {}
+    for label, tree in trees.items():
+        env = dict(CHILD_ENV, PYTHONPATH=str(tree))
+        cmds[label] = ([sys.executable, "-m", "kfollow", "variance", str(path), "--config", str(CONFIG),
+                        "--format", "json", "-o", str(out / f"{label}.json"), *kf_extra], env)
+    for e in engines:
+        if e in STRICT:
+            cmds[e] = ([sys.executable, str(STRICT[e]), str(path), str(out / f"{e}.json")], None)
+        else:
+            cmds[e] = ([sys.executable, __file__, "--child", e, kind, str(path), str(out / f"{e}.json")], None)
+    return cmds
+
+
+def anchor_case(name: str, kind: str, path: Path, trees: dict[str, Path], engines: list[str],
+                rounds: int, kf_extra: list[str]) -> list[dict]:
+    """Every command once per round, in turn (the order turned by one each round), `rounds`
+    times; medians of wall, CPU, kernel time and minor faults, the highest peak RSS."""
+    out = Path(tempfile.mkdtemp(prefix="bench_anchor_"))
+    cmds = anchor_commands(kind, path, trees, engines, out, kf_extra)
+    order = list(cmds)
+    runs: dict[str, list[dict]] = {e: [] for e in order}
+    loads = [load()]
+    for i in range(rounds):
+        turn = order[i % len(order):] + order[:i % len(order)]
+        for e in turn:
+            cmd, env = cmds[e]
+            r = run_child(cmd, cwd=str(out), env=env)
+            if r["rc"] != 0:
+                raise SystemExit(f"{e} on {path.name} failed: {r['err'].strip()[-400:]}")
+            runs[e].append(r)
+            print(f"  {name:<9} {e:<15} round {i + 1}: {r['wall']:6.2f} s wall {r['cpu']:6.2f} s CPU "
+                  f"{r['sys']:5.2f} s sys {r['minflt']:>8} flt {r['mib']:5.0f} MiB", file=sys.stderr, flush=True)
+        loads.append(load())
+    checks = anchor_checks(out, trees, engines)
+    med = statistics.median
+    results = []
+    for e in order:
+        rs = runs[e]
+        results.append({"case": name, "file": path.name, "engine": e, "rounds": rounds,
+                        "wall": med(r["wall"] for r in rs), "cpu": med(r["cpu"] for r in rs),
+                        "sys": med(r["sys"] for r in rs), "minflt": med(r["minflt"] for r in rs),
+                        "peak": max(r["mib"] for r in rs), "check": checks.get(e, ""), "load": loads,
+                        "walls": [round(r["wall"], 3) for r in rs], "cpus": [round(r["cpu"], 3) for r in rs]})
+    return results
+
+
+def anchor_checks(out: Path, trees: dict[str, Path], engines: list[str]) -> dict[str, str]:
+    """Each engine's groups give kfollow's Drift table (OK), and every engine the same groups."""
+    reference = json.loads((out / f"{engines[0]}.json").read_text())
+    found = {}
+    for e in engines:
+        groups = json.loads((out / f"{e}.json").read_text())
+        found[e] = "OK" if groups == reference else f"groups differ from {engines[0]}"
+    for label in trees:
+        diff = compare_kfollow(reference, json.loads((out / f"{label}.json").read_text()))
+        found[label] = "OK" if diff is None else f"MISMATCH {diff}"
+    return found
+
+
+def print_anchors(results: list[dict], trees: dict[str, Path]) -> None:
+    print("\n| file | engine | wall s | CPU s | sys s | minor faults | peak MiB | ÷ strict-duckdb wall, CPU, sys "
+          "| check |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+    for r in results:
+        anchor = next(a for a in results if a["case"] == r["case"] and a["engine"] == "strict-duckdb")
+        ratio = (f"{r['wall'] / anchor['wall']:.2f}, {r['cpu'] / anchor['cpu']:.2f}, "
+                 f"{r['sys'] / max(anchor['sys'], 1e-3):.2f}")
+        print(f"| {r['file']} | {r['engine']} | {r['wall']:.2f} | {r['cpu']:.2f} | {r['sys']:.2f} | "
+              f"{r['minflt'] / 1000:,.0f}k | {r['peak']:.0f} | {ratio} | {r['check']} |")
+    print("\ntargets (kfollow ÷ strict-duckdb, wall and CPU): "
+          + ", ".join(f"{k} ≤ {v}×" for k, v in ANCHOR_TARGETS.items())
+          + f"; peak ≤ {ANCHOR_RSS_MIB} MiB; sys ≤ {ANCHOR_SYS}×")
+    for label in trees:
+        for r in (r for r in results if r["engine"] == label):
+            anchor = next(a for a in results if a["case"] == r["case"] and a["engine"] == "strict-duckdb")
+            target = ANCHOR_TARGETS[r["case"]]
+            verdicts = [("wall", r["wall"] / anchor["wall"] <= target), ("CPU", r["cpu"] / anchor["cpu"] <= target),
+                        ("peak", r["peak"] <= ANCHOR_RSS_MIB), ("sys", r["sys"] <= ANCHOR_SYS * anchor["sys"])]
+            print(f"{label} {r['case']}: " + ", ".join(f"{k} {'PASS' if ok else 'FAIL'}" for k, ok in verdicts)
+                  + f" (load {' → '.join(r['load'][::max(len(r['load']) - 1, 1)])})")
+
+
+def anchors(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description="kfollow against the strict engine anchors (issue 17)")
+    p.add_argument("--anchors", action="store_true")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--only", default="csv-utf8,csv-sv,parquet", help="cases (default %(default)s)")
+    p.add_argument("--engines", default="strict-duckdb,strict-polars,duckdb,polars",
+                   help="engine rows beside kfollow, the first the reference of the checks (default %(default)s)")
+    p.add_argument("--tree", action="append", default=[], metavar="LABEL=PATH",
+                   help="another kfollow checkout to run beside this one (e.g. before=/tmp/before)")
+    p.add_argument("--kfollow-args", default="--sign ledger --exclude verksamhet=289",
+                   help="extra arguments for kfollow variance (default %(default)r)")
+    p.add_argument("--json", metavar="FILE")
+    a = p.parse_args(argv)
+    trees = {"kfollow": ROOT, **{t.split("=", 1)[0]: Path(t.split("=", 1)[1]).resolve() for t in a.tree}}
+    engines = [e for e in a.engines.split(",") if e]
+    files = {"csv-utf8": lambda: csv_file(10_000_000, "utf8"), "csv-sv": lambda: csv_file(10_000_000, "sv"),
+             "parquet": lambda: parquet_file(10_000_000)}
+    vers = versions()
+    print(vers, file=sys.stderr)
+    results = []
+    for case in a.only.split(","):
+        path = files[case]()
+        kind = "parquet" if case == "parquet" else "csv"
+        results += anchor_case(case, kind, path, trees, engines, a.rounds, shlex.split(a.kfollow_args))
+    print(f"{a.rounds} rounds, medians (peak: the highest); {os.cpu_count()} CPUs; {vers}")
+    print_anchors(results, trees)
+    if a.json:
+        Path(a.json).write_text(json.dumps({"versions": vers, "results": results}, indent=2, ensure_ascii=False)
+                                + "\n", encoding="utf-8")
+    return 0 if all(r["check"] == "OK" for r in results) else 1
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     exclude = "--no-exclude" not in argv
@@ -559,6 +702,8 @@ def main(argv=None) -> int:
         _, engine, kind, path, out = argv[:5]
         CHILDREN[engine](kind, path, out, exclude)
         return 0
+    if "--anchors" in argv:
+        return anchors(argv)
     if argv[:1] == ["--make-xlsx"]:
         make_xlsx(argv[1], int(argv[2]), argv[3])
         return 0

@@ -132,8 +132,7 @@ class Ledger:
     files, and, once the accounts are mapped (mapping.assign_rows), each row's table row.
 
     select() keeps rows of the frame and of `rows` in step; everything else describes the
-    files, whatever rows are kept. (Not frozen: api.find_duplicates takes `row_hashes` over,
-    so that 8 bytes a row are let go before the files are read again.)
+    files, whatever rows are kept. (Not frozen: api.find_duplicates takes `row_hashes` over.)
     """
 
     frame: pd.DataFrame
@@ -145,7 +144,7 @@ class Ledger:
     year_labels: dict[int, str] = field(default_factory=dict)  # SIE fiscal years: {2016: "2015/16"}
     full_year_only: tuple[FullYearOnly, ...] = ()  # report.check_full_year refuses part-year columns
     file_signs: dict[str, str] = field(default_factory=dict)  # file name -> the sign it was read in
-    # With ReadOptions.hashing: a hash of every row as read (reconcile's duplicate check)
+    # With ReadOptions.hashing: the hashes of the rows that may have a twin (reconcile's duplicate check)
     row_hashes: np.ndarray | None = None
     # Each row a row of a file with every column read (nothing summed, no column only hashed)
     rows_as_read: bool = True

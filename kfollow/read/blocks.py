@@ -21,7 +21,17 @@ from ..money import (
     plain_decimals,
     text_to_ore,
 )
-from .hashing import HASH_MASK, HASHED_CONTENT, NULL_HASH, RowHashing, joined, mix_into, row_hashes
+from .hashing import (
+    HASH_MASK,
+    HASHED_CONTENT,
+    NULL_HASH,
+    HashedRows,
+    RowHashing,
+    keep_bitmap,
+    kept,
+    mix_into,
+    row_hashes,
+)
 from .normalise import CODE_KEYS, CONTROL_IN_CODE, has_control_characters
 from .table import EMPTY_INTEGER, ColumnPlan, FilterOnly, blank_rows, describe, more_bad_amounts
 
@@ -72,8 +82,13 @@ class Blocks:
         wide = any(key.startswith("wide:") for key in columns.amounts.values())
         keeping = hashing is not None and hashing.keep is not None
         self.hashing = hashing if (collapse or keeping) and not wide else None
-        self.hashes: list[np.ndarray] = []
-        self.row_hashes: np.ndarray | None = None  # joined by frame()
+        self.filtering = self.hashing is not None and not keeping  # rows go into hashing.twins
+        self.keep_bitmap = keep_bitmap(hashing.keep) if hashing is not None and hashing.keep is not None else None
+        if self.filtering:
+            assert hashing is not None
+            hashing.twins.start(path)
+        self.hashed_rows = 0  # rows put into the filter
+        self.row_hashes: HashedRows | None = None  # by frame(): the rows filtered, the candidates found
         self.code_hashes: dict[str, tuple[np.ndarray, int]] = {}  # per text column: hashes of its codes, count
         self.hopeless = False
         self.pending = 0  # rows come in since the last merge
@@ -272,15 +287,17 @@ class Blocks:
             mix_into(row_hash, self.parts[f"{key}__empty"][-1].astype("uint64"))
             blank &= self.parts[f"{key}__empty"][-1]
         if hashing.keep is not None:
-            at = np.minimum(np.searchsorted(hashing.keep, row_hash), len(hashing.keep) - 1)
-            wanted = ~blank & (hashing.keep[at] == row_hash) if len(hashing.keep) else ~blank & False
+            assert self.keep_bitmap is not None
+            wanted = ~blank & kept(hashing.keep, self.keep_bitmap, row_hash)
             for parts in self.parts.values():
                 parts[-1] = parts[-1][wanted]
-        elif hashing.hash_only:
+            return
+        if hashing.hash_only:
             # A row with text only in dropped columns is no blank line: it stays apart, and
             # the checks after reading name it as a full read would.
             self._keep(HASHED_CONTENT, inputs.hashed_content)
-        self.hashes.append(row_hash[~blank])
+        hashing.twins.add(row_hash[~blank])
+        self.hashed_rows += int(np.count_nonzero(~blank))
 
     def _value_hashes(self, key: str, known: dict[str, int], hashing: RowHashing) -> tuple[np.ndarray, int]:
         """(per code of a column, the hash of the value it stands for; the slot of a null)."""
@@ -320,7 +337,9 @@ class Blocks:
         self.bad_count[position] = found + len(rows)
 
     def frame(self) -> pd.DataFrame:
-        self.row_hashes = joined(self.hashes) if self.hashing else None
+        if self.filtering:
+            assert self.hashing is not None
+            self.row_hashes = HashedRows(self.hashed_rows, self.hashing.twins.candidates())
         for position, total in self.bad_count.items():
             self.problems += more_bad_amounts(self.path, self.columns.header[position].strip(), total)
         out: dict[str, object] = {}
@@ -433,7 +452,9 @@ def _groups(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
             return group, first
         key *= span
         key += column.astype("int64") - low
-    if room <= max(4 * len(key), 1 << 16):  # dense keys: count them, no sort
+    # Dense keys: count them, no sort. Up to 2**20 whatever the rows (8 MiB of ranks): a block of
+    # reconcile's (konto × version × year × month × projekt: ~400k keys, 66k rows) 2.8x as fast.
+    if room <= max(4 * len(key), 1 << 20):
         present = np.flatnonzero(np.bincount(key, minlength=room))
         rank = np.zeros(room, dtype="int64")
         rank[present] = np.arange(len(present))

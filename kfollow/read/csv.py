@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import LoadError, OptionError, capped, shown
 from .blocks import Blocks
-from .hashing import RowHashing
+from .hashing import HashedRows, RowHashing
 from .options import Limits, show_size
 from .pipeline import convert_while_reading, give_back_memory
 from .table import (
@@ -38,7 +38,10 @@ SAMPLE_BYTES = 256 * 1024  # enough to sniff the dialect of any export's first l
 
 DELIMITERS = (";", "\t", ",")
 
-CHUNK_BYTES = 64 << 20  # read_csv parses this much of the file at a time, on every core
+# read_csv parses this much of the file at a time, on every core. 10M rows (bench/README.md):
+# 64 MiB chunks peaked at 460-540 MiB with ~290k page faults (0.9-1.4 s in the kernel); 16 MiB
+# at ~270 MiB, 50k faults, 0.3 s, for the same CPU time (8 MiB: 220 MiB, no faster).
+CHUNK_BYTES = 16 << 20
 
 BLOCK_BYTES = 4 << 20  # Arrow parses this much per block; small blocks keep memory flat
 
@@ -135,7 +138,7 @@ def read_csv(
     header_index, delim, columns = _csv_header(path, sample, chosen, lines, plan, delimiter, limits.cell)
     _refuse_data_above(path, lines, header_index, delim, columns)
 
-    def attempt(enc: str) -> tuple[pd.DataFrame, list[str], np.ndarray | None]:
+    def attempt(enc: str) -> tuple[pd.DataFrame, list[str], HashedRows | None]:
         try:
             return _read_csv_frame(path, enc, header_index, delim, columns, collapse, filter_only, hashing, limits)
         except NulByte as nul:
@@ -209,7 +212,7 @@ def _read_csv_frame(
     filter_only: FilterOnly | None = None,
     hashing: RowHashing | None = None,
     limits: Limits | None = None,
-) -> tuple[pd.DataFrame, list[str], np.ndarray | None]:
+) -> tuple[pd.DataFrame, list[str], HashedRows | None]:
     """Read the planned columns with Arrow's CSV reader, block by block.
 
     Each block is turned into numpy arrays at once (codes, integers, öre), so memory holds the
@@ -241,7 +244,7 @@ def _read_csv_frame(
 
     def read(
         amount_type: object, integer_type: object, block_size: int
-    ) -> tuple[pd.DataFrame, list[str], np.ndarray | None]:
+    ) -> tuple[pd.DataFrame, list[str], HashedRows | None]:
         types = {names[p]: pa.dictionary(pa.int32(), value_type) for p in columns.text}
         types.update({names[p]: integer_type for p in columns.integers})
         types.update({names[p]: amount_type for p in columns.amounts})
@@ -393,44 +396,64 @@ def _chunk_batches(
     import pyarrow.csv as pacsv
 
     size = path.stat().st_size
+    # Two buffers, read into in turn: a fresh bytes object a chunk, and a sliced copy of it, cost
+    # the kernel a page fault per 4 KiB, twice (64 MiB chunks: ~30k faults a chunk). The chunk
+    # before stays untouched while the converting thread may still convert its batches (Arrow's
+    # parse copies what it keeps, and so does the block collector).
+    buffers = [bytearray(), bytearray()]
     with path.open("rb") as handle:
-        start = 0
+        start, turn = 0, 0
         while start < size:
-            handle.seek(start)
-            # The first chunk holds at least the sample, where the header was found: the rows
-            # above it are skipped within that chunk.
-            data = handle.read(CHUNK_BYTES if start else max(CHUNK_BYTES, SAMPLE_BYTES))
-            if start + len(data) < size:
-                cut = _record_end(data)
-                while not cut:  # a record longer than a chunk: read on to its end
-                    more = handle.read(CHUNK_BYTES)
-                    data += more
-                    cut = _record_end(data) if more else len(data)
-                data = data[:cut]
-            if (nul := data.find(b"\x00")) >= 0:  # memchr; a NUL is in no text (SPEC §1)
+            data, cut = _read_chunk(handle, start, size, buffers, turn)
+            turn ^= 1
+            if (nul := data.find(b"\x00", 0, cut)) >= 0:  # memchr; a NUL is in no text (SPEC §1)
                 raise NulByte(start + nul)
-            if undefined is not None and (utf8 := _utf8_letter(data)) >= 0:
+            if undefined is not None and (utf8 := _utf8_letter(data, cut)) >= 0:
                 raise LoadError(_utf8_in_single_byte(path, start + utf8))
-            _check_decodes(data, undefined)
+            _check_decodes(data, cut, undefined)
+            quoted = data.find(b'"', 0, cut) >= 0
             table = pacsv.read_csv(
-                pa.py_buffer(data),
+                pa.py_buffer(data).slice(0, cut),
                 read_options=read_options(skip_rows if start == 0 else 0),
                 # A chunk without a quote character is parsed as such: the same rows, and the
                 # tokenizer has no quotes to watch for (10M rows: 3.1-3.3 -> 2.6-2.7 s of CPU).
-                parse_options=parse_options if unquoted is None or b'"' in data else unquoted,
+                parse_options=parse_options if unquoted is None or quoted else unquoted,
                 convert_options=convert_options,
             )
-            start += len(data)
+            start += cut
             del data
             yield start / max(size, 1), table.to_batches()
 
 
-def _record_end(data: bytes) -> int:
-    """Where a chunk of whole records ends: after its last line end outside a quoted value
-    (a text cell of several lines must not be cut in two); 0 where there is none. Outside
-    quotes, the quote characters before a byte are even in number ("" escapes one)."""
-    cut = data.rfind(b"\n") + 1
-    if not cut or b'"' not in data:
+def _read_chunk(handle: Any, start: int, size: int, buffers: list[bytearray], turn: int) -> tuple[bytearray, int]:
+    """(buffer, end): CHUNK_BYTES of the file from `start`, read into buffers[turn] (made once),
+    ending after its last whole record. A chunk ends after a line feed, as Arrow's own blocks
+    do; a record longer than a chunk is read on to its end (into a buffer of its own)."""
+    # The first chunk holds at least the sample, where the header was found: the rows above it
+    # are skipped within that chunk.
+    want = min(CHUNK_BYTES if start else max(CHUNK_BYTES, SAMPLE_BYTES), size - start)
+    if len(buffers[turn]) < want:
+        buffers[turn] = bytearray(want)
+    data = buffers[turn]
+    handle.seek(start)
+    end = handle.readinto(memoryview(data)[:want])
+    if start + end >= size:
+        return data, end
+    cut = _record_end(data, end)
+    while not cut:  # a record longer than a chunk: read on to its end
+        more = handle.read(CHUNK_BYTES)
+        data = buffers[turn] = data[:end] + more
+        end = len(data)
+        cut = _record_end(data, end) if more else end
+    return data, cut
+
+
+def _record_end(data: bytes | bytearray, end: int) -> int:
+    """Where a chunk of whole records (data[:end]) ends: after its last line end outside a
+    quoted value (a text cell of several lines must not be cut in two); 0 where there is none.
+    Outside quotes, the quote characters before a byte are even in number ("" escapes one)."""
+    cut = data.rfind(b"\n", 0, end) + 1
+    if not cut or data.find(b'"', 0, end) < 0:
         return cut
     odd = data.count(b'"', 0, cut) % 2
     while odd and cut:  # walk back a line at a time (a quote never closed: to the chunk's start)
@@ -444,12 +467,12 @@ def _record_end(data: bytes) -> int:
 _UTF8_LETTER = re.compile(b"\xc3[\xa5\xa4\xb6\xa9\x85\x84\x96]")
 
 
-def _utf8_letter(data: bytes) -> int:
-    """Where a chunk read in a single-byte encoding holds a Swedish letter in UTF-8, else -1
-    (memchr for the lead byte first: a cp1252 file has almost no 'Ã')."""
-    if data.find(b"\xc3") < 0:
+def _utf8_letter(data: bytes | bytearray, end: int) -> int:
+    """Where a chunk (data[:end]) read in a single-byte encoding holds a Swedish letter in
+    UTF-8, else -1 (memchr for the lead byte first: a cp1252 file has almost no 'Ã')."""
+    if data.find(b"\xc3", 0, end) < 0:
         return -1
-    found = _UTF8_LETTER.search(data)
+    found = _UTF8_LETTER.search(data, 0, end)
     return found.start() if found else -1
 
 
@@ -463,19 +486,19 @@ def _utf8_in_single_byte(path: Path, offset: int) -> str:
     )
 
 
-def _check_decodes(data: bytes, undefined: bytes | None) -> None:
-    """UnicodeDecodeError where a chunk holds a byte of `undefined`, or, where that is None, is
-    not UTF-8 (see _chunk_batches)."""
+def _check_decodes(data: bytes | bytearray, end: int, undefined: bytes | None) -> None:
+    """UnicodeDecodeError where a chunk (data[:end]) holds a byte of `undefined`, or, where
+    that is None, is not UTF-8 (see _chunk_batches)."""
     import pyarrow as pa
 
     if undefined is not None:
         for byte in undefined:
-            if (at := data.find(byte)) >= 0:
-                raise UnicodeDecodeError("single-byte", data, at, at + 1, "undefined")
+            if (at := data.find(byte, 0, end)) >= 0:
+                raise UnicodeDecodeError("single-byte", bytes(data[at : at + 1]), 0, 1, "undefined")
         return
-    if data.isascii():
+    if data.isascii() if end == len(data) else bytes(memoryview(data)[:end]).isascii():
         return
-    whole = pa.LargeStringArray.from_buffers(1, pa.py_buffer(np.array([0, len(data)], dtype="<i8")), pa.py_buffer(data))
+    whole = pa.LargeStringArray.from_buffers(1, pa.py_buffer(np.array([0, end], dtype="<i8")), pa.py_buffer(data))
     try:
         whole.validate(full=True)
     except pa.ArrowInvalid:

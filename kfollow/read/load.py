@@ -237,8 +237,8 @@ class _Files:
         self.notes += normalised.notes
         self.full_year += normalised.full_year
         self.as_read &= table.as_read
-        if self.hashes is not None and table.row_hashes is not None and len(table.row_hashes) == counted_rows(frame):
-            self.hashes.append(table.row_hashes)
+        if self.hashes is not None and table.row_hashes is not None and table.row_hashes.rows == counted_rows(frame):
+            self.hashes.append(table.row_hashes.candidates)
         else:
             self.hashes = None
         self.headers[source.path.name] = [c.strip() for c in table.columns.header if c.strip()]

@@ -96,7 +96,7 @@ class ReadOptions:
     # (filter_verdicts); such a column keeps a code per verdict, not every code.
     filter_only: dict[str, Callable[[str], bool]] = field(default_factory=dict)
     # With collapse: hash every row as read (read.hashing.RowHashing), for reconcile's duplicate
-    # check; Ledger.row_hashes then holds them (None where a file was not hashed).
+    # check; Ledger.row_hashes then holds those of the rows that may have a twin (None where a file was not hashed).
     hashing: RowHashing | None = None
     # --limit: sizes past which a file is refused (Limits).
     limits: Limits = field(default_factory=Limits)

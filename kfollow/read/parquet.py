@@ -11,7 +11,9 @@ from .hashing import RowHashing
 from .pipeline import convert_while_reading
 from .table import EMPTY_INTEGER, ColumnPlan, FilterOnly, NoHeader, Planner, Table, describe
 
-PARQUET_BATCH = 1 << 19  # rows per Parquet batch: about 15 MiB of the columns kfollow reads
+# Rows per Parquet batch: about 8 MiB of the columns kfollow reads. 10M rows (bench/README.md):
+# 512k-row batches peaked at 407-437 MiB, 256k at 360-370 for the same CPU time.
+PARQUET_BATCH = 1 << 18
 
 
 def _fits_int32(array: Any) -> bool:

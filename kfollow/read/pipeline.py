@@ -15,6 +15,7 @@ from .. import progress
 
 def convert_while_reading(items: Iterable[tuple[float, Callable[[], object]]]) -> None:
     """Run each item's work on one worker, in order, while the next item is being parsed."""
+    keep_freed_memory()
     with ThreadPoolExecutor(max_workers=1) as worker:
         pending: Future[object] | None = None
         for share, work in items:
@@ -38,5 +39,32 @@ def give_back_memory() -> None:
     pa.default_memory_pool().release_unused()
     try:
         ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
+
+_tuned: list[bool] = []
+
+
+def keep_freed_memory() -> None:
+    """Have glibc's malloc keep what is freed for the next block, once per process: blocks under
+    32 MiB from the heap, not each from a mapping of its own (glibc starts at 128 KiB, and its
+    own threshold follows frees only), and the heap's free top kept up to 512 MiB, not handed
+    back at every free. Each block's arrays (a 512k-row Parquet batch: ~2 MiB a column) were
+    otherwise mapped, zeroed by the kernel and unmapped again: 10M Parquet rows, 110k -> 30k page
+    faults, 0.9 -> 0.25 s in the kernel, 2.3 -> 1.7 s of CPU. give_back_memory still hands it
+    all back after the read. A no-op where the C library has no mallopt."""
+    if _tuned:
+        return
+    _tuned.append(True)
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)
+        libc.mallopt(M_TRIM_THRESHOLD, 512 << 20)
     except (OSError, AttributeError):
         pass

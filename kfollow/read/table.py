@@ -25,7 +25,7 @@ from ..ledger import (
     canonical_version,
 )
 from ..money import amount_trouble
-from .hashing import HASHED_CONTENT
+from .hashing import HASHED_CONTENT, HashedRows
 
 HEADER_SEARCH_ROWS = 30  # title rows above the header are skipped, within this many rows
 
@@ -69,8 +69,9 @@ class Table:
     columns: ColumnPlan
     header_line: int  # 1-based line (CSV) or row (XLSX) of the header
     problems: list[str] = field(default_factory=list)
-    # RowHashing: one hash per (non-blank) row of the file; None where rows were not hashed
-    row_hashes: np.ndarray | None = None
+    # RowHashing: the (non-blank) rows put into its twin filter, and the hashes of those that
+    # may have a twin; None where rows were not hashed
+    row_hashes: HashedRows | None = None
     # Each row a row of the file with every column read: not so where rows may have been
     # summed, or codes of a filter-only column stand for others, or columns were only hashed.
     as_read: bool = True
