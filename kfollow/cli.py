@@ -963,6 +963,10 @@ def report(**kwargs: Any) -> None:
     spec = chapter_spec(rules, _overrides(kwargs, Overrides))
     sources = _sources(kwargs)
     digests = start_digests([source.path for source in sources])  # while the ledger loads
+    if output.suffix.lower() == ".docx":
+        from .document import start_imports
+
+        imports = start_imports()  # while the ledger loads, too
     # The tables' own filters differ: the read keeps what each needs (chapter.filter_verdicts).
     plain = dict(kwargs, where=(), exclude=(), forecast_version=None, previous_forecast=None)
     options = _read_options(plain, False, read_columns(spec), True)
@@ -977,6 +981,7 @@ def report(**kwargs: Any) -> None:
     else:
         from .document import document_bytes
 
+        imports.result()  # (raises what the import raised)
         data = document_bytes(chapter)
     emit(data, output)
 

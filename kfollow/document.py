@@ -14,6 +14,7 @@ python-docx and matplotlib are imported here only, when a .docx is written.
 from __future__ import annotations
 
 import io
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from .chapter import Chapter, ChapterTable
@@ -234,6 +235,24 @@ def _keep_together(row: Any) -> None:
 # --- the chart ------------------------------------------------------------------------------------
 
 
+def start_imports() -> Future[None]:
+    """python-docx and matplotlib imported in a thread while the ledger loads: about 0.5 s
+    of imports that would otherwise follow a 2 s load (the load's Arrow parse lets go of the
+    GIL). chart_png and document_bytes import them again, at no cost once done."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(_imports)
+    pool.shutdown(wait=False)
+    return future
+
+
+def _imports() -> None:
+    import docx  # noqa: F401
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: files only
+    import matplotlib.pyplot
+
+
 def chart_png(report: Report, name: str) -> bytes | None:
     """Budget, forecast and outcome per row, and the deviations, as bars side by side; a PNG
     at DPI, or None where the table has no rows or no data to draw."""
@@ -265,7 +284,9 @@ def chart_png(report: Report, name: str) -> bytes | None:
         figure.suptitle(name, fontsize=10, x=0.01, ha="left")
         figure.tight_layout()
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=DPI)
+        # zlib's fastest level: a third of the chart's time went to PNG compression at the
+        # default level, for a file about a third larger inside the .docx (bench/bench_report.py)
+        figure.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
         plt.close(figure)
     return buffer.getvalue()
 
