@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .api import Filter, drift_table, investment_table, reconcile_ledger
-from .errors import ConfigError
+from .errors import ConfigError, KfollowError, shown
 from .explain import PART_DEVIATION, Paragraph, explain
 from .investments import has_investments
 from .ledger import Ledger, canonical_version
@@ -264,8 +264,13 @@ def provenance(digests: tuple[tuple[str, str], ...], now: datetime | None = None
     from importlib import import_module
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if now is None and epoch.isdigit():
+        try:
+            now = datetime.fromtimestamp(int(epoch), UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ConfigError(f"SOURCE_DATE_EPOCH={shown(epoch)}: give seconds since 1970 (e.g. 1725148800)") from None
     if now is None:
-        now = datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else datetime.now().astimezone()
+        now = datetime.now().astimezone()
     version = str(import_module("kfollow").__version__)  # the package's, as `kfollow --version` names it
     return Provenance(digests, version, now.strftime("%Y-%m-%d %H:%M"))
 
@@ -276,7 +281,7 @@ def provenance(digests: tuple[tuple[str, str], ...], now: datetime | None = None
 def build_chapter(ledger: Ledger, rules: Rules, spec: ChapterSpec, origin: Provenance) -> Chapter:
     """Every table of `spec` from the one (mapped) ledger, its paragraphs and the reconcile
     findings for its selection."""
-    tables = tuple(_build_table(ledger, rules, table) for table in spec.tables)
+    tables = tuple(_named_build(ledger, rules, table) for table in spec.tables)
     results = [(t, _reconcile(ledger, rules, t)) for t in spec.tables]
     checks, verdicts = _checks(results)
     warnings = _warnings(tables)
@@ -303,6 +308,16 @@ def _report_spec(table: TableSpec) -> ReportSpec:
         previous_forecast=table.previous_forecast,
         period_budget=table.period_budget,
     )
+
+
+def _named_build(ledger: Ledger, rules: Rules, table: TableSpec) -> ChapterTable:
+    """_build_table, its errors naming the table they are of: a bad value of [[report.table]]
+    is met as the command's option (--where, --year, …) by the code that builds the table."""
+    try:
+        return _build_table(ledger, rules, table)
+    except KfollowError as error:
+        where = f"the table {table.name!r} ([[report.table]] of kfollow.toml, or the command line's option)"
+        raise type(error)([f"{where}: {problem}" for problem in error.problems]) from error
 
 
 def _build_table(ledger: Ledger, rules: Rules, table: TableSpec) -> ChapterTable:

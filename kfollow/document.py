@@ -260,35 +260,50 @@ def chart_png(report: Report, name: str) -> bytes | None:
 
     matplotlib.use("Agg")  # no display: files only
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
 
     rows = chart_rows(report)
     amounts, deviations = chart_series(report)
     if not rows or not (amounts or deviations):
         return None
     labels = [label for label, _ in rows][::-1]  # top to bottom as in the table
-    with plt.rc_context({"font.family": "sans-serif", "font.sans-serif": ["Liberation Sans", "Arial", "DejaVu Sans"]}):
+    # text.parse_math off: a "$" in a label (a category, a version) is text, not TeX
+    sans = ["Liberation Sans", "Arial", "DejaVu Sans"]
+    with plt.rc_context({"font.family": "sans-serif", "font.sans-serif": sans, "text.parse_math": False}):
         figure, axes = plt.subplots(1, 2, figsize=(25.7 / 2.54, 8.5 / 2.54), dpi=DPI, sharey=True)
-        for axis, series, title in (
-            (axes[0], amounts, f"Budget, prognos och utfall ({report.unit})"),
-            (axes[1], deviations, f"Avvikelser ({report.unit})"),
-        ):
-            _bars(axis, rows, series)
-            axis.set_title(title, fontsize=9)
-            axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: amount_text(round(value))))
-            axis.tick_params(labelsize=7)
-            axis.axvline(0, color="black", linewidth=0.6)
-            if series:
-                axis.legend(fontsize=6, loc="lower right")
-        axes[0].set_yticks(range(len(labels)), labels)
-        figure.suptitle(name, fontsize=10, x=0.01, ha="left")
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        # zlib's fastest level: a third of the chart's time went to PNG compression at the
-        # default level, for a file about a third larger inside the .docx (bench/bench_report.py)
-        figure.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
-        plt.close(figure)
+        try:  # closed whatever happens: pyplot keeps every open figure
+            _draw(axes, rows, (amounts, deviations), report.unit)
+            axes[0].set_yticks(range(len(labels)), labels)
+            figure.suptitle(name, fontsize=10, x=0.01, ha="left")
+            figure.tight_layout()
+            buffer = io.BytesIO()
+            # zlib's fastest level: a third of the chart's time went to PNG compression at the
+            # default level, for a file about a third larger inside the .docx (bench/bench_report.py)
+            figure.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
+        finally:
+            plt.close(figure)
     return buffer.getvalue()
+
+
+def _draw(
+    axes: Any,
+    rows: list[tuple[str, dict[str, int | float | None]]],
+    series: tuple[list[tuple[str, str]], list[tuple[str, str]]],
+    unit: str,
+) -> None:
+    """The two panels: budget, forecast and outcome; the deviations."""
+    from matplotlib.ticker import FuncFormatter
+
+    for axis, bars, title in (
+        (axes[0], series[0], f"Budget, prognos och utfall ({unit})"),
+        (axes[1], series[1], f"Avvikelser ({unit})"),
+    ):
+        _bars(axis, rows, bars)
+        axis.set_title(title, fontsize=9)
+        axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: amount_text(round(value))))
+        axis.tick_params(labelsize=7)
+        axis.axvline(0, color="black", linewidth=0.6)
+        if bars:
+            axis.legend(fontsize=6, loc="lower right")
 
 
 def _bars(axis: Any, rows: list[tuple[str, dict[str, int | float | None]]], series: list[tuple[str, str]]) -> None:

@@ -344,7 +344,11 @@ def _check_report(table: dict[str, Any]) -> list[_Problem]:
     known = {k: k for k in REPORT_KEYS if k != "table"} | {"table": "[[report.table]]"}
     listing = ", ".join(k for k in REPORT_KEYS if k != "table") + " and [[report.table]]"
     problems = [_unknown(("report", key), value, known, listing) for key, value in table.items() if key not in known]
-    title: _ValueCheck = ("title", lambda v: isinstance(v, str) and bool(v.strip()), "give the title as text")
+    title: _ValueCheck = (
+        "title",
+        lambda v: isinstance(v, str) and bool(v.strip()) and _plain_text(v),
+        "give the title as text (no control characters)",
+    )
     problems += _value_problems(("report",), table, (title, *_PERIOD_CHECKS))
     tables = table.get("table", [])
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
@@ -428,11 +432,17 @@ def _check_report_table(at: KeyPath, entry: dict[str, Any]) -> list[_Problem]:
 def _sheet_name(name: object) -> bool:
     return (
         isinstance(name, str)
+        and _plain_text(name)
         and 0 < len(name.strip()) <= SHEET_NAME_LIMIT
         and not any(c in name for c in SHEET_NAME_FORBIDDEN)
         and not name.startswith("'")
         and not name.endswith("'")
     )
+
+
+def _plain_text(text: str) -> bool:
+    """No control character (an xlsx cannot hold one; a chart would draw a missing glyph)."""
+    return not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text)
 
 
 def _filters(value: object) -> bool:

@@ -457,15 +457,42 @@ def test_written_whole_or_not_at_all(tmp_path: Path) -> None:
     )
     out = write(tmp_path / "r.xlsx", "old")
     result = run("report", LEDGER, "--config", config, "-q", "-o", out, ok=False)
-    assert result.exit_code == 2 and "--year 1999" in result.stderr
+    # the error names the table whose value it is, then the option that value stands for
+    assert result.exit_code == 2 and "the table 'E' ([[report.table]]" in result.stderr
+    assert "--year 1999" in result.stderr
     assert out.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == sorted(["kfollow.toml", "r.xlsx"]) or len(
-        list(tmp_path.iterdir())
-    ) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kfollow.toml", "r.xlsx"]
     wrong = run("report", LEDGER, "--config", config, "-o", tmp_path / "r.pdf", ok=False)
     assert wrong.exit_code == 2 and "give FILE.xlsx or FILE.docx" in wrong.stderr
-    same = run("report", LEDGER, "--config", config, "-o", config, ok=False)
-    assert same.exit_code == 2
+    # never over a file it reads: the ledger given as the workbook to write
+    book = tmp_path / "ledger.xlsx"
+    shutil.copyfile(EXAMPLES / "ks-2024.xlsx", book)
+    before = book.read_bytes()
+    same = run("report", book, "--config", config, "-o", book, ok=False)
+    assert same.exit_code == 2 and book.read_bytes() == before
+
+
+def test_a_dollar_in_a_label_is_text_in_the_chart(tmp_path: Path) -> None:
+    """matplotlib reads $…$ as TeX: a category named with a "$" (invalid TeX) must neither
+    stop the Word document nor lose its dollar signs."""
+    rules = RULES.replace('"Reinvestering/Fastigheter"', '"Reinvestering/Fastigheter $x^$"')
+    config = write(tmp_path / "kfollow.toml", rules + CHAPTER.replace('name = "Drift"', 'name = "Drift $a$"'))
+    out = tmp_path / "r.docx"
+    result = run("report", LEDGER, "--config", config, "-q", "-o", out)
+    assert result.exit_code == 0 and out.stat().st_size > 0
+
+
+def test_a_control_character_in_a_table_name_or_title_is_refused(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "kfollow.toml",
+        RULES + CHAPTER.replace('name = "Exploatering"', 'name = "Exp\\u0000l"').replace(
+            'title = "Kommunstyrelsen', 'title = "\\u0007Kommunstyrelsen'
+        ),
+    )
+    result = run("report", LEDGER, "--config", config, "-q", "-o", tmp_path / "r.xlsx", ok=False)
+    assert result.exit_code == 2
+    assert re.search(r"kfollow\.toml:\d+: .*name", result.stderr) and "title" in result.stderr
+    assert not (tmp_path / "r.xlsx").exists()
 
 
 def test_report_help_loads_neither_pandas_nor_matplotlib() -> None:
