@@ -16,16 +16,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .api import Filter, drift_table, investment_table, reconcile_ledger
 from .errors import ConfigError, KfollowError, shown
 from .explain import PART_DEVIATION, Paragraph, explain
 from .investments import has_investments
-from .ledger import Ledger, canonical_version
+from .ledger import DIMENSIONS, Ledger, canonical_version
 from .mapping import REPORT_TABLE_NAMES, Rules
 from .reconcile import Finding, Reconciliation
 from .report import Drill, Report, ReportSpec, filter_words, period_words
+from .syntax import parse_by, parse_filter
 
 # A [[report.table]] kind -> the table it builds (Report.table)
 REPORT_TABLES = {"drift": "drift", "investments": "investeringar"}
@@ -33,6 +34,8 @@ REPORT_TABLES = {"drift": "drift", "investments": "investeringar"}
 # (--table drift: by konto; --table investments: by projekt), the `top` largest.
 EXPLAIN_BY: dict[str, tuple[str, int | None]] = {"drift": ("konto", None), "investments": ("projekt", None)}
 EXPLAIN_TOP = 3
+
+T = TypeVar("T")
 
 SHA_PREFIX = 12  # hex digits of a source file's SHA-256 shown in the title block
 
@@ -123,18 +126,12 @@ class Chapter:
 
 def _filters(value: Any) -> tuple[Filter, ...]:
     """'verksamhet=289' or a list of them (checked by mapping) -> ((verksamhet, (289,)), …)."""
-    out = []
-    for text in [value] if isinstance(value, str) else value or []:
-        name, _, prefixes = str(text).partition("=")
-        out.append((name.strip(), tuple(p.strip() for p in prefixes.split(",") if p.strip())))
-    return tuple(out)
+    texts = [value] if isinstance(value, str) else value or []
+    return tuple(parsed for text in texts if (parsed := parse_filter(str(text))) is not None)
 
 
 def _by(value: Any) -> tuple[str, int | None] | None:
-    if value is None:
-        return None
-    dim, sep, width = str(value).partition(":")
-    return dim.strip().lower(), int(width) if sep else None
+    return None if value is None else parse_by(str(value), DIMENSIONS)
 
 
 def _version(name: Any) -> str | None:
@@ -236,13 +233,19 @@ def versions(spec: ChapterSpec) -> tuple[str, ...]:
 # --- provenance ---------------------------------------------------------------------------------
 
 
+def in_background(work: Callable[[], T]) -> Future[T]:
+    """`work` run in a thread of its own while the ledger loads; its result (or what it raised)
+    from the Future."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(work)
+    pool.shutdown(wait=False)
+    return future
+
+
 def start_digests(paths: Sequence[Path]) -> Future[tuple[tuple[str, str], ...]]:
     """The SHA-256 prefix of every source file, computed in a thread while the ledger loads
     (hashlib lets go of the GIL on large blocks): a 600 MB file costs no wall time of its own."""
-    pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(lambda: tuple((path.name, _digest(path)) for path in paths))
-    pool.shutdown(wait=False)
-    return future
+    return in_background(lambda: tuple((path.name, _digest(path)) for path in paths))
 
 
 NO_DIGEST = "ingen, ej en vanlig fil"

@@ -83,13 +83,14 @@ class FilterType(click.ParamType):  # type: ignore[type-arg]  # generic from cli
     name = "DIM=PREFIX[,PREFIX…]"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str, tuple[str, ...]]:
+        from .syntax import parse_filter
+
         if isinstance(value, tuple):
             return value
-        name, sep, prefixes = str(value).partition("=")
-        parts = tuple(p.strip() for p in prefixes.split(",") if p.strip())
-        if not sep or not name.strip() or not parts:
+        parsed = parse_filter(str(value))
+        if parsed is None:
             self.fail(f"{value!r}: write DIM=PREFIX[,PREFIX…], e.g. verksamhet=289", param, ctx)
-        return name.strip(), parts
+        return parsed
 
 
 class DimType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.5 only
@@ -262,20 +263,20 @@ class ByType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8
     name = "DIM[:N]"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str, int | None]:
-        from .ledger import DIMENSIONS  # a tuple of names: no pandas at import
+        from .ledger import DIMENSIONS
+        from .syntax import parse_by
 
         if isinstance(value, tuple):
             return value
-        dim, sep, width = str(value).partition(":")
-        dim = dim.strip().lower()
-        if dim not in ("konto", *DIMENSIONS) or (sep and not (width.strip().isdigit() and int(width) > 0)):
+        parsed = parse_by(str(value), DIMENSIONS)
+        if parsed is None:
             self.fail(
                 f"{value!r}: write DIM or DIM:N, DIM one of konto, {', '.join(DIMENSIONS)}, N the code's first N "
                 "characters, e.g. konto:3",
                 param,
                 ctx,
             )
-        return dim, int(width) if sep else None
+        return parsed
 
 
 def drill_options(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -14,10 +14,10 @@ python-docx and matplotlib are imported here only, when a .docx is written.
 from __future__ import annotations
 
 import io
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-from .chapter import Chapter, ChapterTable
+from .chapter import Chapter, ChapterTable, in_background
 from .render import UNIT_HEADERS, XLSX_ILLEGAL, rule_before, wrapped_header
 from .report import Report, flagged, printed_cells, shown_columns
 from .workbook import SEVERITY_WORDS, amount_text, chart_rows, chart_series, title_lines
@@ -239,10 +239,7 @@ def start_imports() -> Future[None]:
     """python-docx and matplotlib imported in a thread while the ledger loads: about 0.5 s
     of imports that would otherwise follow a 2 s load (the load's Arrow parse lets go of the
     GIL). chart_png and document_bytes import them again, at no cost once done."""
-    pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(_imports)
-    pool.shutdown(wait=False)
-    return future
+    return in_background(_imports)
 
 
 def _imports() -> None:

@@ -36,6 +36,8 @@ import pandas as pd
 
 from .errors import QUOTE_LIMIT, ConfigError, MappingError, capped, shown, shown_code
 from .ledger import DIMENSIONS
+from .read.normalise import has_control_characters
+from .syntax import parse_by, parse_filter
 
 INCOME = "Verksamhetens intäkter"
 PERSONNEL = "Personalkostnader"
@@ -346,7 +348,7 @@ def _check_report(table: dict[str, Any]) -> list[_Problem]:
     problems = [_unknown(("report", key), value, known, listing) for key, value in table.items() if key not in known]
     title: _ValueCheck = (
         "title",
-        lambda v: isinstance(v, str) and bool(v.strip()) and _plain_text(v),
+        lambda v: isinstance(v, str) and bool(v.strip()) and not has_control_characters([v]),
         "give the title as text (no control characters)",
     )
     problems += _value_problems(("report",), table, (title, *_PERIOD_CHECKS))
@@ -432,7 +434,7 @@ def _check_report_table(at: KeyPath, entry: dict[str, Any]) -> list[_Problem]:
 def _sheet_name(name: object) -> bool:
     return (
         isinstance(name, str)
-        and _plain_text(name)
+        and not has_control_characters([name])  # an xlsx cannot hold one
         and 0 < len(name.strip()) <= SHEET_NAME_LIMIT
         and not any(c in name for c in SHEET_NAME_FORBIDDEN)
         and not name.startswith("'")
@@ -440,25 +442,14 @@ def _sheet_name(name: object) -> bool:
     )
 
 
-def _plain_text(text: str) -> bool:
-    """No control character (an xlsx cannot hold one; a chart would draw a missing glyph)."""
-    return not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text)
-
-
 def _filters(value: object) -> bool:
     """One filter (text) or a list of them, each DIM=PREFIX[,PREFIX…]."""
     filters = [value] if isinstance(value, str) else value
-    return isinstance(filters, list) and all(
-        isinstance(f, str) and f.partition("=")[0].strip() and any(p.strip() for p in f.partition("=")[2].split(","))
-        for f in filters
-    )
+    return isinstance(filters, list) and all(isinstance(f, str) and parse_filter(f) is not None for f in filters)
 
 
 def _drill_by(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    dim, sep, width = value.partition(":")
-    return dim.strip().lower() in ("konto", *DIMENSIONS) and (not sep or (width.isdigit() and int(width) > 0))
+    return isinstance(value, str) and parse_by(value, DIMENSIONS) is not None
 
 
 def _code_keys(at: KeyPath, table: dict[str, Any], what: str) -> list[_Problem]:

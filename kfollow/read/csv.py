@@ -496,7 +496,10 @@ def _check_decodes(data: bytes | bytearray, end: int, undefined: bytes | None) -
             if (at := data.find(byte, 0, end)) >= 0:
                 raise UnicodeDecodeError("single-byte", bytes(data[at : at + 1]), 0, 1, "undefined")
         return
-    if data.isascii() if end == len(data) else bytes(memoryview(data)[:end]).isascii():
+    # The whole buffer, past `end` too (bytes of the file, of this chunk's next record or an
+    # earlier chunk's): all ASCII, data[:end] is; else the exact check below. No copy of the
+    # chunk to cut it first.
+    if data.isascii():
         return
     whole = pa.LargeStringArray.from_buffers(1, pa.py_buffer(np.array([0, end], dtype="<i8")), pa.py_buffer(data))
     try:

@@ -7,8 +7,11 @@ the GIL), one at a time so the blocks stay in order, and the progress bar moves 
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from .. import progress
 
@@ -31,23 +34,17 @@ def convert_while_reading(items: Iterable[tuple[float, Callable[[], object]]]) -
 def give_back_memory() -> None:
     """Return the parser's freed memory to the system (Arrow's pool, and glibc's heap through
     malloc_trim, a no-op elsewhere), so that the later stages' peak does not stack on it."""
-    import ctypes
-    import ctypes.util
-
     import pyarrow as pa
 
     pa.default_memory_pool().release_unused()
-    try:
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    with contextlib.suppress(OSError, AttributeError):
+        _libc().malloc_trim(0)
 
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
 
-_tuned: list[bool] = []
 
-
+@functools.cache  # once per process
 def keep_freed_memory() -> None:
     """Have glibc's malloc keep what is freed for the next block, once per process: blocks under
     32 MiB from the heap, not each from a mapping of its own (glibc starts at 128 KiB, and its
@@ -56,15 +53,15 @@ def keep_freed_memory() -> None:
     otherwise mapped, zeroed by the kernel and unmapped again: 10M Parquet rows, 110k -> 30k page
     faults, 0.9 -> 0.25 s in the kernel, 2.3 -> 1.7 s of CPU. give_back_memory still hands it
     all back after the read. A no-op where the C library has no mallopt."""
-    if _tuned:
-        return
-    _tuned.append(True)
+    with contextlib.suppress(OSError, AttributeError):
+        libc = _libc()
+        libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)
+        libc.mallopt(M_TRIM_THRESHOLD, 512 << 20)
+
+
+def _libc() -> Any:
+    """The C library, where ctypes finds one (OSError where not)."""
     import ctypes
     import ctypes.util
 
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)
-        libc.mallopt(M_TRIM_THRESHOLD, 512 << 20)
-    except (OSError, AttributeError):
-        pass
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
